@@ -1,0 +1,388 @@
+"""A gnark-style circuit builder: a circuit is a function ``define(api) -> None``.
+
+Variables (:class:`Var`) are linear combinations of wires, so adding, subtracting and scaling are
+free; only :meth:`Api.mul` (of two non-constant variables) and the assertions create R1CS
+constraints. Gadgets are plain functions taking ``api``.
+
+Compiling and solving run the *same* ``define``:
+
+* :func:`compile` runs it without values and records the constraint system;
+* :meth:`CompiledCircuit.solve` runs it again with every input value attached, so each new wire
+  (products, hints) gets its value computed natively on the fly. The constraints recorded on that
+  run must be identical to the compiled ones (a ``define`` whose structure depended on input
+  values would be rejected with :class:`StructureMismatch`), and the full witness is finally checked
+  against the R1CS, so a returned witness always satisfies it.
+
+Public inputs and Groth16 non-malleability: in Groth16 a public input ``x_i`` enters verification
+only through ``IC_i = (beta*u_i(tau) + alpha*v_i(tau) + w_i(tau)) / gamma``, where ``u_i, v_i, w_i``
+interpolate wire ``i``'s coefficients in the A, B, C matrices. A public wire that appears in no
+constraint has ``IC_i`` = the point at infinity, so the proof verifies for *any* value of that input
+(it is not bound at all). The compiler therefore appends one ``p * 1 = p`` constraint per public
+input ``p``: it gives every public wire non-zero, pairwise independent polynomials, whether or not
+the circuit otherwise uses it (e.g. model-hash limbs that the statement only carries along).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Union
+
+from .errors import CircuitError, WitnessError
+from .field import R, element
+from .r1cs import R1CS, Constraint
+
+Operand = Union["Var", int]
+Define = Callable[["Api"], None]
+_RawConstraint = tuple[dict[int, int], dict[int, int], dict[int, int]]
+
+_ONE = 0  # wire 0 is the constant 1
+
+
+class StructureMismatch(CircuitError):
+    """Solving produced a constraint system different from the compiled one (value-dependent define)."""
+
+
+class Var:
+    """A linear combination of wires, with its value when the builder is solving.
+
+    Immutable by convention: operations return new variables. ``lc`` maps builder wire ids to
+    non-zero coefficients in [0, R); wire 0 is the constant 1.
+    """
+
+    __slots__ = ("_api", "lc", "value")
+
+    def __init__(self, api: Api, lc: dict[int, int], value: int | None) -> None:
+        self._api = api
+        self.lc = lc
+        self.value = value
+
+    def is_constant(self) -> bool:
+        return all(w == _ONE for w in self.lc)
+
+    def constant_value(self) -> int:
+        """The value of a constant variable (raises if it depends on a wire)."""
+        if not self.is_constant():
+            raise CircuitError("variable is not a constant")
+        return self.lc.get(_ONE, 0)
+
+    def __add__(self, other: Operand) -> Var:
+        return self._api.add(self, other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Operand) -> Var:
+        return self._api.sub(self, other)
+
+    def __rsub__(self, other: Operand) -> Var:
+        return self._api.sub(other, self)
+
+    def __neg__(self) -> Var:
+        return self._api.scale(self, -1)
+
+    def __mul__(self, other: Operand) -> Var:
+        if isinstance(other, int):
+            return self._api.scale(self, other)
+        return self._api.mul(self, other)
+
+    def __rmul__(self, other: Operand) -> Var:
+        return self.__mul__(other)
+
+    def __repr__(self) -> str:
+        return f"Var(lc={self.lc!r}, value={self.value!r})"
+
+
+def _lc_combine(a: Mapping[int, int], b: Mapping[int, int], k: int) -> dict[int, int]:
+    """a + k*b with zero coefficients dropped."""
+    out = dict(a)
+    for wire, coeff in b.items():
+        c = (out.get(wire, 0) + k * coeff) % R
+        if c:
+            out[wire] = c
+        else:
+            out.pop(wire, None)
+    return out
+
+
+@dataclass(frozen=True)
+class InputLayout:
+    """What ``define`` declared: public names in order, secret names with vector lengths (None = scalar)."""
+
+    public: tuple[str, ...]
+    secret: tuple[tuple[str, int | None], ...]
+
+
+class Api:
+    """The narrow API a ``define`` function programs against.
+
+    Created by :func:`compile` (no values) or by :meth:`CompiledCircuit.solve` (with values); user
+    code never constructs it.
+    """
+
+    def __init__(
+        self,
+        public_values: Mapping[str, int] | None = None,
+        secret_values: Mapping[str, int | Sequence[int]] | None = None,
+    ) -> None:
+        self._solving = public_values is not None
+        self._public_values = public_values or {}
+        self._secret_values = secret_values or {}
+        self._values: list[int | None] = [1 if self._solving else None]
+        self._public_wires: list[int] = []
+        self._names: dict[int, str] = {}
+        self._declared: set[str] = set()
+        self._secret_layout: list[tuple[str, int | None]] = []
+        self._public_layout: list[str] = []
+        self.constraints: list[_RawConstraint] = []
+
+    # ----------------------------------------------------------------- wires and inputs
+    def _new_wire(self, value: int | None, name: str | None = None) -> Var:
+        wire = len(self._values)
+        self._values.append(value)
+        if name is not None:
+            self._names[wire] = name
+        return Var(self, {wire: 1}, value)
+
+    def _declare(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise CircuitError(f"input name must be a non-empty str, got {name!r}")
+        if name in self._declared:
+            raise CircuitError(f"input {name!r} declared twice")
+        self._declared.add(name)
+
+    def public(self, name: str) -> Var:
+        """Declare a public input (wires 1..n_public in declaration order)."""
+        self._declare(name)
+        self._public_layout.append(name)
+        value = self._public_values.get(name) if self._solving else None
+        var = self._new_wire(value, name)
+        self._public_wires.append(next(iter(var.lc)))
+        return var
+
+    def secret(self, name: str) -> Var:
+        """Declare a scalar private input."""
+        self._declare(name)
+        self._secret_layout.append((name, None))
+        value = self._secret_values.get(name) if self._solving else None
+        return self._new_wire(value if isinstance(value, int) else None, name)
+
+    def secret_vector(self, name: str, length: int) -> list[Var]:
+        """Declare a private input vector of fixed ``length`` (solve takes a sequence for it)."""
+        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+            raise CircuitError(f"vector length must be a positive int, got {length!r}")
+        self._declare(name)
+        self._secret_layout.append((name, length))
+        values = self._secret_values.get(name) if self._solving else None
+        return [
+            self._new_wire(None if values is None else values[i], f"{name}[{i}]")  # type: ignore[index]
+            for i in range(length)
+        ]
+
+    def constant(self, c: int) -> Var:
+        c %= R
+        return Var(self, {_ONE: c} if c else {}, c if self._solving else None)
+
+    def as_var(self, x: Operand) -> Var:
+        """An int as a constant, a Var of this run as itself."""
+        if isinstance(x, Var):
+            if x._api is not self:
+                raise CircuitError("variable belongs to another circuit run")
+            return x
+        if isinstance(x, bool) or not isinstance(x, int):
+            raise CircuitError(f"expected Var or int, got {type(x).__name__}")
+        return self.constant(x)
+
+    # ----------------------------------------------------------------- free linear operations
+    def add(self, a: Operand, b: Operand) -> Var:
+        va, vb = self.as_var(a), self.as_var(b)
+        value = (va.value + vb.value) % R if self._solving else None  # type: ignore[operator]
+        return Var(self, _lc_combine(va.lc, vb.lc, 1), value)
+
+    def sub(self, a: Operand, b: Operand) -> Var:
+        va, vb = self.as_var(a), self.as_var(b)
+        value = (va.value - vb.value) % R if self._solving else None  # type: ignore[operator]
+        return Var(self, _lc_combine(va.lc, vb.lc, -1), value)
+
+    def scale(self, a: Operand, k: int) -> Var:
+        va = self.as_var(a)
+        k %= R
+        lc = {w: c * k % R for w, c in va.lc.items()} if k else {}
+        value = va.value * k % R if self._solving else None  # type: ignore[operator]
+        return Var(self, lc, value)
+
+    def linear_combination(self, coeffs: Sequence[int], terms: Sequence[Operand]) -> Var:
+        """sum coeffs[i] * terms[i] in one pass (free; the fast path for wide sums like MDS layers)."""
+        if len(coeffs) != len(terms):
+            raise CircuitError(f"{len(coeffs)} coefficients for {len(terms)} terms")
+        acc: dict[int, int] = {}
+        value = 0
+        for k, term in zip(coeffs, terms):
+            var = self.as_var(term)
+            for wire, coeff in var.lc.items():
+                acc[wire] = acc.get(wire, 0) + k * coeff
+            if self._solving:
+                value += k * var.value  # type: ignore[operator]
+        lc = {w: c % R for w, c in acc.items() if c % R}
+        return Var(self, lc, value % R if self._solving else None)
+
+    def sum(self, terms: Sequence[Operand]) -> Var:
+        return self.linear_combination([1] * len(terms), terms)
+
+    # ----------------------------------------------------------------- constraints
+    def _constrain(self, a: Var, b: Var, c: Var) -> None:
+        self.constraints.append((dict(a.lc), dict(b.lc), dict(c.lc)))
+
+    def mul(self, a: Operand, b: Operand) -> Var:
+        """a * b: a new wire and one constraint, unless an operand is constant (then free)."""
+        va, vb = self.as_var(a), self.as_var(b)
+        if va.is_constant():
+            return self.scale(vb, va.constant_value())
+        if vb.is_constant():
+            return self.scale(va, vb.constant_value())
+        out = self._new_wire(va.value * vb.value % R if self._solving else None)  # type: ignore[operator]
+        self._constrain(va, vb, out)
+        return out
+
+    def assert_equal(self, a: Operand, b: Operand) -> None:
+        """(a - b) * 1 = 0."""
+        diff = self.sub(a, b)
+        if diff.is_constant():
+            if diff.constant_value() != 0:
+                raise CircuitError("assert_equal between two different constants")
+            return
+        self._constrain(diff, self.constant(1), self.constant(0))
+
+    def assert_boolean(self, a: Operand) -> None:
+        """a * (1 - a) = 0."""
+        va = self.as_var(a)
+        if va.is_constant():
+            if va.constant_value() not in (0, 1):
+                raise CircuitError("assert_boolean on a non-boolean constant")
+            return
+        self._constrain(va, self.sub(1, va), self.constant(0))
+
+    def hint(self, fn: Callable[..., int], *inputs: Operand) -> Var:
+        """A new private wire holding ``fn(*input values) mod R``; the caller MUST constrain it."""
+        vars_ = [self.as_var(x) for x in inputs]
+        if not self._solving:
+            return self._new_wire(None)
+        result = fn(*(v.value for v in vars_))
+        if isinstance(result, bool) or not isinstance(result, int):
+            raise CircuitError(f"hint {getattr(fn, '__name__', fn)!r} returned {type(result).__name__}, not int")
+        return self._new_wire(result % R)
+
+    # ----------------------------------------------------------------- finishing
+    def _layout(self) -> InputLayout:
+        return InputLayout(public=tuple(self._public_layout), secret=tuple(self._secret_layout))
+
+    def _bind_public_inputs(self) -> None:
+        for wire in self._public_wires:
+            p = Var(self, {wire: 1}, self._values[wire])
+            self._constrain(p, self.constant(1), p)
+
+    def _wire_order(self) -> list[int]:
+        """Builder wire ids in R1CS order: the constant, publics in declaration order, the rest."""
+        publics = set(self._public_wires)
+        rest = [w for w in range(1, len(self._values)) if w not in publics]
+        return [_ONE, *self._public_wires, *rest]
+
+
+def _remap(lc: Mapping[int, int], new_index: Mapping[int, int]) -> dict[int, int]:
+    return {new_index[w]: c for w, c in lc.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledCircuit:
+    """A compiled ``define``: its R1CS plus what :meth:`solve` needs to recompute a witness."""
+
+    r1cs: R1CS
+    layout: InputLayout
+    _define: Define = field(repr=False)
+    _raw_constraints: tuple[_RawConstraint, ...] = field(repr=False)
+    _order: tuple[int, ...] = field(repr=False)
+
+    @property
+    def n_constraints(self) -> int:
+        return self.r1cs.n_constraints
+
+    def _check_inputs(
+        self, public: Mapping[str, int], secret: Mapping[str, int | Sequence[int]]
+    ) -> None:
+        expected_public = set(self.layout.public)
+        if set(public) != expected_public:
+            missing, extra = expected_public - set(public), set(public) - expected_public
+            raise WitnessError(f"public inputs: missing {sorted(missing)}, unexpected {sorted(extra)}")
+        for name in self.layout.public:
+            _field_input(public[name], f"public input {name!r}")
+        expected_secret = {name for name, _ in self.layout.secret}
+        if set(secret) != expected_secret:
+            missing, extra = expected_secret - set(secret), set(secret) - expected_secret
+            raise WitnessError(f"secret inputs: missing {sorted(missing)}, unexpected {sorted(extra)}")
+        for name, length in self.layout.secret:
+            value = secret[name]
+            if length is None:
+                _field_input(value, f"secret input {name!r}")
+                continue
+            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+                raise WitnessError(f"secret input {name!r} must be a sequence of {length} ints")
+            if len(value) != length:
+                raise WitnessError(f"secret input {name!r} has {len(value)} values, expected {length}")
+            for i, v in enumerate(value):
+                _field_input(v, f"secret input {name}[{i}]")
+
+    def solve(self, public: Mapping[str, int], secret: Mapping[str, int | Sequence[int]]) -> list[int]:
+        """The full witness (R1CS wire order) for these inputs; it satisfies ``self.r1cs``.
+
+        Raises :class:`WitnessError` for missing, extra or out-of-field inputs and
+        :class:`~circuits.errors.UnsatisfiedConstraint` when the inputs do not satisfy the statement.
+        """
+        self._check_inputs(public, secret)
+        api = Api(public, secret)
+        self._define(api)
+        api._bind_public_inputs()
+        if (
+            api._layout() != self.layout
+            or len(api._values) != len(self._order)
+            or tuple(api.constraints) != self._raw_constraints
+        ):
+            raise StructureMismatch("define produced a different constraint system when given values")
+        witness = [api._values[w] for w in self._order]
+        if any(v is None for v in witness):  # defensive: every wire is computed while solving
+            raise CircuitError("solver left a wire without a value")
+        full = [int(v) for v in witness]  # type: ignore[arg-type]
+        self.r1cs.check(full)
+        return full
+
+
+def _field_input(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WitnessError(f"{what} must be an int, got {type(value).__name__}")
+    if not 0 <= value < R:
+        raise WitnessError(f"{what} is outside the field [0, r)")
+    return element(value, what)
+
+
+def compile(define: Define) -> CompiledCircuit:  # noqa: A001 - the natural name, as in gnark
+    """Run ``define`` symbolically and return its R1CS (public inputs bound by ``p * 1 = p``)."""
+    api = Api()
+    define(api)
+    api._bind_public_inputs()
+    order = api._wire_order()
+    new_index = {old: new for new, old in enumerate(order)}
+    constraints = tuple(
+        Constraint(_remap(a, new_index), _remap(b, new_index), _remap(c, new_index)) for a, b, c in api.constraints
+    )
+    r1cs = R1CS(
+        n_wires=len(order),
+        n_public=len(api._public_wires),
+        constraints=constraints,
+        public_names=tuple(api._public_layout),
+        wire_names={new_index[w]: name for w, name in api._names.items()},
+    )
+    return CompiledCircuit(
+        r1cs=r1cs,
+        layout=api._layout(),
+        _define=define,
+        _raw_constraints=tuple(api.constraints),
+        _order=tuple(order),
+    )
