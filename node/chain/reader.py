@@ -1,0 +1,150 @@
+"""Read attestations and verifying keys back from chain (synchronous web3; used by the verifier CLI).
+
+Light on purpose: imports web3 and the committed ABIs only (no torch, no eth-tester). Everything read is
+validated (shapes, field ranges) and cross-checked: the attestation id is recomputed from the stored record, and
+the proof is taken from the registry's own ``Attested`` event, located by the block number stored in the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
+
+import contracts
+
+from . import calldata
+from .errors import AttestationNotFound, ChainConnectionError, ChainError, ContractMismatch
+from .revert import decode_revert
+
+
+@dataclass(frozen=True)
+class OnchainAttestation:
+    """An attestation as recorded on chain, with the proof words from its ``Attested`` event."""
+
+    id: bytes
+    registry: str
+    model_hash: bytes
+    input_digest: int
+    prediction_digest: int
+    predicted_class: int
+    explanation_digest: int
+    attester: str
+    timestamp: int
+    block_number: int
+    tx_hash: str
+    confirmations: int
+    #: (a, b, c) in calldata order, b in EIP-197 order.
+    proof: calldata.ProofWords
+
+    @property
+    def public_inputs(self) -> tuple[int, ...]:
+        """The six public inputs the registry verified the proof against."""
+        return calldata.public_inputs(
+            self.model_hash, self.input_digest, self.prediction_digest, self.predicted_class, self.explanation_digest
+        )
+
+
+def _contract(w3: Web3, address: str, name: str) -> Any:
+    try:
+        checksum = Web3.to_checksum_address(address)
+    except ValueError as exc:
+        raise calldata.CalldataError(f"not an Ethereum address: {address!r}") from exc
+    try:
+        code = w3.eth.get_code(checksum)
+    except (OSError, Web3Exception) as exc:
+        raise ChainConnectionError(f"cannot read from the chain: {exc}") from exc
+    if len(code) == 0:
+        raise ContractMismatch(f"no contract at {checksum} (expected {name})")
+    return w3.eth.contract(address=checksum, abi=contracts.abi(name))
+
+
+def _call(fn: Any, what: str) -> Any:
+    try:
+        return fn.call()
+    except ContractCustomError as exc:
+        raise decode_revert(exc.data, what) from exc
+    except ContractLogicError as exc:
+        raise ContractMismatch(f"{what} reverted: {exc}") from exc
+    except (OSError, Web3Exception) as exc:
+        raise ChainConnectionError(f"{what}: {exc}") from exc
+
+
+def registry_verifier(w3: Web3, registry: str) -> str:
+    """Address of the verifier the registry checks proofs with."""
+    return str(_call(_contract(w3, registry, "AttestationRegistry").functions.verifier(), "verifier()"))
+
+
+def read_verifying_key(w3: Web3, verifier: str) -> calldata.VerifyingKeyWords:
+    """The verifying key stored in a Groth16Verifier, as (alpha, beta, gamma, delta, ic) words (EIP-197 order)."""
+    raw = _call(_contract(w3, verifier, "Groth16Verifier").functions.verifyingKey(), "verifyingKey()")
+    return calldata.verifying_key_words(raw)
+
+
+def read_attestation(w3: Web3, registry: str, attestation_id: bytes) -> OnchainAttestation:
+    """Read attestation ``attestation_id`` from ``registry``; :class:`AttestationNotFound` if absent."""
+    if not isinstance(attestation_id, (bytes, bytearray)) or len(attestation_id) != 32:
+        raise calldata.CalldataError("an attestation id is 32 bytes")
+    ident = bytes(attestation_id)
+    contract = _contract(w3, registry, "AttestationRegistry")
+    record = _call(contract.functions.getAttestation(ident), "getAttestation()")
+    model_hash, input_digest, prediction_digest, predicted_class, explanation_digest = (
+        bytes(record[0]),
+        int(record[1]),
+        int(record[2]),
+        int(record[3]),
+        int(record[4]),
+    )
+    if calldata.attestation_id(model_hash, input_digest, prediction_digest, predicted_class, explanation_digest) != ident:
+        raise ContractMismatch("the registry returned a record that does not hash to the requested id")
+    block_number = int(record[7])
+
+    event = contract.events.Attested()
+    try:
+        logs = w3.eth.get_logs(
+            {
+                "address": contract.address,
+                "fromBlock": block_number,
+                "toBlock": block_number,
+                "topics": [event.topic, "0x" + ident.hex()],
+            }
+        )
+        head = w3.eth.block_number
+    except (OSError, Web3Exception) as exc:
+        raise ChainConnectionError(f"cannot read Attested logs: {exc}") from exc
+    if len(logs) != 1:
+        raise ContractMismatch(f"expected one Attested event for the id in block {block_number}, found {len(logs)}")
+    decoded = event.process_log(logs[0])
+    args = decoded["args"]
+    if bytes(args["modelHash"]) != model_hash or int(args["predictedClass"]) != predicted_class:
+        raise ContractMismatch("the Attested event disagrees with the stored record")
+    if str(args["attester"]) != str(record[5]):
+        raise ContractMismatch("the Attested event names another attester than the stored record")
+    return OnchainAttestation(
+        id=ident,
+        registry=contract.address,
+        model_hash=model_hash,
+        input_digest=input_digest,
+        prediction_digest=prediction_digest,
+        predicted_class=predicted_class,
+        explanation_digest=explanation_digest,
+        attester=str(record[5]),
+        timestamp=int(record[6]),
+        block_number=block_number,
+        tx_hash=HexBytes(decoded["transactionHash"]).to_0x_hex(),
+        confirmations=max(0, head - block_number + 1),
+        proof=calldata.unflatten_proof([int(w) for w in args["proof"]]),
+    )
+
+
+__all__ = [
+    "AttestationNotFound",
+    "ChainError",
+    "OnchainAttestation",
+    "read_attestation",
+    "read_verifying_key",
+    "registry_verifier",
+]

@@ -1,0 +1,78 @@
+"""Committed contract artifacts: reproducible from the sources with the pinned solc-js, and loadable from Python."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import contracts
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACTS = ("AttestationRegistry", "Groth16Verifier", "IAttestationRegistry", "IGroth16Verifier")
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    assert node is not None, "node is required to compile the contracts"
+    assert (ROOT / "node_modules" / "solc").is_dir(), "solc-js missing: run npm ci"
+    return node
+
+
+@pytest.mark.npm
+def test_committed_artifacts_match_a_fresh_compile() -> None:
+    result = subprocess.run(
+        [_node(), str(ROOT / "scripts" / "check_contracts.js")], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.npm
+def test_check_fails_when_a_source_changes(tmp_path: Path) -> None:
+    """The check must notice a source edit that was not recompiled (otherwise the test above proves nothing)."""
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "compile_contracts.js", tmp_path / "scripts")
+    shutil.copy(ROOT / "scripts" / "check_contracts.js", tmp_path / "scripts")
+    shutil.copytree(ROOT / "contracts" / "src", tmp_path / "contracts" / "src")
+    shutil.copytree(ROOT / "contracts" / "build", tmp_path / "contracts" / "build")
+    os.symlink(ROOT / "node_modules", tmp_path / "node_modules")
+    source = tmp_path / "contracts" / "src" / "AttestationRegistry.sol"
+    source.write_text(source.read_text().replace("PUBLIC_INPUTS = 6", "PUBLIC_INPUTS = 7"))
+    result = subprocess.run(
+        [_node(), str(tmp_path / "scripts" / "check_contracts.js")], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    assert "stale: contracts/build/AttestationRegistry.json" in result.stderr
+    assert "Groth16Verifier.json" not in result.stderr
+
+
+def test_artifacts_record_source_hash_and_settings() -> None:
+    for name in CONTRACTS:
+        art = contracts.artifact(name)
+        source = ROOT / "contracts" / art["sourceName"]
+        assert art["contractName"] == name
+        assert art["sourceHash"] == hashlib.sha256(source.read_bytes()).hexdigest()
+        assert art["compiler"]["version"].startswith("0.8.28+")
+        assert art["compiler"]["settings"] == {"evmVersion": "cancun", "optimizer": {"enabled": True, "runs": 200}}
+        text = (contracts.BUILD_DIR / f"{name}.json").read_text()
+        assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n", "artifact is not canonical JSON"
+    for deployable in ("AttestationRegistry", "Groth16Verifier"):
+        assert len(contracts.artifact(deployable)["bytecode"]) > 1000
+
+
+def test_loader() -> None:
+    assert contracts.artifact_names() == sorted(CONTRACTS)
+    events = [i["name"] for i in contracts.abi("IAttestationRegistry") if i["type"] == "event"]
+    assert events == ["Attested"]
+    first = contracts.artifact("Groth16Verifier")
+    first["abi"].clear()
+    assert contracts.artifact("Groth16Verifier")["abi"], "artifact() must hand out independent copies"
+    with pytest.raises(contracts.ArtifactNotFound):
+        contracts.artifact("NoSuchContract")
+    with pytest.raises(contracts.ArtifactNotFound):
+        contracts.artifact("../pyproject")
