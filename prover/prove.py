@@ -1,0 +1,97 @@
+"""Groth16 proving.
+
+With witness w (w_0 = 1) and fresh r, s:
+  A = alpha + sum_j w_j A_j(tau) + r*delta                      (G1)
+  B = beta  + sum_j w_j B_j(tau) + s*delta                      (G2, and in G1 for C)
+  C = sum_{j private} w_j L_j + sum_i h_i tau^i Z(tau)/delta + s*A + r*B_1 - r*s*delta   (G1)
+Each line is one MSM; constant terms ride along as extra MSM terms (scalar 1 is a fast path).
+The B-in-G2 MSM (the most expensive one) and the L/H part of C are independent of A and B, so
+with an ``executor`` (e.g. a long-lived ``ProcessPoolExecutor``) they run beside the rest.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from concurrent.futures import Executor
+
+from circuits.errors import CircuitError
+from circuits.r1cs import R1CS
+
+from .curve import g1_add, g1_to_affine
+from .errors import KeyMismatch, UnsatisfiedWitness
+from .fft import Domain
+from .fields import R
+from .keys import ProvingKey, Proof
+from .msm import msm_g1, msm_g1_jac, msm_g2
+from .r1cs_digest import r1cs_digest
+from .r1cs_to_qap import witness_map
+from .randomness import random_scalar
+
+
+def check_key_matches(pk: ProvingKey, r1cs: R1CS) -> None:
+    """Raise :class:`KeyMismatch` unless ``pk`` was generated for exactly this ``r1cs``."""
+    if (pk.n_wires, pk.n_public, pk.n_constraints) != (
+        r1cs.n_wires,
+        r1cs.n_public,
+        r1cs.n_constraints,
+    ):
+        raise KeyMismatch(
+            f"key is for {pk.n_wires} wires / {pk.n_public} public / {pk.n_constraints} constraints, "
+            f"circuit has {r1cs.n_wires} / {r1cs.n_public} / {r1cs.n_constraints}"
+        )
+    if pk.r1cs_digest != r1cs_digest(r1cs):
+        raise KeyMismatch("proving key was generated for a different constraint system")
+
+
+def check_witness(r1cs: R1CS, witness: Sequence[int]) -> None:
+    """Raise :class:`UnsatisfiedWitness` for a short/long, out-of-range or unsatisfying witness."""
+    if len(witness) != r1cs.n_wires:
+        raise UnsatisfiedWitness(f"witness has {len(witness)} wires, circuit has {r1cs.n_wires}")
+    for i, v in enumerate(witness):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < R:
+            raise UnsatisfiedWitness(f"witness wire {i} is not a field element in [0, r): {v!r}")
+    try:
+        r1cs.check(witness)
+    except CircuitError as exc:
+        raise UnsatisfiedWitness(str(exc)) from exc
+
+
+def prove(
+    pk: ProvingKey,
+    r1cs: R1CS,
+    witness: Sequence[int],
+    *,
+    rng: random.Random | None = None,
+    executor: Executor | None = None,
+) -> Proof:
+    """Prove knowledge of ``witness`` satisfying ``r1cs``; randomness from ``secrets`` by default.
+
+    Raises :class:`KeyMismatch` if ``pk`` is not for ``r1cs`` and :class:`UnsatisfiedWitness`
+    if the witness is malformed or violates a constraint. ``executor``, when given, runs the
+    G2 MSM and the L/H MSM in parallel with the A / B1 MSMs (results are identical).
+    """
+    check_key_matches(pk, r1cs)
+    check_witness(r1cs, witness)
+    w = list(witness)
+    h = witness_map(r1cs, w, Domain(pk.domain_size))
+    r = random_scalar(rng, nonzero=False)
+    s = random_scalar(rng, nonzero=False)
+    vk = pk.vk
+
+    private = w[pk.n_public + 1 :]
+    b2_args = ([vk.beta_g2, *pk.b_g2_query, vk.delta_g2], [1, *w, s])
+    lh_args = ([*pk.l_query, *pk.h_query], [*private, *h])
+    if executor is not None:
+        b2_future = executor.submit(msm_g2, *b2_args)
+        lh_future = executor.submit(msm_g1_jac, *lh_args)
+    a = msm_g1([vk.alpha_g1, *pk.a_query, pk.delta_g1], [1, *w, r])
+    b1 = msm_g1([pk.beta_g1, *pk.b_g1_query, pk.delta_g1], [1, *w, s])
+    if executor is not None:
+        lh = lh_future.result()
+        b2 = b2_future.result()
+    else:
+        lh = msm_g1_jac(*lh_args)
+        b2 = msm_g2(*b2_args)
+    c = g1_to_affine(g1_add(lh, msm_g1_jac([a, b1, pk.delta_g1], [s, r, (-r * s) % R])))
+    return Proof(a=a, b=b2, c=c)

@@ -1,0 +1,102 @@
+"""R1CS -> QAP reduction (the arkworks ``LibsnarkReduction``).
+
+Rows of the QAP: the R1CS constraints, then one "input consistency" row per instance wire
+i = 0..n_public with A = wire i, B = 0, C = 0. Those rows make the A-polynomials of the public
+wires linearly independent, which Groth16's soundness needs. The domain is the smallest power of
+two holding all rows. Everything here is O(n log n) via NTTs; nothing quadratic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from circuits.r1cs import R1CS, evaluate
+
+from .errors import UnsatisfiedWitness
+from .fft import COSET_SHIFT, Domain, domain_size_for
+from .fields import R
+
+
+def qap_domain_size(r1cs: R1CS) -> int:
+    return domain_size_for(r1cs.n_constraints + r1cs.n_public + 1)
+
+
+def qap_domain(r1cs: R1CS) -> Domain:
+    return Domain(qap_domain_size(r1cs))
+
+
+def witness_map(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]:
+    """Coefficients h_0..h_(n-2) of H = (A*B - C) / Z for a satisfying witness.
+
+    A, B, C are interpolated from their row evaluations (iNTT), evaluated on the coset g*<omega>
+    (coset NTT) where Z is the constant g^n - 1, divided pointwise and brought back (coset iNTT).
+    """
+    n = domain.size
+    m = r1cs.n_constraints
+    a = [0] * n
+    b = [0] * n
+    c = [0] * n
+    for i, con in enumerate(r1cs.constraints):
+        a[i] = evaluate(con.a, witness)
+        b[i] = evaluate(con.b, witness)
+        c[i] = evaluate(con.c, witness)
+    for i in range(r1cs.n_public + 1):
+        a[m + i] = witness[i] % R
+    a_c = domain.coset_ntt(domain.intt(a))
+    b_c = domain.coset_ntt(domain.intt(b))
+    c_c = domain.coset_ntt(domain.intt(c))
+    z_inv = pow(domain.vanishing_at(COSET_SHIFT), -1, R)
+    quotient = [(x * y - z) * z_inv % R for x, y, z in zip(a_c, b_c, c_c)]
+    h = domain.coset_intt(quotient)
+    if h[n - 1] != 0:
+        raise UnsatisfiedWitness("A*B - C is not divisible by the vanishing polynomial")
+    return h[: n - 1]
+
+
+def lagrange_at(domain: Domain, tau: int) -> list[int]:
+    """L_i(tau) for every domain point: Z(tau) * omega^i / (n * (tau - omega^i)); tau off-domain."""
+    zt = domain.vanishing_at(tau)
+    if zt == 0:
+        raise ValueError("tau lies in the evaluation domain")
+    elems = domain.elements()
+    dens = [(tau - w) % R for w in elems]
+    inv = _batch_inv_r(dens)
+    factor = zt * domain.size_inv % R
+    return [factor * w % R * d % R for w, d in zip(elems, inv)]
+
+
+def evaluate_qap_at(
+    r1cs: R1CS, domain: Domain, tau: int
+) -> tuple[list[int], list[int], list[int], int]:
+    """Per-wire A_j(tau), B_j(tau), C_j(tau) and Z(tau) (used by the setup)."""
+    lag = lagrange_at(domain, tau)
+    a = [0] * r1cs.n_wires
+    b = [0] * r1cs.n_wires
+    c = [0] * r1cs.n_wires
+    for i, con in enumerate(r1cs.constraints):
+        li = lag[i]
+        for w, k in con.a.items():
+            a[w] = (a[w] + k * li) % R
+        for w, k in con.b.items():
+            b[w] = (b[w] + k * li) % R
+        for w, k in con.c.items():
+            c[w] = (c[w] + k * li) % R
+    m = r1cs.n_constraints
+    for i in range(r1cs.n_public + 1):
+        a[i] = (a[i] + lag[m + i]) % R
+    return a, b, c, domain.vanishing_at(tau)
+
+
+def _batch_inv_r(values: Sequence[int]) -> list[int]:
+    n = len(values)
+    prefix = [0] * n
+    acc = 1
+    for i, v in enumerate(values):
+        prefix[i] = acc
+        acc = acc * v % R
+    acc = pow(acc, -1, R)
+    out = [0] * n
+    for i in range(n - 1, -1, -1):
+        out[i] = acc * prefix[i] % R
+        acc = acc * values[i] % R
+    return out
