@@ -1,0 +1,99 @@
+"""Persistence with sqlmodel: SQLite by default, any SQLAlchemy URL (PostgreSQL) by configuration.
+
+Rows are written before the client is answered: a request is stored as ``received`` first and moved
+through ``proving`` / ``submitting`` to ``attested`` or ``failed``, so nothing accepted is lost silently.
+Database calls are short and run in a worker thread (``asyncio.to_thread``) so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import LargeBinary, Text
+from sqlalchemy.engine import Engine
+from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ModelRow(SQLModel, table=True):
+    __tablename__ = "models"
+
+    model_hash: str = Field(primary_key=True, description="0x + SHA-256 of the canonical model bytes")
+    name: str = ""
+    kind: str = "onnx"
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    input_shape: str = Field(description="JSON list, per-sample shape")
+    num_classes: int
+    created_at: datetime = Field(default_factory=_now)
+
+
+class AttestationRow(SQLModel, table=True):
+    __tablename__ = "attestations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(index=True, unique=True)
+    model_hash: str = Field(index=True)
+    method: str
+    status: str = Field(default="received", index=True)
+    attestation_id: str | None = Field(default=None, index=True)
+    predicted_class: int | None = None
+    tx_hash: str | None = None
+    block_number: int | None = None
+    gas_used: int | None = None
+    disclosure: str | None = Field(default=None, sa_column=Column(Text))
+    timings: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = None
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def put(engine: Engine, row: SQLModel) -> SQLModel:
+    with Session(engine, expire_on_commit=False) as session:
+        merged = session.merge(row)
+        session.commit()
+        session.refresh(merged)
+        return merged
+
+
+def get_model(engine: Engine, model_hash: str) -> ModelRow | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(ModelRow, model_hash)
+
+
+def list_models(engine: Engine) -> list[ModelRow]:
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.exec(select(ModelRow).order_by(ModelRow.created_at)))
+
+
+def get_attestation(engine: Engine, key: str) -> AttestationRow | None:
+    """Look up by on-chain attestation id (0x...) or by request id."""
+    with Session(engine, expire_on_commit=False) as session:
+        stmt = select(AttestationRow).where(
+            (AttestationRow.attestation_id == key) | (AttestationRow.request_id == key)
+        )
+        return session.exec(stmt).first()
+
+
+def list_attestations(engine: Engine, limit: int = 100) -> list[AttestationRow]:
+    with Session(engine, expire_on_commit=False) as session:
+        stmt = select(AttestationRow).order_by(AttestationRow.id.desc()).limit(limit)  # type: ignore[union-attr]
+        return list(session.exec(stmt))
+
+
+def touch(row: AttestationRow, **changes: object) -> AttestationRow:
+    for key, value in changes.items():
+        setattr(row, key, value)
+    row.updated_at = _now()
+    return row

@@ -1,0 +1,209 @@
+"""The disclosure bundle: a versioned JSON file carrying everything a verifier needs for one attestation.
+
+Format ``zkxai.disclosure/1`` (stable; new optional keys may be added, never renamed)::
+
+    {
+      "format": "zkxai.disclosure/1",
+      "attestation_id": "0x<32 bytes>",
+      "chain": {"chain_id": 131277322940537, "registry": "0x..", "tx_hash": "0x..", "block_number": 3},
+      "model_hash": "0x<sha256 of the canonical model bytes>",
+      "input":       {"shape": [64], "values": [<int>...], "salt": "<decimal>"},
+      "prediction":  {"predicted_class": 3, "num_classes": 10, "scores": [<int>...], "salt": "<decimal>"},
+      "explanation": {"method": "lrp_epsilon_0_1", "shape": [64], "values": [<int>...], "salt": "<decimal>"},
+      "public_inputs": ["<decimal>", ...],        # snarkjs public.json order (circuits.commitment.PUBLIC_INPUTS)
+      "proof": {"pi_a": [...], "pi_b": [...], "pi_c": [...], "protocol": "groth16", "curve": "bn128"}
+    }
+
+``values`` and ``scores`` are fixed-point integers (scale 2**16, see ``explainers.encoding``); ``scores``
+are exactly the committed vector, padded to the circuit's class count with the int32 minimum.
+Salts are secrets: whoever holds the bundle can open the digests, so share it only with whom the
+prediction is disclosed to. A bundle without the secret parts ("input"/"prediction"/"explanation")
+still lets anyone check the proof and the on-chain record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from circuits.commitment import CommitmentOpening, is_argmax, public_inputs
+from circuits.errors import CircuitError
+
+from .digests import explanation_hash, input_hash
+from .errors import DisclosureError
+
+FORMAT = "zkxai.disclosure/1"
+
+
+@dataclass(frozen=True)
+class ChainRef:
+    chain_id: int
+    registry: str
+    tx_hash: str
+    block_number: int
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    attestation_id: str
+    chain: ChainRef | None
+    model_hash: bytes
+    input_shape: tuple[int, ...]
+    input_values: tuple[int, ...]
+    input_salt: int
+    predicted_class: int
+    num_classes: int
+    scores: tuple[int, ...]
+    prediction_salt: int
+    method: str
+    explanation_shape: tuple[int, ...]
+    explanation_values: tuple[int, ...]
+    explanation_salt: int
+    public_inputs: tuple[int, ...]
+    proof: Mapping[str, Any]
+
+    def opening(self) -> CommitmentOpening:
+        """The circuit opening these disclosed values commit to (raises DisclosureError if inconsistent)."""
+        try:
+            return CommitmentOpening(
+                model_hash=self.model_hash,
+                input_hash=input_hash(self.input_shape, self.input_values),
+                input_salt=self.input_salt,
+                scores=self.scores,
+                predicted_class=self.predicted_class,
+                prediction_salt=self.prediction_salt,
+                explanation_hash=explanation_hash(self.method, self.explanation_shape, self.explanation_values),
+                explanation_salt=self.explanation_salt,
+            )
+        except (CircuitError, ValueError) as exc:
+            raise DisclosureError(f"disclosed values are not a valid opening: {exc}") from exc
+
+    def recomputed_public_inputs(self) -> list[int]:
+        """Public inputs recomputed from the disclosed data; the class must be an argmax of the scores."""
+        opening = self.opening()
+        if not is_argmax(opening.scores, opening.predicted_class):
+            raise DisclosureError(f"predicted class {opening.predicted_class} is not an argmax of the disclosed scores")
+        return public_inputs(opening)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "attestation_id": self.attestation_id,
+            "chain": None
+            if self.chain is None
+            else {
+                "chain_id": self.chain.chain_id,
+                "registry": self.chain.registry,
+                "tx_hash": self.chain.tx_hash,
+                "block_number": self.chain.block_number,
+            },
+            "model_hash": "0x" + self.model_hash.hex(),
+            "input": {"shape": list(self.input_shape), "values": list(self.input_values), "salt": str(self.input_salt)},
+            "prediction": {
+                "predicted_class": self.predicted_class,
+                "num_classes": self.num_classes,
+                "scores": list(self.scores),
+                "salt": str(self.prediction_salt),
+            },
+            "explanation": {
+                "method": self.method,
+                "shape": list(self.explanation_shape),
+                "values": list(self.explanation_values),
+                "salt": str(self.explanation_salt),
+            },
+            "public_inputs": [str(v) for v in self.public_inputs],
+            "proof": dict(self.proof),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Disclosure:
+        try:
+            return _parse(data)
+        except DisclosureError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DisclosureError(f"malformed disclosure: {type(exc).__name__}: {exc}") from exc
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Disclosure:
+        try:
+            data = json.loads(Path(path).read_text())
+        except OSError as exc:
+            raise DisclosureError(f"cannot read disclosure file {path}: {exc}") from exc
+        except json.JSONDecodeError as exc:
+            raise DisclosureError(f"disclosure file {path} is not JSON: {exc}") from exc
+        return cls.from_json(data)
+
+
+def _ints(values: Any, what: str) -> tuple[int, ...]:
+    if not isinstance(values, Sequence) or isinstance(values, (str, bytes)):
+        raise DisclosureError(f"{what} must be a list of integers")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise DisclosureError(f"{what} must hold integers only, found {v!r}")
+        out.append(v)
+    return tuple(out)
+
+
+def _decimal(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DisclosureError(f"{what} must be a decimal string")
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise DisclosureError(f"{what} is not a decimal integer: {value!r}") from exc
+
+
+def _hex32(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
+        raise DisclosureError(f"{what} must be 0x followed by 64 hex digits")
+    try:
+        return bytes.fromhex(value[2:])
+    except ValueError as exc:
+        raise DisclosureError(f"{what} is not hex: {value!r}") from exc
+
+
+def _parse(d: Any) -> Disclosure:
+    if not isinstance(d, Mapping):
+        raise DisclosureError("a disclosure must be a JSON object")
+    if d.get("format") != FORMAT:
+        raise DisclosureError(f"unsupported disclosure format {d.get('format')!r} (expected {FORMAT!r})")
+    chain = d.get("chain")
+    inp, pred, expl = d["input"], d["prediction"], d["explanation"]
+    if not isinstance(d["proof"], Mapping):
+        raise DisclosureError("proof must be a snarkjs proof object")
+    if not isinstance(expl["method"], str):
+        raise DisclosureError("explanation.method must be a string")
+    _hex32(d["attestation_id"], "attestation_id")
+    return Disclosure(
+        attestation_id=d["attestation_id"],
+        chain=None
+        if chain is None
+        else ChainRef(
+            chain_id=int(chain["chain_id"]),
+            registry=str(chain["registry"]),
+            tx_hash=str(chain["tx_hash"]),
+            block_number=int(chain["block_number"]),
+        ),
+        model_hash=_hex32(d["model_hash"], "model_hash"),
+        input_shape=_ints(inp["shape"], "input.shape"),
+        input_values=_ints(inp["values"], "input.values"),
+        input_salt=_decimal(inp["salt"], "input.salt"),
+        predicted_class=int(pred["predicted_class"]),
+        num_classes=int(pred["num_classes"]),
+        scores=_ints(pred["scores"], "prediction.scores"),
+        prediction_salt=_decimal(pred["salt"], "prediction.salt"),
+        method=expl["method"],
+        explanation_shape=_ints(expl["shape"], "explanation.shape"),
+        explanation_values=_ints(expl["values"], "explanation.values"),
+        explanation_salt=_decimal(expl["salt"], "explanation.salt"),
+        public_inputs=tuple(_decimal(v, "public_inputs[]") for v in d["public_inputs"]),
+        proof=d["proof"],
+    )

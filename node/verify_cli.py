@@ -1,0 +1,169 @@
+"""``zkxai verify``: fetch an attestation from chain and check it end to end (light install: no torch)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .disclosure import Disclosure
+from .errors import DisclosureError
+from .verifier import (
+    EXIT_CHAIN_ERROR,
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    Report,
+    check_disclosure,
+    check_model,
+    check_proof,
+    proof_from_calldata,
+    vk_from_calldata,
+)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rpc-url", help="Ethereum JSON-RPC URL (the embedded node serves one at /rpc); "
+                   "without it, verify a disclosure bundle offline against --vkey")
+    p.add_argument("--registry", help="AttestationRegistry address (default: taken from --disclosure)")
+    p.add_argument("--id", dest="attestation_id", help="attestation id 0x... (default: taken from --disclosure)")
+    p.add_argument("--disclosure", type=Path, help="disclosure bundle JSON: recompute the digests from the disclosed data")
+    p.add_argument("--model", type=Path, help="local model file: its SHA-256 must equal the attested model hash")
+    p.add_argument("--vkey", type=Path, help="published snarkjs verification_key.json: must equal the on-chain key")
+    p.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        disclosure = Disclosure.load(args.disclosure) if args.disclosure else None
+    except DisclosureError as exc:
+        return _fail(args, EXIT_USAGE, str(exc))
+    if args.rpc_url is None:
+        return _offline(args, disclosure)
+    registry = args.registry or (disclosure.chain.registry if disclosure and disclosure.chain else None)
+    attestation_id = args.attestation_id or (disclosure.attestation_id if disclosure else None)
+    if not registry or not attestation_id:
+        return _fail(args, EXIT_USAGE, "give --registry and --id, or a --disclosure bundle that names them")
+    try:
+        _id_bytes(attestation_id)
+    except ValueError:
+        return _fail(args, EXIT_USAGE, f"attestation id must be 0x followed by 64 hex digits, got {attestation_id!r}")
+    if args.model is not None and not args.model.is_file():
+        return _fail(args, EXIT_USAGE, f"model file not found: {args.model}")
+
+    from web3 import Web3
+
+    from prover.serialize import vk_from_snarkjs
+
+    from .chain.errors import AttestationNotFound, ChainError
+    from .chain.reader import read_attestation, read_verifying_key, registry_verifier
+
+    report = Report(attestation_id=attestation_id)
+    try:
+        w3 = Web3(Web3.HTTPProvider(args.rpc_url, request_kwargs={"timeout": 30}))
+        try:
+            record = read_attestation(w3, registry, _id_bytes(attestation_id))
+        except AttestationNotFound as exc:
+            report.add("record", False, str(exc))
+            return _emit(args, report)
+        report.record = _record_json(record)
+        report.add("record", True, f"on chain: block {record.block_number}, tx {record.tx_hash}, "
+                                   f"{record.confirmations} confirmation(s), attester {record.attester}")
+        vk = vk_from_calldata(read_verifying_key(w3, registry_verifier(w3, registry)))
+    except (ChainError, OSError, ValueError) as exc:
+        return _fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}")
+
+    if args.vkey is not None:
+        published = vk_from_snarkjs(json.loads(args.vkey.read_text()))
+        if not report.add("vk", published == vk, "on-chain verifying key equals " + str(args.vkey)
+                          if published == vk else f"on-chain verifying key differs from {args.vkey}"):
+            return _emit(args, report)
+    else:
+        report.add("vk", True, f"verifying key read from the registry's verifier contract ({len(vk.ic) - 1} public inputs)")
+
+    public = list(record.public_inputs)
+    check_proof(report, vk, public, proof_from_calldata(record.proof))
+    if args.model is not None:
+        check_model(report, record.model_hash, args.model)
+    if disclosure is not None:
+        try:
+            check_disclosure(report, disclosure, attestation_id, public)
+        except DisclosureError as exc:
+            report.add("disclosure", False, str(exc))
+    return _emit(args, report)
+
+
+def _offline(args: argparse.Namespace, disclosure: Disclosure | None) -> int:
+    """Bundle-only verification: the bundle's proof against its public inputs and a published key."""
+    if disclosure is None or args.vkey is None:
+        return _fail(args, EXIT_USAGE, "offline verification (no --rpc-url) needs --disclosure and --vkey")
+    from prover.errors import ProverError
+    from prover.serialize import proof_from_snarkjs, vk_from_snarkjs
+
+    report = Report(attestation_id=disclosure.attestation_id)
+    try:
+        vk = vk_from_snarkjs(json.loads(args.vkey.read_text()))
+    except (OSError, ValueError, ProverError) as exc:
+        return _fail(args, EXIT_USAGE, f"cannot load verifying key {args.vkey}: {exc}")
+    report.add("vk", True, f"published key {args.vkey} ({len(vk.ic) - 1} public inputs); no chain consulted")
+    public = list(disclosure.public_inputs)
+    try:
+        proof = proof_from_snarkjs(disclosure.proof)
+    except ProverError as exc:
+        report.add("proof", False, f"malformed proof in the bundle: {exc}")
+    else:
+        check_proof(report, vk, public, proof)
+    if args.model is not None:
+        check_model(report, disclosure.model_hash, args.model)
+    try:
+        check_disclosure(report, disclosure, disclosure.attestation_id, public)
+    except DisclosureError as exc:
+        report.add("disclosure", False, str(exc))
+    return _emit(args, report)
+
+
+def _id_bytes(attestation_id: str) -> bytes:
+    raw = bytes.fromhex(attestation_id.removeprefix("0x"))
+    if len(raw) != 32:
+        raise ValueError("an attestation id is 32 bytes")
+    return raw
+
+
+def _record_json(record: Any) -> dict[str, Any]:
+    return {
+        "model_hash": "0x" + record.model_hash.hex(),
+        "predicted_class": record.predicted_class,
+        "input_digest": str(record.input_digest),
+        "prediction_digest": str(record.prediction_digest),
+        "explanation_digest": str(record.explanation_digest),
+        "attester": record.attester,
+        "timestamp": record.timestamp,
+        "block_number": record.block_number,
+        "tx_hash": record.tx_hash,
+        "confirmations": record.confirmations,
+    }
+
+
+def _emit(args: argparse.Namespace, report: Report) -> int:
+    if args.json:
+        print(json.dumps(report.to_json(), indent=1))
+    else:
+        print(f"attestation {report.attestation_id}")
+        for c in report.checks:
+            print(f"  [{'PASS' if c.ok else 'FAIL'}] {c.name:<11} {c.detail}")
+        if report.record:
+            print(f"  predicted class {report.record['predicted_class']}, model {report.record['model_hash']}")
+        print(f"verdict: {'VALID' if report.ok else 'INVALID'}")
+    return report.exit_code
+
+
+def _fail(args: argparse.Namespace, code: int, message: str) -> int:
+    if args.json:
+        print(json.dumps({"verdict": "ERROR", "exit_code": code, "error": message}))
+    else:
+        print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+__all__ = ["add_arguments", "run", "EXIT_NOT_FOUND"]
