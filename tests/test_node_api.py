@@ -140,3 +140,27 @@ def test_bad_inputs_for_a_real_model(node: str, registered: dict[str, Any]) -> N
 def test_rpc_bridge_refuses_state_changes(node: str) -> None:
     status, body = post_json(f"{node}/rpc", {"jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction", "params": [{}]})
     assert status == 200 and "error" in body
+
+
+HEAVY = ("torch", "torchvision", "zennit", "onnx", "onnxruntime", "sklearn", "eth_tester", "sqlmodel",
+         "explainers")
+
+
+def test_verify_runs_without_the_node_extra(node: str, attested: dict[str, Any]) -> None:
+    """`zkxai verify` must work on the light install: every node-extra package is made unimportable
+    (aiohttp stays: web3 itself depends on it)."""
+    import subprocess
+    import sys
+
+    from tests.node_harness import ROOT
+
+    block = "; ".join(f"sys.modules[{name!r}] = None" for name in HEAVY)
+    code = (f"import sys; {block}; from node.cli import main; "
+            f"sys.exit(main(['verify', '--rpc-url', '{node}/rpc', '--disclosure', r'{attested['bundle_path']}', '--json']))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads(out.stdout)["verdict"] == "VALID"
+    show = subprocess.run([sys.executable, "-c", f"import sys; {block}; from node.cli import main; "
+                           f"sys.exit(main(['show', r'{attested['bundle_path']}']))"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert show.returncode == 0 and f"class {attested['predicted_class']}" in show.stdout, show.stderr

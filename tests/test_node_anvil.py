@@ -1,0 +1,166 @@
+"""Integration on anvil (npm @foundry-rs/anvil): a `zkxai node` attesting to a real JSON-RPC chain, `zkxai verify`
+checking it, snarkjs checking the same proof independently, and tampering rejected by the contract and the CLI.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from contracts import abi
+from node.chain.errors import ProofRejected
+from node.chain.revert import decode_revert
+from tests.node_harness import free_port, http, post_json, running_node, zkxai
+
+ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+pytestmark = pytest.mark.npm
+
+
+@pytest.fixture(scope="module")
+def anvil(anvil_bin: Path) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen([str(anvil_bin), "--host", "127.0.0.1", "--port", str(port), "--silent"])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 2}))
+        deadline = time.monotonic() + 30
+        while not _answers(w3):
+            assert proc.poll() is None and time.monotonic() < deadline, "anvil did not start"
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _answers(w3: Web3) -> bool:
+    try:
+        return w3.eth.chain_id > 0
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="module")
+def run(anvil: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from explainers.digits import digits_samples, export_onnx, train_digits_mlp
+
+    work = tmp_path_factory.mktemp("anvil-node")
+    model_file = work / "digits.onnx"
+    module, _ = train_digits_mlp(seed=0)
+    model_file.write_bytes(export_onnx(module, (64,)))
+    env = {"ZKXAI_PRIVATE_KEY": ANVIL_KEY}
+    with running_node(work, "--rpc-url", anvil, env=env) as base:
+        status, model = http("POST", f"{base}/v1/models", model_file.read_bytes(), "application/octet-stream")
+        assert status == 201, model
+        X, _ = digits_samples(2, split="test")
+        status, result = post_json(f"{base}/v1/attestations",
+                                   {"model_hash": model["model_hash"], "input": X[1].tolist(), "method": "lrp_epsilon_0_1"})
+        assert status == 201, result
+        info = http("GET", f"{base}/v1/info")[1]
+    bundle = work / "bundle.json"
+    bundle.write_text(json.dumps(result["disclosure"]))
+    yield {"work": work, "model_file": model_file, "result": result, "bundle": bundle, "info": info,
+           "vk": work / "keys" / "commitment-10.vk.json", "env": env}
+
+
+def test_cli_verifies_on_anvil(anvil: str, run: dict[str, Any]) -> None:
+    out = zkxai("verify", "--rpc-url", anvil, "--disclosure", str(run["bundle"]), "--model", str(run["model_file"]),
+                "--vkey", str(run["vk"]), "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert json.loads(out.stdout)["verdict"] == "VALID"
+
+
+def test_snarkjs_accepts_the_nodes_proof(run: dict[str, Any], snarkjs_bin: Path, tmp_path: Path) -> None:
+    d = run["result"]["disclosure"]
+    (tmp_path / "proof.json").write_text(json.dumps(d["proof"]))
+    (tmp_path / "public.json").write_text(json.dumps(d["public_inputs"]))
+    ok = subprocess.run([str(snarkjs_bin), "groth16", "verify", str(run["vk"]), str(tmp_path / "public.json"),
+                         str(tmp_path / "proof.json")], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and "OK" in ok.stdout, ok.stdout + ok.stderr
+    bad = list(d["public_inputs"])
+    bad[4] = str((int(bad[4]) + 1) % 10)
+    (tmp_path / "public.json").write_text(json.dumps(bad))
+    rejected = subprocess.run([str(snarkjs_bin), "groth16", "verify", str(run["vk"]), str(tmp_path / "public.json"),
+                               str(tmp_path / "proof.json")], capture_output=True, text=True, timeout=120)
+    assert rejected.returncode != 0 and "Invalid proof" in rejected.stdout + rejected.stderr
+
+
+def _tampered(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The three attacks of the issue, each as a modified disclosure bundle."""
+    honest = run["result"]["disclosure"]
+    proof = copy.deepcopy(honest)
+    proof["proof"]["pi_c"][1] = str(21888242871839275222246405745257275088696311157297823662689037894645226208583
+                                    - int(proof["proof"]["pi_c"][1]))  # -C: on the curve, wrong proof
+    public = copy.deepcopy(honest)
+    public["public_inputs"][2] = str(int(public["public_inputs"][2]) + 1)
+    model = copy.deepcopy(honest)
+    model["model_hash"] = "0x" + "ee" * 32
+    model["public_inputs"][0] = str(int("ee" * 16, 16))
+    model["public_inputs"][1] = str(int("ee" * 16, 16))
+    return {"proof": proof, "public_input": public, "model_hash": model}
+
+
+@pytest.fixture(scope="module")
+def fresh_registry(anvil: str, run: dict[str, Any]) -> str:
+    """A second registry on the node's verifier, holding no records: attacks reach the proof check, not the
+    duplicate check (the node already attested the honest statement in its own registry)."""
+    from contracts import artifact
+
+    w3 = Web3(Web3.HTTPProvider(anvil))
+    art = artifact("AttestationRegistry")
+    tx = w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"]).constructor(
+        Web3.to_checksum_address(run["info"]["verifier"])).transact({"from": w3.eth.accounts[1], "gas": 2_000_000})
+    return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+
+
+def test_honest_statement_is_accepted_by_a_fresh_registry(anvil: str, run: dict[str, Any], fresh_registry: str) -> None:
+    _attest_call(anvil, fresh_registry, run["result"]["disclosure"])  # eth_call: would succeed
+
+
+def _attest_call(anvil: str, registry: str, d: dict[str, Any]) -> None:
+    from prover.serialize import proof_from_snarkjs
+    from prover.solidity import proof_calldata
+
+    w3 = Web3(Web3.HTTPProvider(anvil))
+    contract = w3.eth.contract(address=Web3.to_checksum_address(registry), abi=abi("AttestationRegistry"))
+    p = [int(v) for v in d["public_inputs"]]
+    a, b, c = proof_calldata(proof_from_snarkjs(d["proof"]))
+    model_hash = bytes.fromhex(d["model_hash"][2:])
+    contract.functions.attest(model_hash, p[2], p[3], p[4], p[5], a, b, c).call(
+        {"from": w3.eth.accounts[0], "gas": 1_000_000})
+
+
+@pytest.mark.parametrize("attack", ["proof", "public_input", "model_hash"])
+def test_tampering_rejected_by_contract_and_cli(anvil: str, run: dict[str, Any], fresh_registry: str, attack: str,
+                                               tmp_path: Path) -> None:
+    d = _tampered(run)[attack]
+    with pytest.raises((ContractCustomError, ContractLogicError)) as err:
+        _attest_call(anvil, fresh_registry, d)
+    revert_data = getattr(err.value, "data", None) or err.value.args[-1]
+    assert isinstance(decode_revert(revert_data, "attest"), ProofRejected)
+
+    bundle = tmp_path / "tampered.json"
+    bundle.write_text(json.dumps(d))
+    out = zkxai("verify", "--disclosure", str(bundle), "--vkey", str(run["vk"]), "--json")  # offline: bundle vs key
+    report = json.loads(out.stdout)
+    assert out.returncode != 0 and report["verdict"] == "INVALID"
+    assert not next(c for c in report["checks"] if c["name"] == "proof")["ok"]
+
+
+def test_honest_bundle_passes_offline_and_node_reattaches(anvil: str, run: dict[str, Any]) -> None:
+    out = zkxai("verify", "--disclosure", str(run["bundle"]), "--vkey", str(run["vk"]), "--model",
+                str(run["model_file"]), "--json")
+    assert out.returncode == 0, out.stdout
+    # a restarted node attaches to the deployed registry with the same keys (checked against the on-chain key)
+    with running_node(run["work"], "--rpc-url", anvil, "--registry", run["info"]["registry"], env=run["env"]) as base:
+        info = http("GET", f"{base}/v1/info")[1]
+    assert info["registry"] == run["info"]["registry"] and info["verifier"] == run["info"]["verifier"]
