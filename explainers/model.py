@@ -31,7 +31,9 @@ import onnxruntime as ort
 import torch
 
 from explainers.errors import InvalidInput, ModelLoadError, UnsupportedModel
+from explainers.locking import MODULE_LOCK
 from explainers.onnx_convert import onnx_to_torch
+from explainers.softmax import strip_softmax_onnx, strip_softmax_torch
 from explainers.torch_bytes import canonical_torch_bytes
 from explainers.validation import as_batch
 
@@ -69,7 +71,7 @@ class LoadedModel:
     def reference_logits(self, x: np.ndarray) -> np.ndarray:
         """Logits of shape ``(n, num_classes)`` (float64) from the float64 attribution module."""
         batch, _ = as_batch(x, self.input_shape)
-        with torch.no_grad():
+        with MODULE_LOCK, torch.no_grad():
             t = torch.from_numpy(batch).to(self.device)
             return self.torch_module(t).cpu().numpy()
 
@@ -124,8 +126,11 @@ def _ort_providers() -> list[str]:
     return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
 
 
-def load_onnx(data: bytes) -> LoadedModel:
+def load_onnx(data: bytes, *, strip_softmax: bool = False) -> LoadedModel:
     """Load an ONNX model from its file bytes; ``model_hash`` is SHA-256 of exactly ``data``.
+
+    With ``strip_softmax`` a final Softmax/LogSoftmax node is removed before inference and attribution
+    (logits are predicted and explained); the hash still commits to ``data`` as registered.
 
     Inference uses onnxruntime (CUDA provider first when available). Attribution uses a float64 torch
     module converted from the graph; the conversion is cross-checked against onnxruntime on a probe input
@@ -133,7 +138,8 @@ def load_onnx(data: bytes) -> LoadedModel:
     """
     if not isinstance(data, (bytes, bytearray)) or len(data) == 0:
         raise ModelLoadError("ONNX model must be given as non-empty bytes")
-    data = bytes(data)
+    registered = bytes(data)
+    data = strip_softmax_onnx(registered) if strip_softmax else registered
     try:
         proto = onnx.load_model_from_string(data)
         onnx.checker.check_model(proto)
@@ -165,7 +171,7 @@ def load_onnx(data: bytes) -> LoadedModel:
         raise UnsupportedModel("converted torch module disagrees with onnxruntime; refusing to explain this graph")
     device = default_device()
     return LoadedModel(
-        model_hash=hashlib.sha256(data).digest(),
+        model_hash=hashlib.sha256(registered).digest(),
         input_shape=input_shape,
         num_classes=num_classes,
         kind="onnx",
@@ -175,8 +181,11 @@ def load_onnx(data: bytes) -> LoadedModel:
     )
 
 
-def load_torch(module: torch.nn.Module, input_shape: Sequence[int]) -> LoadedModel:
+def load_torch(module: torch.nn.Module, input_shape: Sequence[int], *, strip_softmax: bool = False) -> LoadedModel:
     """Wrap a PyTorch module; ``model_hash`` is SHA-256 of :func:`canonical_torch_bytes` of the module.
+
+    With ``strip_softmax`` a trailing Softmax/LogSoftmax is removed first (the hash is of the stripped module,
+    i.e. of what is actually run).
 
     The module is deep-copied (later changes to the caller's object do not affect the loaded model) and put
     on CUDA when available. ``input_shape`` is the per-sample shape (no batch dimension).
@@ -186,6 +195,8 @@ def load_torch(module: torch.nn.Module, input_shape: Sequence[int]) -> LoadedMod
     shape = tuple(int(d) for d in input_shape)
     if not shape or any(d <= 0 for d in shape):
         raise InvalidInput(f"input_shape must be non-empty positive dims, got {tuple(input_shape)}")
+    if strip_softmax:
+        module = strip_softmax_torch(module)
     _reject_softmax(module)
     canonical = canonical_torch_bytes(module)
     device = default_device()
