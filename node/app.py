@@ -1,39 +1,74 @@
-"""The aiohttp application: thin handlers, typed AppKeys, cleanup contexts, JSON errors.
+"""The aiohttp application: thin handlers, typed AppKeys, middlewares, cleanup contexts, graceful shutdown.
 
-Resources live in cleanup contexts, opened in order and closed in reverse on shutdown:
-database -> chain (embedded EVM or RPC; deploys the registry if none is configured) -> prover pool.
+Resources live in one cleanup context, opened in order and closed in reverse on shutdown:
+database -> circuit keys -> chain (embedded EVM or RPC; deploys the registry if none is configured)
+-> prover pool -> pipeline. On shutdown intake stops first (503), an in-flight transaction completes,
+the rest of the work is already persisted and resumes at the next start.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
+import re
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
-
 from contracts import abi as contracts_abi
+from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
 
 from . import db
 from .chain.ethereum import EthereumAdapter
 from .config import NodeConfig
 from .errors import NodeError
-from .pipeline import Attester
+from .jobs import ChainInfo, Pipeline
+from .metrics import Metrics
+from .openapi import document
 from .proving import ProverPool, ensure_keys
-from .service import ChainInfo, NodeService
+from .service import ModelStore, NodeService
 
 log = logging.getLogger("zkxai.node")
 
 CONFIG = web.AppKey("config", NodeConfig)
 SERVICE = web.AppKey("service", NodeService)
 ADAPTER = web.AppKey("adapter", EthereumAdapter)
+METRICS = web.AppKey("metrics", Metrics)
+REQUEST_ID = "request_id"
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+class Unauthorized(NodeError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(NodeError):
+    status = 403
+    code = "forbidden"
+
+
+def _error(request: web.Request, status: int, code: str, message: str) -> web.Response:
+    body = {"error": {"code": code, "message": message, "request_id": request.get(REQUEST_ID, "")}}
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return web.json_response(body, status=status, headers=headers)
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    given = request.headers.get("X-Request-Id", "")
+    request[REQUEST_ID] = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    t0 = time.perf_counter()
+    response = await handler(request)
+    response.headers["X-Request-Id"] = request[REQUEST_ID]
+    log.info("http", extra={"request_id": request[REQUEST_ID], "method": request.method, "path": request.path,
+                            "status": response.status, "ms": round((time.perf_counter() - t0) * 1000, 1)})
+    return response
 
 
 @web.middleware
@@ -41,19 +76,46 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except NodeError as exc:
-        return _error(exc.status, exc.code, str(exc))
+        return _error(request, exc.status, exc.code, str(exc))
     except (InvalidInput, UnknownMethod) as exc:
-        code = "unknown_method" if isinstance(exc, UnknownMethod) else "invalid_input"
-        return _error(400, code, str(exc))
+        return _error(request, 400, "unknown_method" if isinstance(exc, UnknownMethod) else "invalid_input", str(exc))
     except ExplainerError as exc:
-        return _error(422, "unprocessable_model", str(exc))
+        return _error(request, 422, "unprocessable_model", str(exc))
     except web.HTTPRequestEntityTooLarge as exc:
-        return _error(413, "payload_too_large", exc.text or "request body too large")
+        return _error(request, 413, "payload_too_large", exc.text or "request body too large")
     except web.HTTPException as exc:
-        return _error(exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+        if exc.status < 400:
+            raise
+        return _error(request, exc.status, exc.reason.lower().replace(" ", "_"), exc.text or exc.reason)
+    except asyncio.CancelledError:
+        raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _error(500, "internal_error", "internal error; the request was recorded, see the node log")
+        return _error(request, 500, "internal_error", "internal error; see the node log with this request id")
+
+
+#: (method, path prefix) -> who may call it. Anything under /v1 not listed needs a submitter key.
+_PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/v1/info"),
+           ("GET", "/v1/openapi.json"), ("POST", "/rpc")}
+_ADMIN = {("POST", "/v1/models")}
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    config = request.app[CONFIG]
+    if (request.method, request.path) in _PUBLIC or not (config.api_keys or config.admin_key):
+        return await handler(request)
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+    if not token:
+        raise Unauthorized("send the API key as: Authorization: Bearer <key>")
+    is_admin = bool(config.admin_key) and hmac.compare_digest(token, config.admin_key or "")
+    is_submitter = any(hmac.compare_digest(token, k) for k in config.api_keys)
+    if not (is_admin or is_submitter):
+        raise Unauthorized("unknown API key")
+    if (request.method, request.path) in _ADMIN and not is_admin:
+        raise Forbidden("this endpoint needs the admin key")
+    return await handler(request)
 
 
 async def _json_body(request: web.Request) -> object:
@@ -65,32 +127,67 @@ async def _json_body(request: web.Request) -> object:
 
 # -- handlers -------------------------------------------------------------------------------------
 async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
     svc = request.app[SERVICE]
-    return web.json_response({"status": "ok", "chain_id": svc.chain.chain_id, "registry": svc.chain.registry})
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.to_thread(db.count_by_status, svc.engine)
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await asyncio.wait_for(request.app[ADAPTER].w3.eth.block_number, 5)
+        checks["chain"] = "ok"
+    except Exception as exc:
+        checks["chain"] = f"error: {type(exc).__name__}"
+    checks["intake"] = "ok" if svc.pipeline.accepting else "shutting down"
+    ready = all(v == "ok" for v in checks.values())
+    return web.json_response({"status": "ready" if ready else "not ready", "checks": checks,
+                              "inflight": svc.pipeline.inflight}, status=200 if ready else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(document())
 
 
 async def info(request: web.Request) -> web.Response:
     svc = request.app[SERVICE]
+    counts = await asyncio.to_thread(db.count_by_status, svc.engine)
     return web.json_response({
         "chain_id": svc.chain.chain_id, "registry": svc.chain.registry, "verifier": svc.chain.verifier,
         "embedded_chain": svc.chain.embedded, "rpc_path": "/rpc" if svc.chain.embedded else None,
-        "circuit_classes": svc.config.circuit_classes,
+        "circuit_classes": svc.config.circuit_classes, "confirmations": svc.config.confirmations,
+        "requests": counts, "inflight": svc.pipeline.inflight, "accepting": svc.pipeline.accepting,
     })
 
 
 async def post_model(request: web.Request) -> web.Response:
     data = await request.read()
-    result = await request.app[SERVICE].register_model(data, request.query.get("name", ""))
-    return web.json_response(result, status=201)
+    return web.json_response(await request.app[SERVICE].models.register(data, request.query.get("name", "")), status=201)
 
 
 async def get_models(request: web.Request) -> web.Response:
-    return web.json_response({"models": await request.app[SERVICE].list_models()})
+    return web.json_response({"models": await request.app[SERVICE].models.list()})
 
 
 async def post_attestation(request: web.Request) -> web.Response:
-    result = await request.app[SERVICE].attest(await _json_body(request))
-    return web.json_response(result, status=201)
+    svc = request.app[SERVICE]
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        if not _REQUEST_ID_RE.match(key):
+            raise web.HTTPBadRequest(text="Idempotency-Key must be 1-64 characters of [A-Za-z0-9._:-]")
+        if await asyncio.to_thread(db.get_attestation, svc.engine, key) is not None:
+            return web.json_response(await svc.attestation(key), status=200)
+    wait = request.query.get("wait", "false").lower() in ("1", "true", "yes")
+    status, body = await svc.attest(await _json_body(request), wait=wait, request_id=key)
+    return web.json_response(body, status=status)
 
 
 async def get_attestation(request: web.Request) -> web.Response:
@@ -102,7 +199,7 @@ async def get_disclosure(request: web.Request) -> web.Response:
 
 
 async def rpc(request: web.Request) -> web.Response:
-    """JSON-RPC for the embedded chain, so verifiers in other processes can reach it."""
+    """Read-only JSON-RPC for the embedded chain, so verifiers in other processes can reach it."""
     from .chain.rpc_bridge import handle_rpc_request
 
     payload = await _json_body(request)
@@ -112,39 +209,6 @@ async def rpc(request: web.Request) -> web.Response:
 
 
 # -- resources ------------------------------------------------------------------------------------
-async def resources(app: web.Application) -> AsyncIterator[None]:
-    config = app[CONFIG]
-    engine = db.make_engine(config.db_url)
-    paths, vk = ensure_keys(config.keys_dir, config.circuit_classes)
-    if config.rpc_url is None:
-        adapter = await EthereumAdapter.in_process()
-    else:
-        assert config.private_key is not None
-        adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key)
-    pool = ProverPool(paths, workers=config.prover_workers)
-    try:
-        from prover.solidity import vk_calldata
-
-        if config.registry is None:
-            deployment = await adapter.deploy_registry(vk_calldata(vk))
-        else:
-            deployment = await adapter.attach_registry(config.registry)
-            await _check_onchain_key(adapter, deployment.verifier, vk)
-        registry, verifier = deployment.registry, deployment.verifier
-        chain = ChainInfo(chain_id=adapter.chain_id, registry=registry, verifier=verifier,
-                          embedded=config.rpc_url is None)
-        attester = Attester(chain=adapter, pool=pool, circuit_classes=config.circuit_classes,
-                            chain_id=chain.chain_id, registry=registry)
-        app[ADAPTER] = adapter
-        app[SERVICE] = NodeService(config, engine, attester, chain)
-        log.info("node ready: chain %s registry %s verifier %s", chain.chain_id, registry, verifier)
-        yield
-    finally:
-        pool.close()
-        await adapter.close()
-        engine.dispose()
-
-
 async def _check_onchain_key(adapter: EthereumAdapter, verifier: str, vk: object) -> None:
     """Refuse to start against a registry whose verifier holds another key: every proof would be rejected."""
     from prover.solidity import vk_calldata
@@ -155,17 +219,68 @@ async def _check_onchain_key(adapter: EthereumAdapter, verifier: str, vk: object
     contract = adapter.w3.eth.contract(address=verifier, abi=contracts_abi("Groth16Verifier"))
     onchain = await contract.functions.verifyingKey().call()
     if verifying_key_words(onchain) != verifying_key_words(vk_calldata(vk)):  # type: ignore[arg-type]
-        raise ConfigError(
-            f"the registry's verifier {verifier} holds a different verifying key than this node's keys; "
-            "use the keys it was deployed with, or deploy a new registry"
-        )
+        raise ConfigError(f"the registry's verifier {verifier} holds a different verifying key than this node's keys; "
+                          "use the keys it was deployed with, or deploy a new registry")
+
+
+async def resources(app: web.Application) -> AsyncIterator[None]:
+    from prover.solidity import vk_calldata
+
+    config = app[CONFIG]
+    engine = db.make_engine(config.db_url)
+    paths, vk = await asyncio.to_thread(ensure_keys, config.keys_dir, config.circuit_classes)
+    if config.rpc_url is None:
+        adapter = await EthereumAdapter.in_process()
+        log.warning("embedded in-process EVM: development only, its state is lost at exit")
+    else:
+        assert config.private_key is not None
+        adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key)
+    pool = ProverPool(paths, workers=config.prover_workers)
+    pipeline: Pipeline | None = None
+    try:
+        if config.registry is None:
+            deployment = await adapter.deploy_registry(vk_calldata(vk))
+        else:
+            deployment = await adapter.attach_registry(config.registry)
+            await _check_onchain_key(adapter, deployment.verifier, vk)
+        chain = ChainInfo(chain_id=adapter.chain_id, registry=deployment.registry, verifier=deployment.verifier,
+                          embedded=config.rpc_url is None)
+        models = ModelStore(engine, config.circuit_classes)
+        pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, adapter=adapter, chain=chain,
+                            metrics=app[METRICS])
+        app[ADAPTER] = adapter
+        app[SERVICE] = NodeService(config, engine, models, pipeline, chain)
+        await pipeline.start()
+        if not (config.api_keys or config.admin_key):
+            log.warning("no API keys configured: the API is open (development only)")
+        log.info("node ready: chain %s registry %s verifier %s signer %s", chain.chain_id, chain.registry,
+                 chain.verifier, adapter.address)
+        yield
+    finally:
+        if pipeline is not None:
+            await pipeline.stop()
+        pool.close()
+        await adapter.close()
+        engine.dispose()
+        log.info("node stopped")
+
+
+async def _stop_intake(app: web.Application) -> None:
+    if SERVICE in app:
+        app[SERVICE].pipeline.accepting = False
 
 
 def build_app(config: NodeConfig) -> web.Application:
-    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[error_middleware])
+    app = web.Application(client_max_size=config.max_body_bytes,
+                          middlewares=[request_id_middleware, error_middleware, auth_middleware])
     app[CONFIG] = config
+    app[METRICS] = Metrics()
     app.cleanup_ctx.append(resources)
+    app.on_shutdown.append(_stop_intake)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/v1/openapi.json", openapi)
     app.router.add_get("/v1/info", info)
     app.router.add_post("/v1/models", post_model)
     app.router.add_get("/v1/models", get_models)

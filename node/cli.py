@@ -20,19 +20,72 @@ def _node(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from .app import build_app
-    from .config import NodeConfig, private_key_from_env
     from .errors import ConfigError
+    from .logs import configure_logging
+    from .settings import load_config
 
     try:
-        config = NodeConfig(host=args.host, port=args.port, data_dir=args.data_dir, database_url=args.database_url,
-                            rpc_url=args.rpc_url, private_key=private_key_from_env(), registry=args.registry,
-                            prover_workers=args.prover_workers)
+        config = load_config(args.config, args.secrets, overrides={
+            "host": args.host, "port": args.port, "data_dir": args.data_dir, "database_url": args.database_url,
+            "rpc_url": args.rpc_url, "registry": args.registry, "prover_workers": args.prover_workers})
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    web.run_app(build_app(config), host=config.host, port=config.port, shutdown_timeout=30)
+    configure_logging(json_logs=args.log_format == "json")
+    try:
+        web.run_app(build_app(config), host=config.host, port=config.port, shutdown_timeout=30, print=None,
+                    handle_signals=True)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _node_init(args: argparse.Namespace) -> int:
+    from .errors import ConfigError
+    from .settings import write_default_config
+
+    try:
+        config, secrets_file, address = write_default_config(args.dir)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {config} (commented defaults) and {secrets_file} (mode 600)")
+    print(f"new signing key {address} in {args.dir / 'keystore.json'} (scrypt keystore); fund it before using a real chain")
+    print(f"start with: zkxai node run --config {config}")
+    return 0
+
+
+def _node_status(args: argparse.Namespace) -> int:
+    import urllib.error
+    import urllib.request
+
+    base = args.url.rstrip("/")
+    out: dict[str, object] = {"url": base}
+    code = 0
+    for path in ("/healthz", "/readyz", "/v1/info"):
+        try:
+            with urllib.request.urlopen(base + path, timeout=10) as resp:
+                out[path] = json.loads(resp.read())
+        except urllib.error.HTTPError as err:
+            out[path] = json.loads(err.read() or b"{}")
+            code = 1
+        except OSError as exc:
+            out[path] = {"error": str(exc)}
+            code = 1
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return code
+    ready = out.get("/readyz", {})
+    info = out.get("/v1/info", {})
+    print(f"node      {base}: {'READY' if code == 0 else 'NOT READY'}")
+    if isinstance(ready, dict):
+        for name, state in (ready.get("checks") or {}).items():
+            print(f"  {name:<9} {state}")
+    if isinstance(info, dict) and "registry" in info:
+        print(f"chain     {info['chain_id']} registry {info['registry']} (embedded: {info['embedded_chain']})")
+        print(f"requests  {info.get('requests')}  in flight {info.get('inflight')}")
+    return code
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -71,15 +124,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zkxai", description="Attested, explained and proven ML inference.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("node", help="run the attestation node (HTTP API)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--data-dir", type=Path, default=Path("var/node"))
+    node = sub.add_parser("node", help="the attestation node: run (default), init, status")
+    node_sub = node.add_subparsers(dest="node_command", required=True)
+    p = node_sub.add_parser("run", help="run the node (HTTP API); flags override the config file and environment")
+    p.add_argument("--config", type=Path, default=None, help="TOML config (zkxai node init writes one)")
+    p.add_argument("--secrets", type=Path, default=None, help="secrets TOML (default: secrets.toml beside --config)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.add_argument("--data-dir", type=Path, default=None, help="default var/node")
     p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: SQLite in the data dir)")
     p.add_argument("--rpc-url", default=None, help="Ethereum JSON-RPC URL (default: embedded in-process EVM)")
     p.add_argument("--registry", default=None, help="existing AttestationRegistry address (default: deploy one)")
-    p.add_argument("--prover-workers", type=int, default=max(1, min(4, (os.cpu_count() or 2) - 1)))
+    p.add_argument("--prover-workers", type=int, default=None,
+                   help=f"prover processes (default 1; this machine: {os.cpu_count()} cores)")
+    p.add_argument("--log-format", choices=("json", "text"), default="json")
     p.set_defaults(func=_node)
+    p = node_sub.add_parser("init", help="write a commented config, a secrets file and an encrypted keystore")
+    p.add_argument("--dir", type=Path, default=Path("zkxai-node"))
+    p.set_defaults(func=_node_init)
+    p = node_sub.add_parser("status", help="print a running node's health")
+    p.add_argument("--url", default="http://127.0.0.1:8080")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_node_status)
 
     p = sub.add_parser("verify", help="verify an attestation end to end (proof, on-chain record, disclosure)")
     verify_cli.add_arguments(p)
@@ -98,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["node"] and (len(argv) == 1 or argv[1] not in {"run", "init", "status", "-h", "--help"}):
+        argv.insert(1, "run")  # `zkxai node [flags]` = `zkxai node run [flags]`
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

@@ -1,4 +1,9 @@
-"""Node configuration: a frozen dataclass validated at start, with clear messages."""
+"""Node configuration: a frozen dataclass validated at start, with clear messages.
+
+Sources, later ones winning: built-in defaults < TOML config file < ``ZKXAI_*`` environment variables <
+command-line flags (see :mod:`node.settings`). Secrets (keystore password, API keys) come from a separate
+secrets file or the environment, never from the main config file.
+"""
 
 from __future__ import annotations
 
@@ -16,32 +21,56 @@ DEFAULT_CIRCUIT_CLASSES = 10
 class NodeConfig:
     host: str = "127.0.0.1"
     port: int = 8080
-    data_dir: Path = field(default_factory=lambda: Path("var"))
+    data_dir: Path = field(default_factory=lambda: Path("var/node"))
     database_url: str | None = None
     #: None = embedded in-process EVM (eth-tester / py-evm); else any Ethereum JSON-RPC URL.
     rpc_url: str | None = None
-    private_key: str | None = None
+    private_key: str | None = field(default=None, repr=False)
     #: Existing registry to attest to; None = deploy a verifier + registry at start.
     registry: str | None = None
+    confirmations: int = 1
     circuit_classes: int = DEFAULT_CIRCUIT_CLASSES
     prover_workers: int = 1
+    #: Inference stage: up to this many requests share one model call, waiting at most batch_latency_ms.
+    inference_batch_size: int = 16
+    inference_batch_latency_ms: int = 20
+    #: Requests accepted but not yet finished; beyond this the API answers 503 with Retry-After.
+    queue_size: int = 64
     max_body_bytes: int = 4 * 1024 * 1024
     max_input_values: int = 1 << 20
     default_method: str = "lrp_epsilon_0_1"
+    #: Submitter keys (Bearer tokens) for /v1 writes; empty = open (development only, logged at start).
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    admin_key: str | None = field(default=None, repr=False)
+    wait_timeout_s: float = 900.0
 
     def __post_init__(self) -> None:
-        if not 0 < self.port < 65536 and self.port != 0:
-            raise ConfigError(f"port must be in 1..65535 (or 0 for any free port), got {self.port}")
+        if not 0 <= self.port < 65536:
+            raise ConfigError(f"node.port must be in 1..65535 (or 0 for any free port), got {self.port}")
         if self.rpc_url is not None and not self.rpc_url.startswith(("http://", "https://")):
-            raise ConfigError(f"--rpc-url must be an http(s) URL, got {self.rpc_url!r}")
+            raise ConfigError(f"chain.rpc_url must be an http(s) URL, got {self.rpc_url!r}")
         if self.rpc_url is not None and not self.private_key:
-            raise ConfigError("a private key is required with --rpc-url (set ZKXAI_PRIVATE_KEY)")
+            raise ConfigError(
+                "a signing key is required with chain.rpc_url: set chain.keystore (+ keystore_password in the secrets "
+                "file or ZKXAI_KEYSTORE_PASSWORD), or ZKXAI_PRIVATE_KEY"
+            )
         if not 2 <= self.circuit_classes <= 14:
-            raise ConfigError(f"circuit_classes must be in 2..14, got {self.circuit_classes}")
+            raise ConfigError(f"prover.circuit_classes must be in 2..14, got {self.circuit_classes}")
         if self.prover_workers < 1:
-            raise ConfigError("prover_workers must be >= 1")
+            raise ConfigError("prover.workers must be >= 1")
+        if self.confirmations < 0:
+            raise ConfigError("chain.confirmations must be >= 0")
+        if not 1 <= self.inference_batch_size <= 1024:
+            raise ConfigError("pipeline.inference_batch_size must be in 1..1024")
+        if self.inference_batch_latency_ms < 0:
+            raise ConfigError("pipeline.inference_batch_latency_ms must be >= 0")
+        if self.queue_size < 1:
+            raise ConfigError("pipeline.queue_size must be >= 1")
         if self.max_body_bytes < 1024:
-            raise ConfigError("max_body_bytes must be at least 1024")
+            raise ConfigError("api.max_body_bytes must be at least 1024")
+        for key in (*self.api_keys, *([self.admin_key] if self.admin_key else [])):
+            if len(key) < 16:
+                raise ConfigError("API keys must be at least 16 characters")
 
     @property
     def db_url(self) -> str:

@@ -44,6 +44,12 @@ class AttestationRow(SQLModel, table=True):
     tx_hash: str | None = None
     block_number: int | None = None
     gas_used: int | None = None
+    #: JSON of the validated input (written at intake, before the request is acknowledged).
+    input_json: str | None = Field(default=None, sa_column=Column(Text))
+    #: JSON of the committed opening (salts, fixed-point data); written before proving so a restart reuses it.
+    prepared: str | None = Field(default=None, sa_column=Column(Text))
+    proof: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = 0
     disclosure: str | None = Field(default=None, sa_column=Column(Text))
     timings: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = None
@@ -90,6 +96,25 @@ def list_attestations(engine: Engine, limit: int = 100) -> list[AttestationRow]:
     with Session(engine, expire_on_commit=False) as session:
         stmt = select(AttestationRow).order_by(AttestationRow.id.desc()).limit(limit)  # type: ignore[union-attr]
         return list(session.exec(stmt))
+
+
+#: Statuses from which the pipeline continues after a restart, and the final ones.
+PENDING = ("received", "prepared", "proved")
+FINAL = ("attested", "failed", "rejected")
+
+
+def pending_attestations(engine: Engine) -> list[AttestationRow]:
+    with Session(engine, expire_on_commit=False) as session:
+        stmt = select(AttestationRow).where(AttestationRow.status.in_(PENDING)).order_by(AttestationRow.id)  # type: ignore[attr-defined]
+        return list(session.exec(stmt))
+
+
+def count_by_status(engine: Engine) -> dict[str, int]:
+    from sqlalchemy import func
+
+    with Session(engine) as session:
+        rows = session.exec(select(AttestationRow.status, func.count()).group_by(AttestationRow.status))  # type: ignore[call-overload]
+        return {status: int(n) for status, n in rows}
 
 
 def touch(row: AttestationRow, **changes: object) -> AttestationRow:

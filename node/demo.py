@@ -73,7 +73,7 @@ async def _run(count: int, data_dir: Path) -> int:
             print(f"[3/4] attesting {count} predictions (lrp_epsilon_0_1 explanations, Groth16 proofs, on-chain)")
             for i in range(count):
                 t0 = time.perf_counter()
-                resp = await http.post(f"{base}/v1/attestations", json={
+                resp = await http.post(f"{base}/v1/attestations?wait=true", json={
                     "model_hash": model["model_hash"], "input": X[i].tolist(), "method": "lrp_epsilon_0_1"})
                 result = await resp.json()
                 if resp.status != 201:

@@ -1,39 +1,24 @@
-"""One attestation, stage by stage: predict -> explain -> encode/commit -> prove -> submit.
+"""What happens to one prediction, as pure steps the staged engine (:mod:`node.jobs`) runs and persists.
 
-Each stage is awaited so the event loop stays free: model and attribution work runs in a thread,
-proving in the process pool, chain I/O on AsyncWeb3. Stage timings are returned with the outcome.
+encode (fixed-point, salts) -> :class:`Prepared` (stored before proving) -> opening -> proof -> disclosure.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from circuits.commitment import CommitmentOpening, new_salt, public_inputs
-from explainers.attribution import explain
 from explainers.encoding import logits_to_fixed, to_fixed
-from explainers.model import LoadedModel
-from prover.serialize import proof_to_snarkjs
-from prover.solidity import proof_calldata
 
-from .chain.ethereum import EthereumAdapter
 from .digests import explanation_hash, input_hash
 from .disclosure import ChainRef, Disclosure
-from .proving import ProverPool
 
 #: Padding for unused class slots: the smallest int32, so a padded slot can never be the argmax.
 PAD_SCORE = -(2**31)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    disclosure: Disclosure
-    gas_used: int
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def fixed_scores(logits: np.ndarray, circuit_classes: int) -> tuple[int, ...]:
@@ -43,91 +28,92 @@ def fixed_scores(logits: np.ndarray, circuit_classes: int) -> tuple[int, ...]:
 
 def argmax_first(scores: tuple[int, ...]) -> int:
     """The committed class: the first index holding the largest committed (fixed-point) score."""
-    best = max(scores)
-    return scores.index(best)
+    return scores.index(max(scores))
 
 
-class Attester:
-    def __init__(self, *, chain: EthereumAdapter, pool: ProverPool, circuit_classes: int, chain_id: int, registry: str) -> None:
-        self._chain = chain
-        self._pool = pool
-        self._classes = circuit_classes
-        self._chain_id = chain_id
-        self._registry = registry
+@dataclass(frozen=True)
+class Prepared:
+    """Everything committed for one prediction, salts included. Persisted before proving."""
 
-    async def attest(self, model: LoadedModel, x: np.ndarray, method: str) -> Outcome:
-        timings: dict[str, float] = {}
-        t0 = time.perf_counter()
-        # committed scores come from the float64 reference path: float32 serving results can differ in the
-        # last fixed-point unit between batch sizes (see explainers.model.LoadedModel.reference_logits)
-        logits = (await asyncio.to_thread(model.reference_logits, x[None]))[0]
-        scores = fixed_scores(logits, self._classes)
-        predicted = argmax_first(scores)
-        timings["predict_s"] = time.perf_counter() - t0
+    model_hash: str
+    input_shape: tuple[int, ...]
+    input_values: tuple[int, ...]
+    input_salt: int
+    scores: tuple[int, ...]
+    predicted_class: int
+    num_classes: int
+    method: str
+    explanation_shape: tuple[int, ...]
+    explanation_values: tuple[int, ...]
+    explanation_salt: int
+    prediction_salt: int
 
-        t0 = time.perf_counter()
-        attribution = (await asyncio.to_thread(explain, model, x[None], method, predicted))[0]
-        timings["explain_s"] = time.perf_counter() - t0
-
-        input_values = tuple(to_fixed(x))
-        expl_values = tuple(to_fixed(attribution))
-        shape = tuple(int(d) for d in x.shape)
-        opening = CommitmentOpening(
-            model_hash=model.model_hash,
-            input_hash=input_hash(shape, input_values),
-            input_salt=new_salt(),
-            scores=scores,
-            predicted_class=predicted,
-            prediction_salt=new_salt(),
-            explanation_hash=explanation_hash(method, tuple(attribution.shape), expl_values),
-            explanation_salt=new_salt(),
+    @classmethod
+    def encode(cls, model_hash: bytes, num_classes: int, x: np.ndarray, logits: np.ndarray, method: str,
+               attribution: np.ndarray, circuit_classes: int) -> Prepared:
+        """Fixed-point encode one sample's input, logits and attribution, with fresh salts."""
+        scores = fixed_scores(logits, circuit_classes)
+        return cls(
+            model_hash="0x" + model_hash.hex(), input_shape=tuple(int(d) for d in x.shape),
+            input_values=tuple(to_fixed(x)), input_salt=new_salt(), scores=scores,
+            predicted_class=argmax_first(scores), num_classes=num_classes, method=method,
+            explanation_shape=tuple(int(d) for d in attribution.shape), explanation_values=tuple(to_fixed(attribution)),
+            explanation_salt=new_salt(), prediction_salt=new_salt(),
         )
-        public = public_inputs(opening)
 
-        t0 = time.perf_counter()
-        proof = await self._pool.prove(opening)
-        timings["prove_s"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        a, b, c = proof_calldata(proof)
-        submitted = await self._chain.attest(model.model_hash, public[2], public[3], public[4], public[5], a, b, c)
-        timings["submit_s"] = time.perf_counter() - t0
-
-        disclosure = Disclosure(
-            attestation_id="0x" + bytes(submitted.id).hex(),
-            chain=ChainRef(self._chain_id, self._registry, submitted.tx_hash, submitted.block_number),
-            model_hash=model.model_hash,
-            input_shape=shape,
-            input_values=input_values,
-            input_salt=opening.input_salt,
-            predicted_class=predicted,
-            num_classes=model.num_classes,
-            scores=scores,
-            prediction_salt=opening.prediction_salt,
-            method=method,
-            explanation_shape=tuple(attribution.shape),
-            explanation_values=expl_values,
-            explanation_salt=opening.explanation_salt,
-            public_inputs=tuple(public),
-            proof=proof_to_snarkjs(proof),
+    def opening(self) -> CommitmentOpening:
+        return CommitmentOpening(
+            model_hash=bytes.fromhex(self.model_hash[2:]),
+            input_hash=input_hash(self.input_shape, self.input_values),
+            input_salt=self.input_salt,
+            scores=self.scores,
+            predicted_class=self.predicted_class,
+            prediction_salt=self.prediction_salt,
+            explanation_hash=explanation_hash(self.method, self.explanation_shape, self.explanation_values),
+            explanation_salt=self.explanation_salt,
         )
-        return Outcome(disclosure=disclosure, gas_used=submitted.gas_used, timings=timings)
+
+    def public_inputs(self) -> list[int]:
+        return public_inputs(self.opening())
+
+    def to_json(self) -> str:
+        d = asdict(self)
+        for k in ("input_salt", "explanation_salt", "prediction_salt"):
+            d[k] = str(d[k])
+        return json.dumps(d)
+
+    @classmethod
+    def from_json(cls, raw: str) -> Prepared:
+        d = json.loads(raw)
+        for k in ("input_salt", "explanation_salt", "prediction_salt"):
+            d[k] = int(d[k])
+        for k in ("input_shape", "input_values", "scores", "explanation_shape", "explanation_values"):
+            d[k] = tuple(d[k])
+        return cls(**d)
+
+    def disclosure(self, attestation_id: str, chain: ChainRef | None, proof: dict[str, Any]) -> Disclosure:
+        return Disclosure(
+            attestation_id=attestation_id, chain=chain, model_hash=bytes.fromhex(self.model_hash[2:]),
+            input_shape=self.input_shape, input_values=self.input_values, input_salt=self.input_salt,
+            predicted_class=self.predicted_class, num_classes=self.num_classes, scores=self.scores,
+            prediction_salt=self.prediction_salt, method=self.method, explanation_shape=self.explanation_shape,
+            explanation_values=self.explanation_values, explanation_salt=self.explanation_salt,
+            public_inputs=tuple(self.public_inputs()), proof=proof,
+        )
 
 
-def summary(outcome: Outcome) -> dict[str, Any]:
-    d = outcome.disclosure
+def summary(disclosure: Disclosure, gas_used: int | None, timings: dict[str, float]) -> dict[str, Any]:
+    d = disclosure
     return {
         "attestation_id": d.attestation_id,
         "model_hash": "0x" + d.model_hash.hex(),
         "predicted_class": d.predicted_class,
         "scores": [s / 65536 for s in d.scores[: d.num_classes]],
-        "digests": {
-            "input": str(d.public_inputs[2]),
-            "prediction": str(d.public_inputs[3]),
-            "explanation": str(d.public_inputs[5]),
-        },
+        "method": d.method,
+        "digests": {"input": str(d.public_inputs[2]), "prediction": str(d.public_inputs[3]),
+                    "explanation": str(d.public_inputs[5])},
         "tx_hash": d.chain.tx_hash if d.chain else None,
         "block_number": d.chain.block_number if d.chain else None,
-        "gas_used": outcome.gas_used,
-        "timings": {k: round(v, 4) for k, v in outcome.timings.items()},
+        "gas_used": gas_used,
+        "timings": {k: round(v, 4) for k, v in timings.items()},
     }

@@ -1,4 +1,4 @@
-"""The node's use cases, independent of HTTP: register a model, attest a prediction, read results.
+"""The node's use cases, independent of HTTP: register models, accept attestation requests, read results.
 
 Handlers in :mod:`node.app` only parse requests and call these.
 """
@@ -9,112 +9,96 @@ import asyncio
 import json
 import math
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy.engine import Engine
 
-from explainers.attribution import available_methods
 from explainers.errors import ExplainerError
+from explainers.methods import parse_method
 from explainers.model import LoadedModel, load_onnx
 
 from . import db
 from .config import NodeConfig
 from .disclosure import Disclosure
 from .errors import BadRequest, UnknownAttestation, UnknownModel
-from .pipeline import Attester, summary
+from .jobs import ChainInfo, Pipeline, result_json
 
 
-@dataclass(frozen=True)
-class ChainInfo:
-    chain_id: int
-    registry: str
-    verifier: str
-    embedded: bool
+class ModelStore:
+    """Registered models: rows in the database, loaded models cached in memory."""
 
-
-class NodeService:
-    def __init__(self, config: NodeConfig, engine: Engine, attester: Attester, chain: ChainInfo) -> None:
-        self.config = config
+    def __init__(self, engine: Engine, circuit_classes: int) -> None:
         self.engine = engine
-        self.attester = attester
-        self.chain = chain
-        self._models: dict[str, LoadedModel] = {}
+        self.circuit_classes = circuit_classes
+        self._loaded: dict[str, LoadedModel] = {}
 
-    # -- models -------------------------------------------------------------------------------
-    async def register_model(self, data: bytes, name: str) -> dict[str, Any]:
+    async def register(self, data: bytes, name: str) -> dict[str, Any]:
         if not data:
             raise BadRequest("empty model body: POST the ONNX file bytes")
         model = await asyncio.to_thread(load_onnx, data)
-        if model.num_classes > self.config.circuit_classes:
-            raise BadRequest(
-                f"model has {model.num_classes} classes; this node's commitment circuit holds at most "
-                f"{self.config.circuit_classes}"
-            )
+        if model.num_classes > self.circuit_classes:
+            raise BadRequest(f"model has {model.num_classes} classes; this node's commitment circuit holds at most "
+                             f"{self.circuit_classes}")
         key = "0x" + model.model_hash.hex()
         row = db.ModelRow(model_hash=key, name=name, kind="onnx", data=data,
                           input_shape=json.dumps(list(model.input_shape)), num_classes=model.num_classes)
         await asyncio.to_thread(db.put, self.engine, row)
-        self._models[key] = model
-        return self._model_json(row)
+        self._loaded[key] = model
+        return model_json(row)
 
-    async def model(self, model_hash: str) -> LoadedModel:
+    async def get(self, model_hash: str) -> LoadedModel:
         key = model_hash.lower()
-        if key in self._models:
-            return self._models[key]
-        row = await asyncio.to_thread(db.get_model, self.engine, key)
-        if row is None:
-            raise UnknownModel(f"no model registered with hash {model_hash}")
-        model = await asyncio.to_thread(load_onnx, row.data)
-        self._models[key] = model
-        return model
+        if key not in self._loaded:
+            row = await asyncio.to_thread(db.get_model, self.engine, key)
+            if row is None:
+                raise UnknownModel(f"no model registered with hash {model_hash}")
+            self._loaded[key] = await asyncio.to_thread(load_onnx, row.data)
+        return self._loaded[key]
 
-    async def list_models(self) -> list[dict[str, Any]]:
-        rows = await asyncio.to_thread(db.list_models, self.engine)
-        return [self._model_json(r) for r in rows]
+    async def list(self) -> list[dict[str, Any]]:
+        return [model_json(r) for r in await asyncio.to_thread(db.list_models, self.engine)]
 
-    @staticmethod
-    def _model_json(row: db.ModelRow) -> dict[str, Any]:
-        return {"model_hash": row.model_hash, "name": row.name, "kind": row.kind,
-                "input_shape": json.loads(row.input_shape), "num_classes": row.num_classes}
 
-    # -- attestations -------------------------------------------------------------------------
-    async def attest(self, body: Any) -> dict[str, Any]:
+def model_json(row: db.ModelRow) -> dict[str, Any]:
+    return {"model_hash": row.model_hash, "name": row.name, "kind": row.kind,
+            "input_shape": json.loads(row.input_shape), "num_classes": row.num_classes}
+
+
+class NodeService:
+    def __init__(self, config: NodeConfig, engine: Engine, models: ModelStore, pipeline: Pipeline,
+                 chain: ChainInfo) -> None:
+        self.config, self.engine, self.models, self.pipeline, self.chain = config, engine, models, pipeline, chain
+
+    async def attest(self, body: Any, *, wait: bool, request_id: str | None = None) -> tuple[int, dict[str, Any]]:
+        """Validate, store and queue one request. 202 + request id, or with ``wait`` 201 + the result."""
         model_hash, raw_input, method = parse_attest_body(body, self.config)
-        model = await self.model(model_hash)
+        model = await self.models.get(model_hash)
         x = to_input_array(raw_input, model.input_shape)
-        row = db.AttestationRow(request_id=str(uuid.uuid4()), model_hash=model_hash.lower(), method=method)
-        row = await asyncio.to_thread(db.put, self.engine, row)  # stored before any work is done
+        row = db.AttestationRow(request_id=request_id or str(uuid.uuid4()), model_hash=model_hash.lower(),
+                                method=method, input_json=json.dumps(x.tolist()))
+        waiter = self.pipeline.waiters.add(row.request_id) if wait else None
+        row = await self.pipeline.accept(row)
+        if waiter is None:
+            return 202, {"request_id": row.request_id, "status": row.status,
+                         "links": {"self": f"/v1/attestations/{row.request_id}"}}
         try:
-            outcome = await self.attester.attest(model, x, method)
-        except ExplainerError:
-            await asyncio.to_thread(db.put, self.engine, db.touch(row, status="rejected", error="invalid request"))
-            raise
-        except Exception as exc:
-            await asyncio.to_thread(db.put, self.engine, db.touch(row, status="failed", error=f"{type(exc).__name__}: {exc}"))
-            raise
-        d = outcome.disclosure
-        row = db.touch(
-            row, status="attested", attestation_id=d.attestation_id, predicted_class=d.predicted_class,
-            tx_hash=d.chain.tx_hash if d.chain else None, block_number=d.chain.block_number if d.chain else None,
-            gas_used=outcome.gas_used, disclosure=json.dumps(d.to_json()), timings=json.dumps(outcome.timings),
-        )
-        await asyncio.to_thread(db.put, self.engine, row)
-        return {"request_id": row.request_id, "status": "attested", **summary(outcome),
-                "registry": self.chain.registry, "chain_id": self.chain.chain_id, "disclosure": d.to_json()}
+            result = await asyncio.wait_for(asyncio.shield(waiter), self.config.wait_timeout_s)
+        except asyncio.TimeoutError:
+            return 202, {"request_id": row.request_id, "status": "pending",
+                         "links": {"self": f"/v1/attestations/{row.request_id}"}}
+        return (201 if result["status"] == "attested" else 422), result
 
     async def attestation(self, key: str) -> dict[str, Any]:
         row = await self._row(key)
-        return {"request_id": row.request_id, "status": row.status, "attestation_id": row.attestation_id,
-                "model_hash": row.model_hash, "method": row.method, "predicted_class": row.predicted_class,
-                "tx_hash": row.tx_hash, "block_number": row.block_number, "gas_used": row.gas_used,
-                "error": row.error, "timings": json.loads(row.timings) if row.timings else None}
+        out = result_json(row)
+        out.pop("disclosure", None)
+        return out | {"model_hash": row.model_hash, "method": row.method, "created_at": row.created_at.isoformat()}
 
     async def disclosure(self, key: str) -> dict[str, Any]:
         row = await self._row(key)
         if row.disclosure is None:
-            raise UnknownAttestation(f"attestation {key} has no disclosure (status {row.status})")
+            raise UnknownAttestation(f"attestation {key} has no disclosure yet (status {row.status})")
         return Disclosure.from_json(json.loads(row.disclosure)).to_json()
 
     async def _row(self, key: str) -> db.AttestationRow:
@@ -139,7 +123,8 @@ def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str]:
         raise BadRequest("model_hash must be hex") from None
     method = body.get("method", config.default_method)
     if not isinstance(method, str) or not method:
-        raise BadRequest(f"method must be a non-empty string; available: {available_methods()}")
+        raise BadRequest("method must be a non-empty string")
+    parse_method(method)  # UnknownMethod -> 400 before anything is stored
     if "input" not in body:
         raise BadRequest("missing field: input")
     return model_hash, body["input"], method
@@ -147,17 +132,22 @@ def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str]:
 
 def to_input_array(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
     """Validate a JSON input against the model's per-sample shape: numbers only, finite, exact shape."""
+    if isinstance(raw, (str, bytes, dict)) or raw is None:
+        raise BadRequest("input must be a (nested) list of numbers")
     try:
         x = np.asarray(raw, dtype=np.float64)
     except (ValueError, TypeError):
         raise BadRequest("input must be a (nested) list of numbers") from None
-    if x.dtype == object or x.size == 0:
-        raise BadRequest("input must be a non-empty (nested) list of numbers")
+    if x.size == 0:
+        raise BadRequest("input must not be empty")
     if tuple(x.shape) != tuple(shape):
-        if x.size == math.prod(shape) and x.ndim == 1:
+        if x.ndim == 1 and x.size == math.prod(shape):
             x = x.reshape(shape)
         else:
             raise BadRequest(f"input has shape {list(x.shape)}, the model expects {list(shape)}")
     if not np.all(np.isfinite(x)):
         raise BadRequest("input holds NaN or infinite values")
     return x.astype(np.float32)
+
+
+__all__ = ["ExplainerError", "ModelStore", "NodeService", "ChainInfo"]

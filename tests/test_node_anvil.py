@@ -62,7 +62,7 @@ def run(anvil: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
         status, model = http("POST", f"{base}/v1/models", model_file.read_bytes(), "application/octet-stream")
         assert status == 201, model
         X, _ = digits_samples(2, split="test")
-        status, result = post_json(f"{base}/v1/attestations",
+        status, result = post_json(f"{base}/v1/attestations?wait=true",
                                    {"model_hash": model["model_hash"], "input": X[1].tolist(), "method": "lrp_epsilon_0_1"})
         assert status == 201, result
         info = http("GET", f"{base}/v1/info")[1]

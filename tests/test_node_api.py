@@ -41,7 +41,7 @@ def attested(node: str, registered: dict[str, Any], tmp_path_factory: pytest.Tem
     from explainers.digits import digits_samples
 
     X, _ = digits_samples(1, split="test")
-    status, body = post_json(f"{node}/v1/attestations",
+    status, body = post_json(f"{node}/v1/attestations?wait=true",
                              {"model_hash": registered["model_hash"], "input": X[0].tolist(), "method": "gradient"})
     assert status == 201, body
     bundle = tmp_path_factory.mktemp("bundle") / "attestation.json"

@@ -1,0 +1,321 @@
+"""The staged attestation engine: intake -> inference (dynamic batching) -> prove (process pool) -> submit.
+
+Every stage persists its result in the request's row before handing it on, so a node killed at any point
+resumes on restart from the last stored stage (:meth:`Pipeline.resume`):
+
+``received``  input stored (before the client was answered)      -> inference
+``prepared``  fixed-point data and salts stored                  -> prove
+``proved``    proof stored                                       -> submit
+``attested``  on chain, disclosure stored (final); ``failed`` / ``rejected`` are final too.
+
+Submission is idempotent: the attestation id is a hash of the statement, fixed once ``prepared`` is stored;
+before sending, the engine asks the registry whether that id is already recorded (a crash between sending
+and storing the receipt) and adopts the existing record instead of sending again. The registry itself
+refuses duplicates, so one request can never produce two attestations.
+
+Back-pressure: at most ``queue_size`` unfinished requests; beyond that intake raises :class:`Busy` (HTTP 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from explainers.attribution import explain
+from explainers.errors import ExplainerError
+from explainers.model import LoadedModel
+from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
+from prover.solidity import proof_calldata
+
+from . import db
+from .chain import calldata
+from .chain.errors import ChainConnectionError, TransactionReverted
+from .chain.ethereum import EthereumAdapter
+from .config import NodeConfig
+from .disclosure import ChainRef
+from .errors import NodeError
+from .metrics import Metrics
+from .pipeline import Prepared, argmax_first, fixed_scores, summary
+from .proving import ProverPool
+
+log = logging.getLogger("zkxai.jobs")
+
+
+class Busy(NodeError):
+    status = 503
+    code = "busy"
+
+
+@dataclass(frozen=True)
+class ChainInfo:
+    chain_id: int
+    registry: str
+    verifier: str
+    embedded: bool
+
+
+@dataclass
+class Waiters:
+    by_request: dict[str, list[asyncio.Future[dict[str, Any]]]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, request_id: str) -> asyncio.Future[dict[str, Any]]:
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.by_request[request_id].append(fut)
+        return fut
+
+    def resolve(self, request_id: str, result: dict[str, Any]) -> None:
+        for fut in self.by_request.pop(request_id, []):
+            if not fut.done():
+                fut.set_result(result)
+
+
+class Pipeline:
+    def __init__(self, *, config: NodeConfig, engine: Engine, models: Any, pool: ProverPool,
+                 adapter: EthereumAdapter, chain: ChainInfo, metrics: Metrics) -> None:
+        self.config, self.engine, self.models = config, engine, models
+        self.pool, self.adapter, self.chain, self.metrics = pool, adapter, chain, metrics
+        self.inference_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        self.prove_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        self.submit_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        self.waiters = Waiters()
+        self.inflight = 0
+        self.accepting = True
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started: dict[str, float] = {}
+        self._submitting = asyncio.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._inference_loop(), name="inference")]
+        self._tasks += [asyncio.create_task(self._prove_loop(), name=f"prove-{i}")
+                        for i in range(self.config.prover_workers)]
+        self._tasks.append(asyncio.create_task(self._submit_loop(), name="submit"))
+        await self.resume()
+
+    async def resume(self) -> int:
+        rows = await asyncio.to_thread(db.pending_attestations, self.engine)
+        for row in rows:
+            self._enqueue(row)
+        if rows:
+            log.info("resuming %d unfinished request(s) from the database", len(rows))
+        return len(rows)
+
+    async def stop(self) -> None:
+        """Stop intake, let an in-flight transaction finish, cancel the rest: its state is already persisted."""
+        self.accepting = False
+        async with self._submitting:
+            for task in self._tasks:
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- intake ---------------------------------------------------------------------------------
+    async def accept(self, row: db.AttestationRow) -> db.AttestationRow:
+        """Store the request (status ``received``) and queue it; raises Busy when the node is full."""
+        if not self.accepting:
+            self.metrics.rejected.labels("shutting_down").inc()
+            raise Busy("the node is shutting down; retry on another node or later")
+        if self.inflight >= self.config.queue_size:
+            self.metrics.rejected.labels("busy").inc()
+            raise Busy(f"{self.inflight} requests in progress (limit {self.config.queue_size}); retry later")
+        row = await asyncio.to_thread(db.put, self.engine, row)
+        self.metrics.requests.inc()
+        self._enqueue(row)
+        return row
+
+    def _enqueue(self, row: db.AttestationRow) -> None:
+        self.inflight += 1
+        self._started.setdefault(row.request_id, time.monotonic())
+        queue = {"received": self.inference_q, "prepared": self.prove_q, "proved": self.submit_q}[row.status]
+        queue.put_nowait(row)
+        self._gauges()
+
+    def _gauges(self) -> None:
+        for stage, q in (("inference", self.inference_q), ("prove", self.prove_q), ("submit", self.submit_q)):
+            self.metrics.queue.labels(stage).set(q.qsize())
+
+    async def _finish(self, row: db.AttestationRow, result: dict[str, Any]) -> None:
+        await asyncio.to_thread(db.put, self.engine, row)
+        self.inflight -= 1
+        started = self._started.pop(row.request_id, None)
+        if started is not None and row.status == "attested":
+            self.metrics.latency.labels("total").observe(time.monotonic() - started)
+        self.waiters.resolve(row.request_id, result)
+        self._gauges()
+
+    async def _fail(self, row: db.AttestationRow, stage: str, status: str, message: str) -> None:
+        self.metrics.failures.labels(stage).inc()
+        log.warning("request %s %s at %s: %s", row.request_id, status, stage, message)
+        db.touch(row, status=status, error=message)
+        await self._finish(row, {"request_id": row.request_id, "status": status, "error": message})
+
+    # -- inference ------------------------------------------------------------------------------
+    async def _take_batch(self) -> list[db.AttestationRow]:
+        batch = [await self.inference_q.get()]
+        deadline = time.monotonic() + self.config.inference_batch_latency_ms / 1000
+        while len(batch) < self.config.inference_batch_size:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self.inference_q.get(), timeout))
+            except asyncio.TimeoutError:
+                break
+        return batch
+
+    async def _inference_loop(self) -> None:
+        while True:
+            batch = await self._take_batch()
+            self._gauges()
+            self.metrics.batch.observe(len(batch))
+            groups: dict[tuple[str, str], list[db.AttestationRow]] = defaultdict(list)
+            for row in batch:
+                groups[(row.model_hash, row.method)].append(row)
+            for (model_hash, method), rows in groups.items():
+                await self._infer_group(model_hash, method, rows)
+
+    async def _infer_group(self, model_hash: str, method: str, rows: list[db.AttestationRow]) -> None:
+        t0 = time.monotonic()
+        try:
+            model: LoadedModel = await self.models.get(model_hash)
+            x = np.stack([np.asarray(json.loads(r.input_json or "null"), dtype=np.float32) for r in rows])
+            logits = await asyncio.to_thread(model.reference_logits, x)
+            # explain the committed class: the argmax of the fixed-point scores that go into the proof
+            targets = [argmax_first(fixed_scores(logits[i], self.config.circuit_classes)) for i in range(len(rows))]
+            attributions = await asyncio.to_thread(explain, model, x, method, targets)
+        except (ExplainerError, NodeError, ValueError) as exc:
+            for row in rows:
+                await self._fail(row, "inference", "rejected", f"{type(exc).__name__}: {exc}")
+            return
+        except Exception as exc:  # a bug: keep the rows, they resume after a fix and a restart
+            log.exception("inference failed for %d request(s)", len(rows))
+            self.metrics.failures.labels("inference").inc()
+            for row in rows:
+                await self._fail(row, "inference", "failed", f"internal error: {type(exc).__name__}")
+            return
+        elapsed = time.monotonic() - t0
+        self.metrics.latency.labels("inference").observe(elapsed)
+        for i, row in enumerate(rows):
+            prepared = Prepared.encode(model.model_hash, model.num_classes, x[i], logits[i], method,
+                                       attributions[i], self.config.circuit_classes)
+            db.touch(row, status="prepared", prepared=prepared.to_json(), predicted_class=prepared.predicted_class,
+                     timings=json.dumps({"inference_s": elapsed, "inference_batch": len(rows)}))
+            await asyncio.to_thread(db.put, self.engine, row)
+            self.prove_q.put_nowait(row)
+        self._gauges()
+
+    # -- prove ----------------------------------------------------------------------------------
+    async def _prove_loop(self) -> None:
+        while True:
+            row = await self.prove_q.get()
+            self._gauges()
+            prepared = Prepared.from_json(row.prepared or "")
+            t0 = time.monotonic()
+            try:
+                proof = await self.pool.prove(prepared.opening())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await self._fail(row, "prove", "failed", f"proving failed: {type(exc).__name__}: {exc}")
+                continue
+            elapsed = time.monotonic() - t0
+            self.metrics.proofs.inc()
+            self.metrics.latency.labels("prove").observe(elapsed)
+            timings = json.loads(row.timings or "{}") | {"prove_s": elapsed}
+            db.touch(row, status="proved", proof=json.dumps(proof_to_snarkjs(proof)), timings=json.dumps(timings))
+            await asyncio.to_thread(db.put, self.engine, row)
+            self.submit_q.put_nowait(row)
+            self._gauges()
+
+    # -- submit ---------------------------------------------------------------------------------
+    async def _submit_loop(self) -> None:
+        while True:
+            row = await self.submit_q.get()
+            self._gauges()
+            async with self._submitting:  # shutdown waits for a transaction in flight
+                await self._submit(row)
+
+    async def _submit(self, row: db.AttestationRow) -> None:
+        prepared = Prepared.from_json(row.prepared or "")
+        proof = json.loads(row.proof or "{}")
+        public = prepared.public_inputs()
+        model_hash = bytes.fromhex(prepared.model_hash[2:])
+        ident = calldata.attestation_id(model_hash, public[2], public[3], public[4], public[5])
+        t0 = time.monotonic()
+        delay = 0.5
+        while True:
+            try:
+                existing = await self._find_existing(ident)
+                if existing is not None:
+                    tx_hash, block, gas = existing
+                    log.info("request %s already attested in tx %s (resumed)", row.request_id, tx_hash)
+                else:
+                    a, b, c = proof_calldata(proof_from_snarkjs(proof))
+                    sent = await self.adapter.attest(model_hash, public[2], public[3], public[4], public[5], a, b, c)
+                    tx_hash, block, gas = sent.tx_hash, sent.block_number, sent.gas_used
+                    self.metrics.gas.inc(gas)
+                break
+            except TransactionReverted as exc:
+                await self._fail(row, "submit", "failed", f"the registry rejected the attestation: {exc}")
+                return
+            except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
+                self.metrics.failures.labels("submit_retry").inc()
+                log.warning("chain unreachable (%s); retrying in %.1f s", exc, delay)
+                row.attempts += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        elapsed = time.monotonic() - t0
+        self.metrics.latency.labels("submit").observe(elapsed)
+        self.metrics.attested.inc()
+        chain = ChainRef(self.chain.chain_id, self.chain.registry, tx_hash, block)
+        disclosure = prepared.disclosure("0x" + ident.hex(), chain, proof)
+        timings = json.loads(row.timings or "{}") | {"submit_s": elapsed}
+        db.touch(row, status="attested", attestation_id=disclosure.attestation_id, tx_hash=tx_hash,
+                 block_number=block, gas_used=gas, disclosure=json.dumps(disclosure.to_json()),
+                 timings=json.dumps(timings), error=None)
+        await self._finish(row, result_json(row))
+
+    async def _find_existing(self, ident: bytes) -> tuple[str, int, int | None] | None:
+        """The Attested event for ``ident`` if the registry already holds it (idempotent re-submission)."""
+        from contracts import abi
+
+        try:
+            registry = self.adapter.w3.eth.contract(address=self.adapter.w3.to_checksum_address(self.chain.registry),
+                                                    abi=abi("AttestationRegistry"))
+            if not await registry.functions.isAttested(ident).call():
+                return None
+            logs = await registry.events.Attested().get_logs(from_block=0, argument_filters={"id": ident})
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise ChainConnectionError(str(exc)) from exc
+        except Exception as exc:
+            if "connect" in str(exc).lower():
+                raise ChainConnectionError(str(exc)) from exc
+            raise
+        if not logs:
+            return None
+        entry = logs[0]
+        receipt = await self.adapter.w3.eth.get_transaction_receipt(entry["transactionHash"])
+        return "0x" + bytes(entry["transactionHash"]).hex(), int(entry["blockNumber"]), int(receipt["gasUsed"])
+
+
+def result_json(row: db.AttestationRow) -> dict[str, Any]:
+    """The API's view of a finished request."""
+    from .disclosure import Disclosure
+
+    base: dict[str, Any] = {"request_id": row.request_id, "status": row.status}
+    if row.status == "attested" and row.disclosure:
+        d = Disclosure.from_json(json.loads(row.disclosure))
+        base |= summary(d, row.gas_used, json.loads(row.timings or "{}"))
+        base["registry"] = d.chain.registry if d.chain else None
+        base["chain_id"] = d.chain.chain_id if d.chain else None
+        base["disclosure"] = d.to_json()
+    elif row.error:
+        base["error"] = row.error
+    return base

@@ -1,0 +1,81 @@
+"""The node's OpenAPI 3.1 document, served at ``/v1/openapi.json`` (kept beside the routes it describes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema or {"type": "object"}}}}
+
+
+def document() -> dict[str, Any]:
+    secured = [{"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "zkxai node", "version": "1",
+                 "description": "Attested, explained and proven ML inference. Errors are JSON with a stable code."},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                   "request_id": {"type": "string"}}}}},
+                "AttestRequest": {
+                    "type": "object", "required": ["model_hash", "input"], "additionalProperties": False,
+                    "properties": {
+                        "model_hash": {"type": "string", "pattern": "^0x[0-9a-fA-F]{64}$"},
+                        "input": {"type": "array", "minItems": 1, "maxItems": 1048576,
+                                  "items": {"anyOf": [{"type": "number"}, {"type": "array"}]}},
+                        "method": {"type": "string", "minLength": 1, "maxLength": 128},
+                    }},
+            },
+        },
+        "paths": {
+            "/healthz": {"get": {"summary": "Liveness", "responses": {"200": _ok("alive")}}},
+            "/readyz": {"get": {"summary": "Readiness (database, chain, prover)",
+                                "responses": {"200": _ok("ready"), "503": _ok("not ready")}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics",
+                                 "responses": {"200": {"description": "text exposition format",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/v1/info": {"get": {"summary": "Chain, registry, verifier, circuit", "responses": {"200": _ok("info")}}},
+            "/v1/models": {
+                "get": {"summary": "Registered models", "security": secured,
+                        "responses": {"200": _ok("models"), "401": _err("missing or wrong API key")}},
+                "post": {"summary": "Register an ONNX model (admin key)", "security": secured,
+                         "parameters": [{"name": "name", "in": "query", "schema": {"type": "string"}}],
+                         "requestBody": {"required": True, "content": {"application/octet-stream": {
+                             "schema": {"type": "string", "format": "binary"}}}},
+                         "responses": {"201": _ok("registered"), "400": _err("not a usable model"),
+                                       "401": _err("missing or wrong API key"), "413": _err("too large"),
+                                       "422": _err("unsupported model")}},
+            },
+            "/v1/attestations": {"post": {
+                "summary": "Attest one prediction (202 queued; ?wait=true: 201 with the result)", "security": secured,
+                "parameters": [{"name": "wait", "in": "query", "schema": {"type": "boolean"}},
+                               {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 64}}],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/AttestRequest"}}}},
+                "responses": {"201": _ok("attested"), "202": _ok("accepted, in progress"),
+                              "200": _ok("same Idempotency-Key seen before: the existing request"),
+                              "400": _err("bad input"), "401": _err("missing or wrong API key"),
+                              "404": _err("unknown model"), "413": _err("too large"),
+                              "422": _err("rejected by the pipeline"), "503": _err("busy or shutting down")}}},
+            "/v1/attestations/{key}": {"get": {
+                "summary": "A request's status and result (by request id or attestation id)", "security": secured,
+                "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _ok("status"), "401": _err("missing or wrong API key"), "404": _err("unknown")}}},
+            "/v1/attestations/{key}/disclosure": {"get": {
+                "summary": "The disclosure bundle (salts included: share it only with whom you disclose to)",
+                "security": secured,
+                "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _ok("bundle"), "401": _err("missing or wrong API key"), "404": _err("unknown")}}},
+        },
+    }

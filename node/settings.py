@@ -1,0 +1,179 @@
+"""Loading the node's configuration: TOML file + secrets file + ``ZKXAI_*`` environment overrides.
+
+Every key is checked: an unknown section or key, or a value of the wrong type, stops the node at start
+with a message naming it. ``zkxai node init`` writes :data:`DEFAULT_TOML` (commented) and a secrets file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .config import NodeConfig
+from .errors import ConfigError
+from .keystore import create_keystore, load_private_key
+
+#: (section, key) -> (NodeConfig field, type)
+SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
+    ("node", "host"): ("host", str),
+    ("node", "port"): ("port", int),
+    ("node", "data_dir"): ("data_dir", str),
+    ("database", "url"): ("database_url", str),
+    ("chain", "rpc_url"): ("rpc_url", str),
+    ("chain", "registry"): ("registry", str),
+    ("chain", "confirmations"): ("confirmations", int),
+    ("chain", "keystore"): ("", str),
+    ("prover", "workers"): ("prover_workers", int),
+    ("prover", "circuit_classes"): ("circuit_classes", int),
+    ("pipeline", "inference_batch_size"): ("inference_batch_size", int),
+    ("pipeline", "inference_batch_latency_ms"): ("inference_batch_latency_ms", int),
+    ("pipeline", "queue_size"): ("queue_size", int),
+    ("pipeline", "wait_timeout_s"): ("wait_timeout_s", float),
+    ("api", "max_body_bytes"): ("max_body_bytes", int),
+    ("api", "default_method"): ("default_method", str),
+}
+SECRET_KEYS = {"keystore_password": str, "api_keys": list, "admin_key": str, "private_key": str}
+
+DEFAULT_TOML = """\
+# zkxai node configuration. Every key can be overridden by an environment variable
+# ZKXAI_<SECTION>_<KEY> (e.g. ZKXAI_CHAIN_RPC_URL) and by the matching command-line flag.
+# Secrets never go here: they live in the secrets file (see --secrets, default secrets.toml beside this file).
+
+[node]
+host = "127.0.0.1"          # listen address; put a TLS reverse proxy in front for anything but loopback
+port = 8080
+data_dir = "{data_dir}"     # SQLite database, circuit keys, logs
+
+[database]
+# url = "postgresql+psycopg://zkxai@localhost/zkxai"   # default: SQLite in data_dir
+
+[chain]
+# rpc_url = "http://127.0.0.1:8545"     # default: an embedded in-process EVM (development only)
+# registry = "0x..."                    # attach to a deployed registry; default: deploy one at start
+keystore = "{keystore}"                 # eth-account keystore (scrypt); password in the secrets file
+confirmations = 1                       # blocks on top of an attestation before it counts as final
+
+[prover]
+workers = 1                  # prover processes; proving is CPU-bound, use cores - 1
+circuit_classes = 10         # class slots of the commitment circuit (models with fewer classes are padded)
+
+[pipeline]
+inference_batch_size = 16    # requests that share one model call ...
+inference_batch_latency_ms = 20  # ... waiting at most this long for company
+queue_size = 64              # accepted-but-unfinished requests; beyond it the API answers 503 + Retry-After
+wait_timeout_s = 900.0       # how long ?wait=true holds a request open
+
+[api]
+max_body_bytes = 4194304
+default_method = "lrp_epsilon_0_1"
+"""
+
+SECRETS_TOML = """\
+# zkxai node secrets: keep this file private (chmod 600), out of version control.
+keystore_password = "{password}"
+api_keys = ["{api_key}"]     # submitters send: Authorization: Bearer <key>
+admin_key = "{admin_key}"    # for admin endpoints (/metrics, node status details)
+"""
+
+
+def write_default_config(directory: Path) -> tuple[Path, Path, str]:
+    """``zkxai node init``: config, secrets and a fresh encrypted keystore. Refuses to overwrite."""
+    directory = directory.resolve()
+    config_path, secrets_path = directory / "zkxai.toml", directory / "secrets.toml"
+    for path in (config_path, secrets_path):
+        if path.exists():
+            raise ConfigError(f"{path} already exists; refusing to overwrite")
+    directory.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(24)
+    keystore = directory / "keystore.json"
+    address = create_keystore(keystore, password)
+    config_path.write_text(DEFAULT_TOML.format(data_dir=directory / "data", keystore=keystore))
+    fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(SECRETS_TOML.format(password=password, api_key=secrets.token_urlsafe(24),
+                                     admin_key=secrets.token_urlsafe(24)))
+    return config_path, secrets_path, address
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
+
+
+def _typed(value: Any, kind: type, where: str) -> Any:
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ConfigError(f"{where} must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+def _from_env(env: Mapping[str, str], section: str, key: str, kind: type) -> Any:
+    raw = env.get(f"ZKXAI_{section.upper()}_{key.upper()}")
+    if raw is None:
+        return None
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"ZKXAI_{section.upper()}_{key.upper()} must be a {kind.__name__}, got {raw!r}") from None
+
+
+def load_config(config_path: Path | None = None, secrets_path: Path | None = None,
+                overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> NodeConfig:
+    env = os.environ if env is None else env
+    data = _read_toml(config_path, "config file") if config_path else {}
+    values: dict[str, Any] = {}
+    keystore: str | None = None
+    for section, table in data.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"config: [{section}] must be a table")
+        for key, value in table.items():
+            if (section, key) not in SCHEMA:
+                raise ConfigError(f"config: unknown key {section}.{key} in {config_path}")
+            field_name, kind = SCHEMA[(section, key)]
+            value = _typed(value, kind, f"{section}.{key}")
+            if field_name:
+                values[field_name] = value
+            else:
+                keystore = value
+    for (section, key), (field_name, kind) in SCHEMA.items():
+        value = _from_env(env, section, key, kind)
+        if value is not None:
+            if field_name:
+                values[field_name] = value
+            else:
+                keystore = value
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+    if "data_dir" in values:
+        values["data_dir"] = Path(values["data_dir"])
+
+    if secrets_path is None and config_path is not None and (config_path.parent / "secrets.toml").exists():
+        secrets_path = config_path.parent / "secrets.toml"
+    secret = _read_toml(secrets_path, "secrets file") if secrets_path else {}
+    for key, value in secret.items():
+        if key not in SECRET_KEYS:
+            raise ConfigError(f"secrets: unknown key {key}")
+        _typed(value, SECRET_KEYS[key], f"secrets.{key}")
+    api_keys = env.get("ZKXAI_API_KEYS")
+    values["api_keys"] = tuple(api_keys.split(",")) if api_keys else tuple(secret.get("api_keys", ()))
+    values["admin_key"] = env.get("ZKXAI_ADMIN_KEY") or secret.get("admin_key")
+    private_key = env.get("ZKXAI_PRIVATE_KEY") or secret.get("private_key")
+    if private_key is None and keystore and values.get("rpc_url"):
+        password = env.get("ZKXAI_KEYSTORE_PASSWORD") or secret.get("keystore_password")
+        if not password:
+            raise ConfigError("chain.keystore is set but no keystore_password (secrets file or ZKXAI_KEYSTORE_PASSWORD)")
+        base = config_path.parent if config_path else Path.cwd()
+        path = Path(keystore) if Path(keystore).is_absolute() else base / keystore
+        private_key = load_private_key(path if path.exists() else Path(keystore), password)
+    values["private_key"] = private_key
+    return NodeConfig(**values)
