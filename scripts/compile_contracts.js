@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Compile contracts/src/*.sol with the pinned solc-js (standard JSON, optimizer 200 runs, evmVersion cancun) and
-// write one deterministic artifact per contract to contracts/build/<Name>.json.
+// Compile contracts/src/**/*.sol with the pinned solc-js (standard JSON, optimizer 200 runs, evmVersion cancun) and
+// write one deterministic artifact per contract to contracts/build/<Name>.json (contract names are unique).
+// Imports of npm packages (e.g. "@ethereum-attestation-service/eas-contracts/contracts/IEAS.sol") are resolved
+// from node_modules by an import callback; only contracts whose source is under contracts/src get artifacts.
 //
 //   node scripts/compile_contracts.js           write artifacts
 //   node scripts/compile_contracts.js --check   recompile in memory; exit 1 if committed artifacts differ
@@ -16,6 +18,8 @@ const path = require('path');
 const ROOT = path.resolve(__dirname, '..');
 const SRC_DIR = path.join(ROOT, 'contracts', 'src');
 const BUILD_DIR = path.join(ROOT, 'contracts', 'build');
+/** Scripts in this folder exporting generatedArtifacts(): Map fileName -> artifact text. */
+const GENERATORS = ['gen_poseidon_contract.js'];
 const SETTINGS = {
   evmVersion: 'cancun',
   optimizer: { enabled: true, runs: 200 },
@@ -32,6 +36,27 @@ function sortKeys(value) {
   return value;
 }
 
+/** All .sol files under dir, as paths relative to dir with '/' separators, sorted. */
+function solidityFiles(dir, prefix = '') {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix + entry.name;
+    if (entry.isDirectory()) out.push(...solidityFiles(path.join(dir, entry.name), rel + '/'));
+    else if (entry.name.endsWith('.sol')) out.push(rel);
+  }
+  return out.sort();
+}
+
+/** solc import callback: package imports are read from node_modules (and nowhere else). */
+function findImport(importPath) {
+  const modules = path.join(ROOT, 'node_modules');
+  const target = path.resolve(modules, importPath);
+  if (!target.startsWith(modules + path.sep) || !fs.existsSync(target)) {
+    return { error: `import not found in node_modules: ${importPath}` };
+  }
+  return { contents: fs.readFileSync(target, 'utf8') };
+}
+
 function stableJson(value) {
   return JSON.stringify(sortKeys(value), null, 2) + '\n';
 }
@@ -39,7 +64,7 @@ function stableJson(value) {
 /** Compile every source and return a Map fileName -> artifact text. Throws on any compiler error. */
 function buildArtifacts() {
   const solc = require(path.join(ROOT, 'node_modules', 'solc'));
-  const files = fs.readdirSync(SRC_DIR).filter((f) => f.endsWith('.sol')).sort();
+  const files = solidityFiles(SRC_DIR);
   if (files.length === 0) throw new Error(`no Solidity sources in ${SRC_DIR}`);
   const sources = {};
   const hashes = {};
@@ -49,7 +74,7 @@ function buildArtifacts() {
     hashes[`src/${f}`] = crypto.createHash('sha256').update(text, 'utf8').digest('hex');
   }
   const input = { language: 'Solidity', sources, settings: SETTINGS };
-  const output = JSON.parse(solc.compile(JSON.stringify(input)));
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
   const problems = (output.errors || []).filter((e) => e.severity === 'error');
   const warnings = (output.errors || []).filter((e) => e.severity !== 'error');
   for (const w of warnings) process.stderr.write(w.formattedMessage + '\n');
@@ -59,7 +84,9 @@ function buildArtifacts() {
   const compilerSettings = { evmVersion: SETTINGS.evmVersion, optimizer: SETTINGS.optimizer };
   const artifacts = new Map();
   for (const unit of Object.keys(output.contracts).sort()) {
+    if (!(unit in sources)) continue; // imported from node_modules: no artifact of ours
     for (const name of Object.keys(output.contracts[unit]).sort()) {
+      if (artifacts.has(`${name}.json`)) throw new Error(`contract name ${name} is defined twice`);
       const c = output.contracts[unit][name];
       const artifact = {
         contractName: name,
@@ -71,6 +98,16 @@ function buildArtifacts() {
         sourceHash: hashes[unit],
       };
       artifacts.set(`${name}.json`, stableJson(artifact));
+    }
+  }
+  // Artifacts not compiled from Solidity (circomlibjs's Poseidon hashers), made by generator scripts beside this one;
+  // a copy of this script without them (as in tests) simply does not produce those artifacts.
+  for (const generator of GENERATORS) {
+    const script = path.join(__dirname, generator);
+    if (!fs.existsSync(script)) continue;
+    for (const [file, text] of require(script).generatedArtifacts()) {
+      if (artifacts.has(file)) throw new Error(`${file} is both compiled and generated`);
+      artifacts.set(file, text);
     }
   }
   return artifacts;

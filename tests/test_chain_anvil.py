@@ -6,6 +6,7 @@ anvil runs the pairing precompile natively, so this module also covers the adapt
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -20,8 +21,9 @@ from web3 import Web3
 
 from circuits.field import R
 from contracts_tiny_circuit import TinyKeys, tiny_keys
-from node.chain import calldata, reader
+from node.chain import calldata, eas, reader
 from node.chain.errors import (
+    AlreadyRevoked,
     AttestationNotFound,
     CalldataError,
     ChainConnectionError,
@@ -29,7 +31,7 @@ from node.chain.errors import (
     DuplicateAttestation,
     ProofRejected,
 )
-from node.chain.ethereum import Deployment, EthereumAdapter, SubmittedAttestation
+from node.chain.ethereum import Deployment, EthereumAdapter, RevocationReason, SubmittedAttestation
 from prover.keys import Proof
 from prover.verify import verify
 
@@ -193,3 +195,56 @@ async def test_gas_figures(chain: Chain, capsys: pytest.CaptureFixture[str]) -> 
     assert 0 < chain.deploy_gas < 3_000_000
     with capsys.disabled():
         print(f"\n[gas] deploy verifier+registry: {chain.deploy_gas}, first attest: {chain.submitted.gas_used}")
+
+
+async def test_revoke_on_anvil(chain: Chain) -> None:
+    """A revocation through the adapter on a real node; the reader reports it."""
+    adapter = await EthereumAdapter.connect(chain.url, ANVIL_KEY, registry=chain.deployment.registry)  # fresh nonce
+    fields = (MODEL, 13, 22, 7, 44)
+    try:
+        done = await adapter.attest(*fields, *chain.keys.proof(list(calldata.public_inputs(*fields))))
+        revoked = await adapter.revoke(done.id, RevocationReason.INPUT_INVALID)
+        with pytest.raises(AlreadyRevoked):
+            await adapter.revoke(done.id)
+    finally:
+        await adapter.close()
+    w3 = Web3(Web3.HTTPProvider(chain.url))
+    got = reader.read_attestation(w3, chain.deployment.registry, done.id)
+    assert got.revoked and not got.model_revoked and got.revocation_reason == RevocationReason.INPUT_INVALID
+    assert got.revoked_at == w3.eth.get_block(revoked.block_number)["timestamp"]
+
+
+async def test_eas_resolver_on_anvil(chain: Chain) -> None:
+    """EAS 1.9.0 from the npm artifacts + our resolver on anvil: a valid statement is attested, a wrong one refused."""
+    adapter = await EthereumAdapter.connect(chain.url, ANVIL_KEY)  # fresh nonce
+    try:
+        contracts_ = await eas.deploy_eas(adapter)
+        resolver = await eas.deploy_resolver(adapter, contracts_.eas, chain.deployment.verifier)
+        schema = await eas.register_schema(adapter, contracts_.schema_registry, eas.ZKXAI_SCHEMA, resolver.address)
+        proof = calldata.proof_words(*chain.proof)
+        data = calldata.eas_attestation_data(*FIELDS, proof)
+        done = await eas.attest(adapter, contracts_.eas, schema, data)
+        stored = await eas.get_attestation(adapter, contracts_.eas, done.uid)
+        assert stored["data"] == data and stored["attester"] == adapter.address
+        with pytest.raises(ProofRejected):
+            await eas.attest(adapter, contracts_.eas, schema, calldata.eas_attestation_data(MODEL, 11, 22, 7, 45, proof))
+    finally:
+        await adapter.close()
+
+
+async def test_gas_report_on_anvil(chain: Chain) -> None:
+    """scripts/gas_report.py against anvil: every row measured, in the expected ranges."""
+    import json
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "gas_report.py"
+    cmd = [sys.executable, str(script), "--rpc-url", chain.url, "--classes", "2", "--json"]
+    result = await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = {r["operation"]: r["gas"] for r in json.loads(result.stdout)["rows"]}
+    assert rows["registry attest (batched)"] is None
+    assert 300_000 < rows["registry attest (single)"] < 400_000
+    assert 200_000 < rows["verify (verifyProof, tx gasUsed)"] < rows["registry attest (single)"]
+    assert 0 < rows["revoke (one attestation)"] < 60_000
+    plain, checked = rows["EAS attest, plain schema (no resolver)"], rows["EAS attest + ZkxaiEASResolver"]
+    assert plain + 200_000 < checked < plain + 400_000

@@ -5,11 +5,16 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector as selector
+from eth_utils import keccak
 
 from circuits.field import R
 from node.chain import calldata
 from node.chain.errors import (
+    AlreadyRevoked,
     AttestationNotFound,
+    ClassOutOfRange,
+    ModelRevoked,
+    NotAuthorized,
     CalldataError,
     DuplicateAttestation,
     FieldOverflow,
@@ -93,3 +98,39 @@ def test_reader_stays_light() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_predicted_class_fits_the_registry_field() -> None:
+    model = keccak(b"m")
+    assert calldata.public_inputs(model, 1, 2, 2**64 - 1, 4)[4] == 2**64 - 1
+    for bad in (2**64, -1, R):
+        with pytest.raises(CalldataError):
+            calldata.public_inputs(model, 1, 2, bad, 4)
+
+
+def test_eas_data_layout_matches_the_statement_id() -> None:
+    model = keccak(b"m")
+    proof = ((1, 2), ((3, 4), (5, 6)), (7, 8))
+    data = calldata.eas_attestation_data(model, 11, 12, 3, 14, proof)
+    assert len(data) == 13 * 32
+    assert keccak(data[:160]) == calldata.attestation_id(model, 11, 12, 3, 14)
+    assert [int.from_bytes(data[160 + 32 * i : 192 + 32 * i], "big") for i in range(8)] == list(range(1, 9))
+    with pytest.raises(CalldataError):
+        calldata.eas_attestation_data(model, R, 12, 3, 14, proof)
+
+
+def test_revocation_errors_decode_to_typed_errors() -> None:
+    who = "0x" + "ab" * 20
+    ident = b"\x07" * 32
+    cases = [
+        (selector("NotAuthorized(address)") + encode(["address"], [who]), NotAuthorized),
+        (selector("NotTheAttester(address)") + encode(["address"], [who]), NotAuthorized),
+        (selector("AlreadyRevoked(bytes32)") + encode(["bytes32"], [ident]), AlreadyRevoked),
+        (selector("RevokedModel(bytes32)") + encode(["bytes32"], [ident]), ModelRevoked),
+        (selector("ClassOutOfRange(uint256)") + encode(["uint256"], [2**64]), ClassOutOfRange),
+    ]
+    for data, cls in cases:
+        err = decode_revert(data, "tx")
+        assert type(err) is cls, (cls, err)
+    resolver_error = decode_revert(selector("MalformedData(uint256)") + encode(["uint256"], [3]), "EAS attest")
+    assert isinstance(resolver_error, TransactionReverted) and resolver_error.error_args == (3,)

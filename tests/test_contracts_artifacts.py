@@ -14,7 +14,14 @@ import pytest
 import contracts
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACTS = ("AttestationRegistry", "Groth16Verifier", "IAttestationRegistry", "IGroth16Verifier")
+CONTRACTS = (
+    "AttestationRegistry",
+    "AttestedLending",
+    "Groth16Verifier",
+    "IAttestationRegistry",
+    "IGroth16Verifier",
+    "ZkxaiEASResolver",
+)
 
 
 def _node() -> str:
@@ -61,14 +68,38 @@ def test_artifacts_record_source_hash_and_settings() -> None:
         assert art["compiler"]["settings"] == {"evmVersion": "cancun", "optimizer": {"enabled": True, "runs": 200}}
         text = (contracts.BUILD_DIR / f"{name}.json").read_text()
         assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n", "artifact is not canonical JSON"
-    for deployable in ("AttestationRegistry", "Groth16Verifier"):
+    for deployable in ("AttestationRegistry", "AttestedLending", "Groth16Verifier", "ZkxaiEASResolver"):
         assert len(contracts.artifact(deployable)["bytecode"]) > 1000
 
 
+@pytest.mark.npm
+def test_imports_resolve_from_node_modules_only(tmp_path: Path) -> None:
+    """EAS interfaces come from node_modules through the import callback, and get no artifact of their own; an
+    import that is not in node_modules fails the build (no silent fallback)."""
+    names = contracts.artifact_names()
+    assert "ISchemaResolver" not in names and "IEAS" not in names
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "compile_contracts.js", tmp_path / "scripts")
+    shutil.copytree(ROOT / "contracts" / "src", tmp_path / "contracts" / "src")
+    os.symlink(ROOT / "node_modules", tmp_path / "node_modules")
+    source = tmp_path / "contracts" / "src" / "ZkxaiEASResolver.sol"
+    source.write_text(source.read_text().replace("eas-contracts/contracts/IEAS.sol", "eas-contracts/contracts/NoSuch.sol"))
+    result = subprocess.run(
+        [_node(), str(tmp_path / "scripts" / "compile_contracts.js")], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "NoSuch.sol" in result.stderr
+
+
 def test_loader() -> None:
-    assert contracts.artifact_names() == sorted(CONTRACTS)
+    names = contracts.artifact_names()
+    assert set(CONTRACTS) <= set(names), set(CONTRACTS) - set(names)
+    for name in names:  # compiled from a source under contracts/src, or generated (see compile_contracts.js)
+        art = contracts.artifact(name)
+        assert "generator" in art or (ROOT / "contracts" / art["sourceName"]).is_file(), name
     events = [i["name"] for i in contracts.abi("IAttestationRegistry") if i["type"] == "event"]
-    assert events == ["Attested"]
+    assert events == ["Attested", "ModelRevoked", "OwnershipTransferred", "Revoked"]
+    assert contracts.artifact("AttestedLending")["sourceName"] == "src/examples/AttestedLending.sol"
     first = contracts.artifact("Groth16Verifier")
     first["abi"].clear()
     assert contracts.artifact("Groth16Verifier")["abi"], "artifact() must hand out independent copies"

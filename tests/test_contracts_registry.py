@@ -120,11 +120,13 @@ async def test_accepted_attestation_is_recorded(world: World) -> None:
     assert ident == await reg.attestationId(*FIELDS).call()
     assert ident == calldata.attestation_id(*FIELDS)
     record = await reg.getAttestation(ident).call()
-    assert tuple(record[:5]) == FIELDS
-    assert record[5] == world.adapter.address
-    assert record[7] == world.submitted.block_number
+    model, attester, timestamp, block_number, predicted_class, revoked, revoked_at, reason = record
+    assert (model, predicted_class) == (MODEL, FIELDS[3])
+    assert attester == world.adapter.address
+    assert block_number == world.submitted.block_number
     block = await world.adapter.w3.eth.get_block(world.submitted.block_number)
-    assert record[6] == block["timestamp"]
+    assert timestamp == block["timestamp"]
+    assert (revoked, revoked_at, reason) == (False, 0, 0)
     assert await reg.isAttested(ident).call() is True
     assert await reg.attestationCount().call() == 1
     assert await reg.verifier().call() == world.deployment.verifier
@@ -148,6 +150,7 @@ async def test_attested_event_carries_the_proof(world: World) -> None:
     assert args["modelHash"] == MODEL
     assert args["attester"] == world.adapter.address
     assert args["predictedClass"] == 3
+    assert (args["inputDigest"], args["predictionDigest"], args["explanationDigest"]) == (FIELDS[1], FIELDS[2], FIELDS[4])
     assert tuple(args["proof"]) == calldata.flat_proof(calldata.proof_words(*world.proof))
     assert world.submitted.gas_used == receipt["gasUsed"] < world.adapter.attest_gas
 

@@ -7,6 +7,9 @@ import {IGroth16Verifier} from "./IGroth16Verifier.sol";
 /// @notice Generic BN254 Groth16 verifier: the verifying key is supplied once in the constructor, validated
 ///         (field range, curve membership, G2 subgroup via the pairing precompile) and then immutable.
 /// @dev Uses the EIP-196/197 precompiles: 0x06 (G1 add), 0x07 (G1 scalar mul), 0x08 (pairing check).
+///      alpha, beta, gamma, delta are immutables; the IC points (dynamic count) are the code of a data contract
+///      created by the constructor (0x00 followed by x, y words of each point), read back with one EXTCODECOPY:
+///      ~2.7k gas per verification instead of 2.1k per cold storage word (~31k for six inputs).
 ///      Verification is a single 4-pair pairing call: e(-A, B) * e(alpha, beta) * e(vk_x, gamma) * e(C, delta) == 1,
 ///      where vk_x = IC[0] + sum_i input[i] * IC[i + 1].
 contract Groth16Verifier is IGroth16Verifier {
@@ -38,8 +41,10 @@ contract Groth16Verifier is IGroth16Verifier {
     uint256 private immutable DELTA_Y_IMAG;
     uint256 private immutable DELTA_Y_REAL;
 
-    /// @dev IC[0..n] as [x, y] pairs; the only part of the key that lives in storage (its length is dynamic).
-    uint256[2][] private _ic;
+    /// @dev Data contract whose code is 0x00 || IC[0].x || IC[0].y || IC[1].x ... (64 bytes per point).
+    address private immutable IC_DATA;
+    /// @dev Number of IC points (public inputs + 1).
+    uint256 private immutable IC_COUNT;
 
     /// @notice Store and validate a verifying key.
     /// @param alpha G1 point alpha as [x, y].
@@ -56,10 +61,27 @@ contract Groth16Verifier is IGroth16Verifier {
     ) {
         if (ic.length == 0 || ic.length > MAX_PUBLIC_INPUTS + 1) revert InvalidVerifyingKey("ic length");
         if (!_g1Valid(alpha[0], alpha[1])) revert InvalidVerifyingKey("alpha");
+        bytes memory icData = new bytes(1 + 64 * ic.length); // leading 0x00 (STOP): the data contract is inert
         for (uint256 i = 0; i < ic.length; ++i) {
-            if (!_g1Valid(ic[i][0], ic[i][1])) revert InvalidVerifyingKey("ic");
-            _ic.push(ic[i]);
+            uint256 x = ic[i][0];
+            uint256 y = ic[i][1];
+            if (!_g1Valid(x, y)) revert InvalidVerifyingKey("ic");
+            assembly ("memory-safe") {
+                let at := add(add(icData, 0x21), mul(i, 0x40))
+                mstore(at, x)
+                mstore(add(at, 0x20), y)
+            }
         }
+        // Init code returning the data that follows it: PUSH2 len DUP1 PUSH1 0x0a RETURNDATASIZE CODECOPY
+        // RETURNDATASIZE RETURN (10 bytes).
+        bytes memory init = abi.encodePacked(hex"61", uint16(icData.length), hex"80600a3d393df3", icData);
+        address icContract;
+        assembly ("memory-safe") {
+            icContract := create(0, add(init, 0x20), mload(init))
+        }
+        if (icContract == address(0) || icContract.code.length != icData.length) revert InvalidVerifyingKey("ic store");
+        IC_DATA = icContract;
+        IC_COUNT = ic.length;
         if (!_g2InRange(beta) || !_g2InRange(gamma) || !_g2InRange(delta)) revert InvalidVerifyingKey("g2 range");
         // Pairing the G1 identity with each G2 point makes the precompile run its curve and subgroup checks.
         uint256[18] memory probe;
@@ -102,7 +124,7 @@ contract Groth16Verifier is IGroth16Verifier {
 
     /// @inheritdoc IGroth16Verifier
     function publicInputCount() external view returns (uint256) {
-        return _ic.length - 1;
+        return IC_COUNT - 1;
     }
 
     /// @inheritdoc IGroth16Verifier
@@ -121,7 +143,11 @@ contract Groth16Verifier is IGroth16Verifier {
         beta = [[BETA_X_IMAG, BETA_X_REAL], [BETA_Y_IMAG, BETA_Y_REAL]];
         gamma = [[GAMMA_X_IMAG, GAMMA_X_REAL], [GAMMA_Y_IMAG, GAMMA_Y_REAL]];
         delta = [[DELTA_X_IMAG, DELTA_X_REAL], [DELTA_Y_IMAG, DELTA_Y_REAL]];
-        ic = _ic;
+        uint256[] memory words = _icWords();
+        ic = new uint256[2][](IC_COUNT);
+        for (uint256 i = 0; i < IC_COUNT; ++i) {
+            ic[i] = [words[2 * i], words[2 * i + 1]];
+        }
     }
 
     /// @inheritdoc IGroth16Verifier
@@ -131,19 +157,19 @@ contract Groth16Verifier is IGroth16Verifier {
         uint256[2] calldata c,
         uint256[] calldata input
     ) external view returns (bool) {
-        uint256 n = _ic.length;
-        if (input.length + 1 != n) return false;
+        if (input.length + 1 != IC_COUNT) return false;
         if (a[0] >= Q || a[1] >= Q || c[0] >= Q || c[1] >= Q) return false;
         if (b[0][0] >= Q || b[0][1] >= Q || b[1][0] >= Q || b[1][1] >= Q) return false;
 
         // vk_x = IC[0] + sum_i input[i] * IC[i + 1]
-        uint256 x = _ic[0][0];
-        uint256 y = _ic[0][1];
+        uint256[] memory icw = _icWords();
+        uint256 x = icw[0];
+        uint256 y = icw[1];
         for (uint256 i = 0; i < input.length; ++i) {
             uint256 s = input[i];
             if (s >= R) return false;
             if (s == 0) continue;
-            (bool okMul, uint256 mx, uint256 my) = _ecMul(_ic[i + 1][0], _ic[i + 1][1], s);
+            (bool okMul, uint256 mx, uint256 my) = _ecMul(icw[2 * i + 2], icw[2 * i + 3], s);
             if (!okMul) return false;
             bool okAdd;
             (okAdd, x, y) = _ecAdd(x, y, mx, my);
@@ -188,6 +214,16 @@ contract Groth16Verifier is IGroth16Verifier {
             result := mload(out)
         }
         return ok && result == 1;
+    }
+
+    /// @dev The IC points as 2 * IC_COUNT words x0, y0, x1, y1, ..., copied from the data contract's code.
+    function _icWords() private view returns (uint256[] memory words) {
+        uint256 n = 2 * IC_COUNT;
+        words = new uint256[](n);
+        address icData = IC_DATA;
+        assembly ("memory-safe") {
+            extcodecopy(icData, add(words, 0x20), 1, mul(n, 0x20))
+        }
     }
 
     /// @dev True iff (x, y) is a canonical G1 point (the identity (0, 0) included): ecAdd rejects off-curve input.

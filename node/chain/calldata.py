@@ -20,6 +20,8 @@ from .errors import CalldataError
 Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
 #: Number of public inputs of the attestation statement.
 PUBLIC_INPUT_COUNT = 6
+#: The registry stores the predicted class in 64 bits (the circuit bounds it by its class count anyway).
+MAX_PREDICTED_CLASS = 2**64 - 1
 
 G1Words = tuple[int, int]
 G2Words = tuple[tuple[int, int], tuple[int, int]]
@@ -102,6 +104,14 @@ def scalar(value: object, what: str) -> int:
     return value
 
 
+def predicted_class_value(value: object) -> int:
+    """``value`` if it is an int in [0, 2**64), the range the registry records, else :class:`CalldataError`."""
+    cls = scalar(value, "predicted class")
+    if cls > MAX_PREDICTED_CLASS:
+        raise CalldataError(f"predicted class {cls} does not fit the registry's 64-bit class field")
+    return cls
+
+
 def model_hash_bytes(value: object) -> bytes:
     if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
         raise CalldataError("model hash must be exactly 32 bytes")
@@ -118,8 +128,33 @@ def public_inputs(
         h & ((1 << 128) - 1),
         scalar(input_digest, "input digest"),
         scalar(prediction_digest, "prediction digest"),
-        scalar(predicted_class, "predicted class"),
+        predicted_class_value(predicted_class),
         scalar(explanation_digest, "explanation digest"),
+    )
+
+
+def statement_words(
+    model_hash: bytes, input_digest: int, prediction_digest: int, predicted_class: int, explanation_digest: int
+) -> tuple[bytes, int, int, int, int]:
+    """The five statement fields, validated (32-byte hash, digests in [0, r), class in [0, 2**64))."""
+    public = public_inputs(model_hash, input_digest, prediction_digest, predicted_class, explanation_digest)
+    return (bytes(model_hash), public[2], public[3], public[4], public[5])
+
+
+def eas_attestation_data(
+    model_hash: bytes,
+    input_digest: int,
+    prediction_digest: int,
+    predicted_class: int,
+    explanation_digest: int,
+    proof: ProofWords,
+) -> bytes:
+    """Data of an EAS attestation of the zkxai schema (``ZkxaiEASResolver.SCHEMA``):
+    abi.encode(modelHash, inputDigest, predictionDigest, predictedClass, explanationDigest, uint256[8] proof)."""
+    fields = statement_words(model_hash, input_digest, prediction_digest, predicted_class, explanation_digest)
+    return encode(
+        ["bytes32", "uint256", "uint256", "uint256", "uint256", "uint256[8]"],
+        [*fields, list(flat_proof(proof_words(*proof)))],
     )
 
 

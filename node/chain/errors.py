@@ -83,6 +83,35 @@ class VerifierMismatch(TransactionReverted):
     code = "verifier_mismatch"
 
 
+class ClassOutOfRange(TransactionReverted):
+    """The predicted class does not fit the registry's 64-bit class field (contract error ``ClassOutOfRange``)."""
+
+    status = 400
+    code = "class_out_of_range"
+
+
+class NotAuthorized(TransactionReverted):
+    """The signing account may not do this: revoke someone else's attestation without being the owner, revoke a
+    model without being the owner (contract errors ``NotAuthorized`` / ``NotOwner`` / ``NotTheAttester``)."""
+
+    status = 403
+    code = "not_authorized"
+
+
+class AlreadyRevoked(TransactionReverted):
+    """The attestation or model is already revoked (contract error ``AlreadyRevoked(bytes32)``)."""
+
+    status = 409
+    code = "already_revoked"
+
+
+class ModelRevoked(TransactionReverted):
+    """The model is revoked: the registry accepts no new attestation for it (contract error ``RevokedModel``)."""
+
+    status = 409
+    code = "model_revoked"
+
+
 class AttestationNotFound(ChainError):
     """No attestation with the requested id exists on the registry (contract error ``UnknownAttestation``)."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from eth_account import Account
@@ -32,17 +33,29 @@ from .errors import (
 )
 from .revert import decode_revert
 
-#: Gas for deploying the registry (measured ~0.61 M).
-REGISTRY_DEPLOY_GAS = 900_000
-#: Gas for one ``attest`` (measured ~0.475 M for the first attestation, ~0.46 M after).
+#: Gas for deploying the registry (measured ~1.0 M).
+REGISTRY_DEPLOY_GAS = 1_500_000
+#: Gas for one ``attest`` (measured 0.363 M for the first attestation, 0.346 M after; scripts/gas_report.py).
 ATTEST_GAS = 600_000
+#: Gas for one ``revoke`` / ``revokeModel`` (measured 0.034 M / 0.049 M).
+REVOKE_GAS = 100_000
 #: Priority fee offered per gas (1 gwei).
 PRIORITY_FEE_WEI = 1_000_000_000
 
 
 def verifier_deploy_gas(ic_count: int) -> int:
-    """Gas for deploying a verifier with ``ic_count`` IC points (measured 1.27 M for 7 points)."""
+    """Gas for deploying a verifier with ``ic_count`` IC points (measured 1.16 M for 7 points)."""
     return 1_200_000 + 60_000 * ic_count
+
+
+class RevocationReason(IntEnum):
+    """Reason codes zkxai uses with the registry's ``revoke`` / ``revokeModel`` (any uint16 is accepted on chain)."""
+
+    UNSPECIFIED = 0
+    MODEL_FAULTY = 1
+    INPUT_INVALID = 2
+    KEY_COMPROMISED = 3
+    SUPERSEDED = 4
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,9 @@ class Deployment:
     verifier: str
     registry: str
     block: int
+    #: Gas used by the two deployment transactions (0 when attached).
+    verifier_gas: int = 0
+    registry_gas: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,28 @@ class SubmittedAttestation:
     tx_hash: str
     block_number: int
     gas_used: int
+
+
+@dataclass(frozen=True)
+class SubmittedRevocation:
+    """A mined, successful ``revoke`` (``target`` = attestation id) or ``revokeModel`` (``target`` = model hash)."""
+
+    target: bytes
+    reason: int
+    tx_hash: str
+    block_number: int
+    gas_used: int
+
+
+@dataclass(frozen=True)
+class MinedTransaction:
+    """A mined, successful transaction sent with :meth:`EthereumAdapter.send` (receipt kept for its logs)."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    contract_address: str | None
+    receipt: Mapping[str, Any]
 
 
 class EthereumAdapter:
@@ -158,13 +196,18 @@ class EthereumAdapter:
         data = factory.constructor(*_as_lists(vk)).data_in_transaction
         receipt = await self._transact(None, data, verifier_deploy_gas(len(vk[4])), "verifier deployment")
         verifier = str(receipt["contractAddress"])
+        verifier_gas = int(receipt["gasUsed"])
 
         registry_art = contracts.artifact("AttestationRegistry")
         factory = self.w3.eth.contract(abi=registry_art["abi"], bytecode=registry_art["bytecode"])
         data = factory.constructor(verifier).data_in_transaction
         receipt = await self._transact(None, data, REGISTRY_DEPLOY_GAS, "registry deployment")
         self._deployment = Deployment(
-            verifier=verifier, registry=str(receipt["contractAddress"]), block=int(receipt["blockNumber"])
+            verifier=verifier,
+            registry=str(receipt["contractAddress"]),
+            block=int(receipt["blockNumber"]),
+            verifier_gas=verifier_gas,
+            registry_gas=int(receipt["gasUsed"]),
         )
         return self._deployment
 
@@ -208,6 +251,44 @@ class EthereumAdapter:
             tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
             block_number=int(receipt["blockNumber"]),
             gas_used=int(receipt["gasUsed"]),
+        )
+
+    async def revoke(self, attestation_id: bytes, reason: int = RevocationReason.UNSPECIFIED) -> SubmittedRevocation:
+        """Revoke one attestation with a reason code (the signer must be its attester or the registry owner).
+        Raises NotAuthorized / AlreadyRevoked / AttestationNotFound (decoded from the registry)."""
+        ident = _bytes32(attestation_id, "attestation id")
+        code = _reason(reason)
+        registry = self.w3.eth.contract(address=self.deployment.registry, abi=self._registry_abi)
+        data = registry.encode_abi("revoke", args=[ident, code])
+        receipt = await self._transact(self.deployment.registry, data, REVOKE_GAS, "revoke")
+        events = registry.events.Revoked().process_receipt(receipt)
+        if len(events) != 1 or bytes(events[0]["args"]["id"]) != ident:
+            raise ContractMismatch("the registry did not emit the expected Revoked event")
+        return _revocation(ident, code, receipt)
+
+    async def revoke_model(self, model_hash: bytes, reason: int = RevocationReason.MODEL_FAULTY) -> SubmittedRevocation:
+        """Revoke every attestation of ``model_hash``, past and future (the signer must be the registry owner)."""
+        model = calldata.model_hash_bytes(model_hash)
+        code = _reason(reason)
+        registry = self.w3.eth.contract(address=self.deployment.registry, abi=self._registry_abi)
+        data = registry.encode_abi("revokeModel", args=[model, code])
+        receipt = await self._transact(self.deployment.registry, data, REVOKE_GAS, "revokeModel")
+        events = registry.events.ModelRevoked().process_receipt(receipt)
+        if len(events) != 1 or bytes(events[0]["args"]["modelHash"]) != model:
+            raise ContractMismatch("the registry did not emit the expected ModelRevoked event")
+        return _revocation(model, code, receipt)
+
+    async def send(self, to: str | None, data: str, gas: int, what: str) -> MinedTransaction:
+        """Send any transaction (``to=None`` deploys) from the adapter's account with an explicit gas limit; used for
+        the EAS contracts (``node.chain.eas``) and examples. Reverts are decoded into typed errors."""
+        receipt = await self._transact(to, data, gas, what)
+        address = receipt.get("contractAddress")
+        return MinedTransaction(
+            tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
+            block_number=int(receipt["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+            contract_address=str(address) if address else None,
+            receipt=receipt,
         )
 
     # ------------------------------------------------------------------ transactions
@@ -270,6 +351,28 @@ class EthereumAdapter:
         if gas_used >= int(tx["gas"]):
             return TransactionReverted(f"{what} ran out of gas (limit {tx['gas']})", error_name="OutOfGas")
         return TransactionReverted(f"{what} reverted, but succeeds when replayed after its block")
+
+
+def _bytes32(value: object, what: str) -> bytes:
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        raise CalldataError(f"{what} must be exactly 32 bytes")
+    return bytes(value)
+
+
+def _reason(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**16:
+        raise CalldataError("a revocation reason is an int in [0, 65536)")
+    return int(value)
+
+
+def _revocation(target: bytes, reason: int, receipt: Mapping[str, Any]) -> SubmittedRevocation:
+    return SubmittedRevocation(
+        target=target,
+        reason=reason,
+        tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
+        block_number=int(receipt["blockNumber"]),
+        gas_used=int(receipt["gasUsed"]),
+    )
 
 
 def _as_lists(value: object) -> Any:

@@ -39,6 +39,14 @@ class OnchainAttestation:
     confirmations: int
     #: (a, b, c) in calldata order, b in EIP-197 order.
     proof: calldata.ProofWords
+    #: True if the attestation was revoked, itself or through a model-wide revocation: do not rely on it.
+    revoked: bool = False
+    #: Timestamp of the revocation (the attestation's own one if any, else the model's; 0 if not revoked).
+    revoked_at: int = 0
+    #: Reason code of that revocation (see ``node.chain.ethereum.RevocationReason``; 0 if not revoked).
+    revocation_reason: int = 0
+    #: True if the owner revoked the whole model.
+    model_revoked: bool = False
 
     @property
     def public_inputs(self) -> tuple[int, ...]:
@@ -85,22 +93,27 @@ def read_verifying_key(w3: Web3, verifier: str) -> calldata.VerifyingKeyWords:
 
 
 def read_attestation(w3: Web3, registry: str, attestation_id: bytes) -> OnchainAttestation:
-    """Read attestation ``attestation_id`` from ``registry``; :class:`AttestationNotFound` if absent."""
+    """Read attestation ``attestation_id`` from ``registry``; :class:`AttestationNotFound` if absent.
+
+    The record gives model, class, attester, times and revocation; the digests and the proof come from the
+    ``Attested`` event in the record's block, and the id recomputed from both must equal ``attestation_id``.
+    """
     if not isinstance(attestation_id, (bytes, bytearray)) or len(attestation_id) != 32:
         raise calldata.CalldataError("an attestation id is 32 bytes")
     ident = bytes(attestation_id)
     contract = _contract(w3, registry, "AttestationRegistry")
     record = _call(contract.functions.getAttestation(ident), "getAttestation()")
-    model_hash, input_digest, prediction_digest, predicted_class, explanation_digest = (
+    model_hash, attester, timestamp, block_number, predicted_class = (
         bytes(record[0]),
-        int(record[1]),
+        str(record[1]),
         int(record[2]),
         int(record[3]),
         int(record[4]),
     )
-    if calldata.attestation_id(model_hash, input_digest, prediction_digest, predicted_class, explanation_digest) != ident:
-        raise ContractMismatch("the registry returned a record that does not hash to the requested id")
-    block_number = int(record[7])
+    record_revoked, revoked_at, reason = bool(record[5]), int(record[6]), int(record[7])
+    model_revoked, model_revoked_at, model_reason = _call(
+        contract.functions.modelRevocation(model_hash), "modelRevocation()"
+    )
 
     event = contract.events.Attested()
     try:
@@ -121,8 +134,21 @@ def read_attestation(w3: Web3, registry: str, attestation_id: bytes) -> OnchainA
     args = decoded["args"]
     if bytes(args["modelHash"]) != model_hash or int(args["predictedClass"]) != predicted_class:
         raise ContractMismatch("the Attested event disagrees with the stored record")
-    if str(args["attester"]) != str(record[5]):
+    if str(args["attester"]) != attester:
         raise ContractMismatch("the Attested event names another attester than the stored record")
+    input_digest, prediction_digest, explanation_digest = (
+        int(args["inputDigest"]),
+        int(args["predictionDigest"]),
+        int(args["explanationDigest"]),
+    )
+    if calldata.attestation_id(model_hash, input_digest, prediction_digest, predicted_class, explanation_digest) != ident:
+        raise ContractMismatch("the registry's record and event do not hash to the requested id")
+    if record_revoked:
+        revocation = (True, revoked_at, reason)
+    elif model_revoked:
+        revocation = (True, int(model_revoked_at), int(model_reason))
+    else:
+        revocation = (False, 0, 0)
     return OnchainAttestation(
         id=ident,
         registry=contract.address,
@@ -131,12 +157,16 @@ def read_attestation(w3: Web3, registry: str, attestation_id: bytes) -> OnchainA
         prediction_digest=prediction_digest,
         predicted_class=predicted_class,
         explanation_digest=explanation_digest,
-        attester=str(record[5]),
-        timestamp=int(record[6]),
+        attester=attester,
+        timestamp=timestamp,
         block_number=block_number,
         tx_hash=HexBytes(decoded["transactionHash"]).to_0x_hex(),
         confirmations=max(0, head - block_number + 1),
         proof=calldata.unflatten_proof([int(w) for w in args["proof"]]),
+        revoked=revocation[0],
+        revoked_at=revocation[1],
+        revocation_reason=revocation[2],
+        model_revoked=bool(model_revoked),
     )
 
 

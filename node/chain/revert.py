@@ -14,11 +14,15 @@ from eth_utils import function_signature_to_4byte_selector
 import contracts
 
 from .errors import (
+    AlreadyRevoked,
     AttestationNotFound,
     ChainError,
+    ClassOutOfRange,
     DuplicateAttestation,
     FieldOverflow,
     InvalidVerifyingKey,
+    ModelRevoked,
+    NotAuthorized,
     ProofRejected,
     TransactionReverted,
     VerifierMismatch,
@@ -30,7 +34,16 @@ _TYPED: dict[str, type[TransactionReverted]] = {
     "FieldOverflow": FieldOverflow,
     "InvalidVerifyingKey": InvalidVerifyingKey,
     "VerifierMismatch": VerifierMismatch,
+    "ClassOutOfRange": ClassOutOfRange,
+    "NotAuthorized": NotAuthorized,
+    "NotOwner": NotAuthorized,
+    "NotTheAttester": NotAuthorized,
+    "AlreadyRevoked": AlreadyRevoked,
+    "RevokedModel": ModelRevoked,
 }
+
+#: Contracts whose custom errors are decoded (an error name shared by several must have the same arguments).
+DECODED_CONTRACTS = ("AttestationRegistry", "Groth16Verifier", "ZkxaiEASResolver", "AttestedLending")
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +52,7 @@ def _selectors() -> dict[bytes, tuple[str, tuple[str, ...]]]:
         function_signature_to_4byte_selector("Error(string)"): ("Error", ("string",)),
         function_signature_to_4byte_selector("Panic(uint256)"): ("Panic", ("uint256",)),
     }
-    for name in ("AttestationRegistry", "Groth16Verifier"):
+    for name in DECODED_CONTRACTS:
         for item in contracts.abi(name):
             if item["type"] == "error":
                 types = tuple(i["type"] for i in item["inputs"])
