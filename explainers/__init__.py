@@ -5,10 +5,25 @@ Imports nothing else from zkxai (dependency direction: node -> explainers).
 
 from __future__ import annotations
 
-from explainers.attribution import available_methods, explain
-from explainers.encoding import SCALE_BITS, from_fixed, logits_to_fixed, to_fixed
-from explainers.errors import ExplainerError, InvalidInput, ModelLoadError, UnknownMethod, UnsupportedModel
-from explainers.model import LoadedModel, load_onnx, load_torch
+import importlib
+from typing import Any
+
+#: Public name -> defining module. Imported lazily (PEP 562) so that light users of a submodule that needs
+#: no torch (``explainers.render``, ``explainers.encoding``) don't pay for, or need, torch and zennit.
+_EXPORTS = {
+    "available_methods": "attribution", "explain": "attribution",
+    "SCALE_BITS": "encoding", "from_fixed": "encoding", "logits_to_fixed": "encoding", "to_fixed": "encoding",
+    "ExplainerError": "errors", "InvalidInput": "errors", "ModelLoadError": "errors", "UnknownMethod": "errors",
+    "UnsupportedModel": "errors",
+    "LoadedModel": "model", "load_onnx": "model", "load_torch": "model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'explainers' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"explainers.{_EXPORTS[name]}"), name)
+
 
 __all__ = [
     "SCALE_BITS",

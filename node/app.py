@@ -37,7 +37,7 @@ CONFIG = web.AppKey("config", NodeConfig)
 SERVICE = web.AppKey("service", NodeService)
 ADAPTER = web.AppKey("adapter", EthereumAdapter)
 METRICS = web.AppKey("metrics", Metrics)
-REQUEST_ID = "request_id"
+REQUEST_ID = web.RequestKey("request_id", str)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -98,6 +98,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 _PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/v1/info"),
            ("GET", "/v1/openapi.json"), ("POST", "/rpc")}
 _ADMIN = {("POST", "/v1/models")}
+_ADMIN_SUFFIX = "/calibration"
 
 
 @web.middleware
@@ -113,7 +114,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     is_submitter = any(hmac.compare_digest(token, k) for k in config.api_keys)
     if not (is_admin or is_submitter):
         raise Unauthorized("unknown API key")
-    if (request.method, request.path) in _ADMIN and not is_admin:
+    admin_only = (request.method, request.path) in _ADMIN or request.path.endswith(_ADMIN_SUFFIX)
+    if admin_only and not is_admin:
         raise Forbidden("this endpoint needs the admin key")
     return await handler(request)
 
@@ -171,6 +173,17 @@ async def info(request: web.Request) -> web.Response:
 async def post_model(request: web.Request) -> web.Response:
     data = await request.read()
     return web.json_response(await request.app[SERVICE].models.register(data, request.query.get("name", "")), status=201)
+
+
+async def post_calibration(request: web.Request) -> web.Response:
+    svc = request.app[SERVICE]
+    return web.json_response(await svc.models.calibrate(request.match_info["model_hash"], await _json_body(request)),
+                             status=201)
+
+
+async def post_evaluation(request: web.Request) -> web.Response:
+    svc = request.app[SERVICE]
+    return web.json_response(await svc.models.evaluate(request.match_info["model_hash"], await _json_body(request)))
 
 
 async def get_models(request: web.Request) -> web.Response:
@@ -284,6 +297,8 @@ def build_app(config: NodeConfig) -> web.Application:
     app.router.add_get("/v1/info", info)
     app.router.add_post("/v1/models", post_model)
     app.router.add_get("/v1/models", get_models)
+    app.router.add_post("/v1/models/{model_hash}/calibration", post_calibration)
+    app.router.add_post("/v1/models/{model_hash}/evaluation", post_evaluation)
     app.router.add_post("/v1/attestations", post_attestation)
     app.router.add_get("/v1/attestations/{key}", get_attestation)
     app.router.add_get("/v1/attestations/{key}/disclosure", get_disclosure)

@@ -89,6 +89,8 @@ def _node_status(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from explainers.errors import ExplainerError
+
     from .disclosure import Disclosure
     from .errors import DisclosureError
 
@@ -98,20 +100,60 @@ def _show(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     scores = [s / 65536 for s in d.scores[: d.num_classes]]
+    trust = (d.assessment or {}).get("trust")
+    quality = (d.assessment or {}).get("quality")
+    png = None
+    if args.png is not None:
+        try:
+            png = _render_png(d, args.png, args.image_shape)
+        except (ValueError, ImportError, ExplainerError) as exc:
+            print(f"error: cannot render {args.png}: {exc}", file=sys.stderr)
+            return 2
     if args.json:
         print(json.dumps({"attestation_id": d.attestation_id, "model_hash": "0x" + d.model_hash.hex(),
-                          "predicted_class": d.predicted_class, "scores": scores, "method": d.method}, indent=1))
+                          "predicted_class": d.predicted_class, "scores": scores, "method": d.method,
+                          "trust": trust, "quality": quality, "png": png}, indent=1))
         return 0
     print(f"attestation   {d.attestation_id}")
     if d.chain:
         print(f"chain         {d.chain.chain_id}  registry {d.chain.registry}  tx {d.chain.tx_hash}  block {d.chain.block_number}")
     print(f"model         0x{d.model_hash.hex()}")
     print(f"prediction    class {d.predicted_class}   logits " + " ".join(f"{s:+.2f}" for s in scores))
+    if trust:
+        shown = {k: trust.get(k) for k in ("confidence", "margin", "entropy", "ood_percentile", "trust_score",
+                                           "hallucination_risk") if trust.get(k) is not None}
+        print("trust         " + "  ".join(f"{k}={v:.3f}" for k, v in shown.items()) + "   (measured, not proven)")
+    if quality:
+        print("quality       " + "  ".join(f"{k}={v:.3f}" for k, v in quality.items()))
     print(f"explanation   {d.method}, shape {list(d.explanation_shape)}")
     values = [v / 65536 for v in d.explanation_values]
     top = sorted(range(len(values)), key=lambda i: -abs(values[i]))[:8]
     print("              top features: " + ", ".join(f"#{i}={values[i]:+.3f}" for i in top))
+    if png:
+        print(f"heatmap       {png}")
     return 0
+
+
+def _render_png(d: object, out: Path, image_shape: str | None) -> str:
+    """Heatmap of the disclosed explanation: an input overlay for images, a bar chart for feature vectors."""
+    import numpy as np
+
+    from explainers.render import render_bar_chart, render_image_overlay
+
+    from .disclosure import Disclosure
+
+    assert isinstance(d, Disclosure)
+    x = np.asarray(d.input_values, dtype=np.float64).reshape(d.input_shape) / 65536
+    a = np.asarray(d.explanation_values, dtype=np.float64).reshape(d.explanation_shape) / 65536
+    if image_shape:
+        try:
+            shape = tuple(int(v) for v in image_shape.lower().split("x"))
+        except ValueError:
+            raise ValueError(f"--image-shape must look like 8x8 or 3x32x32, got {image_shape!r}") from None
+        x, a = x.reshape(shape), a.reshape(shape)
+    data = render_image_overlay(x, a) if x.ndim >= 2 else render_bar_chart(a)
+    out.write_bytes(data)
+    return str(out)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -153,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="render a disclosure bundle")
     p.add_argument("bundle", type=Path)
+    p.add_argument("--png", type=Path, help="write the explanation heatmap to this PNG file")
+    p.add_argument("--image-shape", help="view a flat input as an image, e.g. 8x8 (digits)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_show)
 

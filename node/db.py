@@ -31,6 +31,15 @@ class ModelRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
 
 
+class CalibrationRow(SQLModel, table=True):
+    __tablename__ = "calibrations"
+
+    model_hash: str = Field(primary_key=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False), description="npz of explainers.ood.OodCalibration")
+    samples: int
+    created_at: datetime = Field(default_factory=_now)
+
+
 class AttestationRow(SQLModel, table=True):
     __tablename__ = "attestations"
 
@@ -50,6 +59,8 @@ class AttestationRow(SQLModel, table=True):
     prepared: str | None = Field(default=None, sa_column=Column(Text))
     proof: str | None = Field(default=None, sa_column=Column(Text))
     attempts: int = 0
+    #: Trust and quality figures (measured, not proven), JSON.
+    assessment: str | None = Field(default=None, sa_column=Column(Text))
     disclosure: str | None = Field(default=None, sa_column=Column(Text))
     timings: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = None
@@ -76,6 +87,11 @@ def put(engine: Engine, row: SQLModel) -> SQLModel:
 def get_model(engine: Engine, model_hash: str) -> ModelRow | None:
     with Session(engine, expire_on_commit=False) as session:
         return session.get(ModelRow, model_hash)
+
+
+def get_calibration(engine: Engine, model_hash: str) -> CalibrationRow | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(CalibrationRow, model_hash)
 
 
 def list_models(engine: Engine) -> list[ModelRow]:

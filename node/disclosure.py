@@ -11,7 +11,8 @@ Format ``zkxai.disclosure/1`` (stable; new optional keys may be added, never ren
       "prediction":  {"predicted_class": 3, "num_classes": 10, "scores": [<int>...], "salt": "<decimal>"},
       "explanation": {"method": "lrp_epsilon_0_1", "shape": [64], "values": [<int>...], "salt": "<decimal>"},
       "public_inputs": ["<decimal>", ...],        # snarkjs public.json order (circuits.commitment.PUBLIC_INPUTS)
-      "proof": {"pi_a": [...], "pi_b": [...], "pi_c": [...], "protocol": "groth16", "curve": "bn128"}
+      "proof": {"pi_a": [...], "pi_b": [...], "pi_c": [...], "protocol": "groth16", "curve": "bn128"},
+      "assessment": {"trust": {...}, "quality": {...}, "covered_by_proof": false}     # optional
     }
 
 ``values`` and ``scores`` are fixed-point integers (scale 2**16, see ``explainers.encoding``); ``scores``
@@ -64,6 +65,8 @@ class Disclosure:
     explanation_salt: int
     public_inputs: tuple[int, ...]
     proof: Mapping[str, Any]
+    #: Trust / explanation-quality figures measured by the node: informative, not covered by the proof.
+    assessment: Mapping[str, Any] | None = None
 
     def opening(self) -> CommitmentOpening:
         """The circuit opening these disclosed values commit to (raises DisclosureError if inconsistent)."""
@@ -116,6 +119,7 @@ class Disclosure:
             },
             "public_inputs": [str(v) for v in self.public_inputs],
             "proof": dict(self.proof),
+            **({"assessment": dict(self.assessment)} if self.assessment is not None else {}),
         }
 
     @classmethod
@@ -206,4 +210,5 @@ def _parse(d: Any) -> Disclosure:
         explanation_salt=_decimal(expl["salt"], "explanation.salt"),
         public_inputs=tuple(_decimal(v, "public_inputs[]") for v in d["public_inputs"]),
         proof=d["proof"],
+        assessment=d.get("assessment") if isinstance(d.get("assessment"), Mapping) else None,
     )

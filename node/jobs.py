@@ -185,7 +185,8 @@ class Pipeline:
         t0 = time.monotonic()
         try:
             model: LoadedModel = await self.models.get(model_hash)
-            x = np.stack([np.asarray(json.loads(r.input_json or "null"), dtype=np.float32) for r in rows])
+            requests = [json.loads(r.input_json or "{}") for r in rows]
+            x = np.stack([np.asarray(req["x"], dtype=np.float32) for req in requests])
             logits = await asyncio.to_thread(model.reference_logits, x)
             # explain the committed class: the argmax of the fixed-point scores that go into the proof
             targets = [argmax_first(fixed_scores(logits[i], self.config.circuit_classes)) for i in range(len(rows))]
@@ -200,16 +201,41 @@ class Pipeline:
             for row in rows:
                 await self._fail(row, "inference", "failed", f"internal error: {type(exc).__name__}")
             return
+        assessments = await self._assess(model, model_hash, x, attributions, targets,
+                                         [bool(req.get("quality")) for req in requests])
         elapsed = time.monotonic() - t0
         self.metrics.latency.labels("inference").observe(elapsed)
         for i, row in enumerate(rows):
             prepared = Prepared.encode(model.model_hash, model.num_classes, x[i], logits[i], method,
                                        attributions[i], self.config.circuit_classes)
             db.touch(row, status="prepared", prepared=prepared.to_json(), predicted_class=prepared.predicted_class,
+                     assessment=json.dumps(assessments[i]),
                      timings=json.dumps({"inference_s": elapsed, "inference_batch": len(rows)}))
             await asyncio.to_thread(db.put, self.engine, row)
             self.prove_q.put_nowait(row)
         self._gauges()
+
+    async def _assess(self, model: LoadedModel, model_hash: str, x: np.ndarray, attributions: np.ndarray,
+                      targets: list[int], want_quality: list[bool]) -> list[dict[str, Any]]:
+        """Trust for every row, explanation quality where asked. Measured, not proven; never fails a request."""
+        from . import assessment
+
+        out: list[dict[str, Any]] = [{"covered_by_proof": False} for _ in targets]
+        try:
+            calibration = await self.models.calibration(model_hash)
+            for entry, t in zip(out, await asyncio.to_thread(assessment.trust, model, x, calibration), strict=True):
+                entry["trust"] = t
+            idx = [i for i, want in enumerate(want_quality) if want]
+            if idx:
+                qual = await asyncio.to_thread(assessment.quality, model, x[idx], attributions[idx],
+                                               [targets[i] for i in idx])
+                for i, q in zip(idx, qual, strict=True):
+                    out[i]["quality"] = q
+        except (ExplainerError, ValueError) as exc:
+            log.warning("assessment failed: %s", exc)
+            for entry in out:
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+        return out
 
     # -- prove ----------------------------------------------------------------------------------
     async def _prove_loop(self) -> None:
@@ -275,7 +301,8 @@ class Pipeline:
         self.metrics.latency.labels("submit").observe(elapsed)
         self.metrics.attested.inc()
         chain = ChainRef(self.chain.chain_id, self.chain.registry, tx_hash, block)
-        disclosure = prepared.disclosure("0x" + ident.hex(), chain, proof)
+        disclosure = prepared.disclosure("0x" + ident.hex(), chain, proof,
+                                         json.loads(row.assessment) if row.assessment else None)
         timings = json.loads(row.timings or "{}") | {"submit_s": elapsed}
         db.touch(row, status="attested", attestation_id=disclosure.attestation_id, tx_hash=tx_hash,
                  block_number=block, gas_used=gas, disclosure=json.dumps(disclosure.to_json()),

@@ -91,14 +91,15 @@ class Prepared:
             d[k] = tuple(d[k])
         return cls(**d)
 
-    def disclosure(self, attestation_id: str, chain: ChainRef | None, proof: dict[str, Any]) -> Disclosure:
+    def disclosure(self, attestation_id: str, chain: ChainRef | None, proof: dict[str, Any],
+                   assessment: dict[str, Any] | None = None) -> Disclosure:
         return Disclosure(
             attestation_id=attestation_id, chain=chain, model_hash=bytes.fromhex(self.model_hash[2:]),
             input_shape=self.input_shape, input_values=self.input_values, input_salt=self.input_salt,
             predicted_class=self.predicted_class, num_classes=self.num_classes, scores=self.scores,
             prediction_salt=self.prediction_salt, method=self.method, explanation_shape=self.explanation_shape,
             explanation_values=self.explanation_values, explanation_salt=self.explanation_salt,
-            public_inputs=tuple(self.public_inputs()), proof=proof,
+            public_inputs=tuple(self.public_inputs()), proof=proof, assessment=assessment,
         )
 
 
@@ -115,5 +116,6 @@ def summary(disclosure: Disclosure, gas_used: int | None, timings: dict[str, flo
         "tx_hash": d.chain.tx_hash if d.chain else None,
         "block_number": d.chain.block_number if d.chain else None,
         "gas_used": gas_used,
+        "assessment": dict(d.assessment) if d.assessment is not None else None,
         "timings": {k: round(v, 4) for k, v in timings.items()},
     }

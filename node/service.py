@@ -32,6 +32,7 @@ class ModelStore:
         self.engine = engine
         self.circuit_classes = circuit_classes
         self._loaded: dict[str, LoadedModel] = {}
+        self._calibrations: dict[str, Any] = {}
 
     async def register(self, data: bytes, name: str) -> dict[str, Any]:
         if not data:
@@ -56,6 +57,51 @@ class ModelStore:
             self._loaded[key] = await asyncio.to_thread(load_onnx, row.data)
         return self._loaded[key]
 
+    async def calibration(self, model_hash: str) -> Any:
+        """The model's OOD calibration, or None when none was fitted."""
+        key = model_hash.lower()
+        if key not in self._calibrations:
+            from .assessment import calibration_from_bytes
+
+            row = await asyncio.to_thread(db.get_calibration, self.engine, key)
+            self._calibrations[key] = calibration_from_bytes(row.data) if row is not None else None
+        return self._calibrations[key]
+
+    async def calibrate(self, model_hash: str, body: Any) -> dict[str, Any]:
+        """Fit the OOD calibration on reference (training) inputs: {"inputs": [[...], ...], "labels": [...]?}."""
+        from .assessment import calibration_to_bytes, fit_calibration
+
+        model = await self.get(model_hash)
+        if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or len(body["inputs"]) < 20:
+            raise BadRequest('body must be {"inputs": [<at least 20 reference inputs>], "labels": [...] (optional)}')
+        x = np.stack([to_input_array(v, model.input_shape) for v in body["inputs"]])
+        labels = body.get("labels")
+        y = None
+        if labels is not None:
+            if not isinstance(labels, list) or len(labels) != len(x) or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v < model.num_classes for v in labels):
+                raise BadRequest(f"labels must be {len(x)} class indices in 0..{model.num_classes - 1}")
+            y = np.asarray(labels)
+        cal = await asyncio.to_thread(fit_calibration, model, x, y)
+        row = db.CalibrationRow(model_hash=model_hash.lower(), data=calibration_to_bytes(cal), samples=len(x))
+        await asyncio.to_thread(db.put, self.engine, row)
+        self._calibrations[model_hash.lower()] = cal
+        return {"model_hash": model_hash.lower(), "samples": len(x), "status": "calibrated"}
+
+    async def evaluate(self, model_hash: str, body: Any) -> dict[str, Any]:
+        """Batch explanation-quality evaluation: {"inputs": [...], "method": "..."}."""
+        from .assessment import evaluate
+
+        model = await self.get(model_hash)
+        if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or not 1 <= len(body["inputs"]) <= 256:
+            raise BadRequest('body must be {"inputs": [1..256 inputs], "method": "<name>"}')
+        method = body.get("method", "lrp_epsilon_0_1")
+        if not isinstance(method, str):
+            raise BadRequest("method must be a string")
+        parse_method(method)
+        x = np.stack([to_input_array(v, model.input_shape) for v in body["inputs"]])
+        return await asyncio.to_thread(evaluate, model, x, method)
+
     async def list(self) -> list[dict[str, Any]]:
         return [model_json(r) for r in await asyncio.to_thread(db.list_models, self.engine)]
 
@@ -72,11 +118,11 @@ class NodeService:
 
     async def attest(self, body: Any, *, wait: bool, request_id: str | None = None) -> tuple[int, dict[str, Any]]:
         """Validate, store and queue one request. 202 + request id, or with ``wait`` 201 + the result."""
-        model_hash, raw_input, method = parse_attest_body(body, self.config)
+        model_hash, raw_input, method, want_quality = parse_attest_body(body, self.config)
         model = await self.models.get(model_hash)
         x = to_input_array(raw_input, model.input_shape)
         row = db.AttestationRow(request_id=request_id or str(uuid.uuid4()), model_hash=model_hash.lower(),
-                                method=method, input_json=json.dumps(x.tolist()))
+                                method=method, input_json=json.dumps({"x": x.tolist(), "quality": want_quality}))
         waiter = self.pipeline.waiters.add(row.request_id) if wait else None
         row = await self.pipeline.accept(row)
         if waiter is None:
@@ -108,10 +154,10 @@ class NodeService:
         return row
 
 
-def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str]:
+def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str, bool]:
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object: {\"model_hash\": \"0x..\", \"input\": [...], \"method\": \"...\"}")
-    unknown = set(body) - {"model_hash", "input", "method"}
+    unknown = set(body) - {"model_hash", "input", "method", "quality"}
     if unknown:
         raise BadRequest(f"unknown fields: {sorted(unknown)}")
     model_hash = body.get("model_hash")
@@ -127,7 +173,10 @@ def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str]:
     parse_method(method)  # UnknownMethod -> 400 before anything is stored
     if "input" not in body:
         raise BadRequest("missing field: input")
-    return model_hash, body["input"], method
+    want_quality = body.get("quality", False)
+    if not isinstance(want_quality, bool):
+        raise BadRequest("quality must be true or false")
+    return model_hash, body["input"], method, want_quality
 
 
 def to_input_array(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
