@@ -98,7 +98,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 _PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/v1/info"),
            ("GET", "/v1/openapi.json"), ("POST", "/rpc")}
 _ADMIN = {("POST", "/v1/models")}
-_ADMIN_SUFFIX = "/calibration"
+_ADMIN_SUFFIXES = ("/calibration", "/revoke")
 
 
 @web.middleware
@@ -114,7 +114,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     is_submitter = any(hmac.compare_digest(token, k) for k in config.api_keys)
     if not (is_admin or is_submitter):
         raise Unauthorized("unknown API key")
-    admin_only = (request.method, request.path) in _ADMIN or request.path.endswith(_ADMIN_SUFFIX)
+    admin_only = (request.method, request.path) in _ADMIN or request.path.endswith(_ADMIN_SUFFIXES)
     if admin_only and not is_admin:
         raise Forbidden("this endpoint needs the admin key")
     return await handler(request)
@@ -211,6 +211,16 @@ async def get_disclosure(request: web.Request) -> web.Response:
     return web.json_response(await request.app[SERVICE].disclosure(request.match_info["key"]))
 
 
+async def post_revoke(request: web.Request) -> web.Response:
+    svc = request.app[SERVICE]
+    return web.json_response(await svc.revoke(request.match_info["key"], await _json_body(request)))
+
+
+async def post_revoke_model(request: web.Request) -> web.Response:
+    svc = request.app[SERVICE]
+    return web.json_response(await svc.revoke_model(request.match_info["model_hash"], await _json_body(request)))
+
+
 async def rpc(request: web.Request) -> web.Response:
     """Read-only JSON-RPC for the embedded chain, so verifiers in other processes can reach it."""
     from .chain.rpc_bridge import handle_rpc_request
@@ -302,6 +312,8 @@ def build_app(config: NodeConfig) -> web.Application:
     app.router.add_post("/v1/attestations", post_attestation)
     app.router.add_get("/v1/attestations/{key}", get_attestation)
     app.router.add_get("/v1/attestations/{key}/disclosure", get_disclosure)
+    app.router.add_post("/v1/attestations/{key}/revoke", post_revoke)
+    app.router.add_post("/v1/models/{model_hash}/revoke", post_revoke_model)
     if config.rpc_url is None:
         app.router.add_post("/rpc", rpc)
     return app

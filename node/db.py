@@ -116,7 +116,7 @@ def list_attestations(engine: Engine, limit: int = 100) -> list[AttestationRow]:
 
 #: Statuses from which the pipeline continues after a restart, and the final ones.
 PENDING = ("received", "prepared", "proved")
-FINAL = ("attested", "failed", "rejected")
+FINAL = ("attested", "failed", "rejected", "revoked")
 
 
 def pending_attestations(engine: Engine) -> list[AttestationRow]:

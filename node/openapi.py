@@ -77,5 +77,38 @@ def document() -> dict[str, Any]:
                 "security": secured,
                 "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": _ok("bundle"), "401": _err("missing or wrong API key"), "404": _err("unknown")}}},
+            "/v1/attestations/{key}/revoke": {"post": {
+                "summary": "Revoke an attestation on chain (admin key)", "security": secured,
+                "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"reason": {"type": "integer", "minimum": 0, "maximum": 65535}}}}}},
+                "responses": {"200": _ok("revoked"), "400": _err("not attested / bad reason"),
+                              "401": _err("missing or wrong API key"), "403": _err("admin key needed"),
+                              "404": _err("unknown")}}},
+            "/v1/models/{model_hash}/calibration": {"post": {
+                "summary": "Fit the out-of-distribution calibration on reference inputs (admin key)",
+                "security": secured,
+                "parameters": [{"name": "model_hash", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["inputs"],
+                    "properties": {"inputs": {"type": "array", "minItems": 20}, "labels": {"type": "array"}}}}}},
+                "responses": {"201": _ok("calibrated"), "400": _err("bad reference data"),
+                              "401": _err("missing or wrong API key"), "403": _err("admin key needed"),
+                              "404": _err("unknown model")}}},
+            "/v1/models/{model_hash}/evaluation": {"post": {
+                "summary": "Explanation-quality evaluation of a method on given inputs", "security": secured,
+                "parameters": [{"name": "model_hash", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["inputs"],
+                    "properties": {"inputs": {"type": "array", "minItems": 1, "maxItems": 256},
+                                   "method": {"type": "string"}}}}}},
+                "responses": {"200": _ok("metrics"), "400": _err("bad input"),
+                              "401": _err("missing or wrong API key"), "404": _err("unknown model")}}},
+            "/v1/models/{model_hash}/revoke": {"post": {
+                "summary": "Revoke every attestation of a model (admin key, registry owner)", "security": secured,
+                "parameters": [{"name": "model_hash", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"200": _ok("revoked"), "401": _err("missing or wrong API key"),
+                              "403": _err("admin key needed"), "404": _err("unknown model")}}},
         },
     }

@@ -141,6 +141,26 @@ class NodeService:
         out.pop("disclosure", None)
         return out | {"model_hash": row.model_hash, "method": row.method, "created_at": row.created_at.isoformat()}
 
+    async def revoke(self, key: str, body: Any) -> dict[str, Any]:
+        """Revoke an attestation on chain (e.g. its input was found invalid); verifiers and consumers see it."""
+        reason = _reason(body)
+        row = await self._row(key)
+        if row.status != "attested" or row.attestation_id is None:
+            raise BadRequest(f"request {key} is not attested (status {row.status}); nothing to revoke")
+        revocation = await self.pipeline.adapter.revoke(bytes.fromhex(row.attestation_id[2:]), reason)
+        db.touch(row, status="revoked", error=f"revoked on chain, reason code {reason}")
+        await asyncio.to_thread(db.put, self.engine, row)
+        return {"attestation_id": row.attestation_id, "status": "revoked", "reason": reason,
+                "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
+
+    async def revoke_model(self, model_hash: str, body: Any) -> dict[str, Any]:
+        """Revoke every attestation of a model, past and future (registry owner only)."""
+        reason = _reason(body, default=1)
+        await self.models.get(model_hash)
+        revocation = await self.pipeline.adapter.revoke_model(bytes.fromhex(model_hash[2:]), reason)
+        return {"model_hash": model_hash.lower(), "status": "revoked", "reason": reason,
+                "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
+
     async def disclosure(self, key: str) -> dict[str, Any]:
         row = await self._row(key)
         if row.disclosure is None:
@@ -152,6 +172,18 @@ class NodeService:
         if row is None:
             raise UnknownAttestation(f"no attestation or request {key}")
         return row
+
+
+def _hex(value: Any) -> str:
+    return value if isinstance(value, str) else "0x" + bytes(value).hex()
+
+
+def _reason(body: Any, default: int = 0) -> int:
+    reason = body.get("reason", default) if isinstance(body, dict) else None
+    if isinstance(reason, bool) or not isinstance(reason, int) or not 0 <= reason < 2**16:
+        raise BadRequest('body must be {"reason": <0..65535>} (1 model faulty, 2 input invalid, 3 key compromised, '
+                         '4 superseded)')
+    return reason
 
 
 def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str, bool]:

@@ -3,6 +3,8 @@
 Checks, each reported on its own:
 
 ``record``        the registry holds a record for the attestation id (and the event that carries its proof);
+``revocation``    the attestation (or its whole model) has not been revoked by its attester or the registry owner;
+``finality``      the record has at least the required number of confirmations;
 ``vk``            the verifying key read from the registry's verifier contract (and, if given, equals a published one);
 ``proof``         the Groth16 proof verifies off-chain (py_ecc pairing) against the on-chain public inputs;
 ``model``         (with --model) SHA-256 of the local model file equals the attested model hash;
@@ -33,9 +35,13 @@ EXIT_DISCLOSURE_MISMATCH = 4
 EXIT_MODEL_MISMATCH = 5
 EXIT_CHAIN_ERROR = 6
 EXIT_VK_MISMATCH = 7
+EXIT_REVOKED = 8
+EXIT_NOT_FINAL = 9
 
 EXIT_BY_CHECK = {
     "record": EXIT_NOT_FOUND,
+    "revocation": EXIT_REVOKED,
+    "finality": EXIT_NOT_FINAL,
     "vk": EXIT_VK_MISMATCH,
     "proof": EXIT_PROOF_INVALID,
     "model": EXIT_MODEL_MISMATCH,
@@ -113,6 +119,21 @@ def check_proof(report: Report, vk: VerifyingKey, public: Sequence[int], proof: 
     except ProverError as exc:
         return report.add("proof", False, f"rejected before pairing: {type(exc).__name__}: {exc}")
     return report.add("proof", ok, "pairing check passed (py_ecc, off-chain)" if ok else "pairing check FAILED")
+
+
+def check_model_card(report: Report, model_hash: bytes, card_file: Path) -> bool:
+    """A published model card (JSON with a "model_hash" field) names the attested model."""
+    import json
+
+    try:
+        card = json.loads(card_file.read_text())
+        published = bytes.fromhex(str(card["model_hash"]).removeprefix("0x"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return report.add("model", False, f"cannot read a model_hash from model card {card_file}: {exc}")
+    ok = published == model_hash
+    name = card.get("name", card_file.name) if isinstance(card, dict) else card_file.name
+    return report.add("model", ok, f"model card {name!r} names 0x{published.hex()}"
+                      + ("" if ok else f", not the attested 0x{model_hash.hex()}"))
 
 
 def check_model(report: Report, model_hash: bytes, model_file: Path) -> bool:

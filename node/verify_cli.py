@@ -13,6 +13,7 @@ from .errors import DisclosureError
 from .verifier import (
     EXIT_CHAIN_ERROR,
     EXIT_NOT_FOUND,
+    check_model_card,
     EXIT_USAGE,
     Report,
     check_disclosure,
@@ -28,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "without it, verify a disclosure bundle offline against --vkey")
     p.add_argument("--registry", help="AttestationRegistry address (default: taken from --disclosure)")
     p.add_argument("--id", dest="attestation_id", help="attestation id 0x... (default: taken from --disclosure)")
+    p.add_argument("--tx", dest="tx_hash", help="find the attestation by the hash of the transaction that made it")
+    p.add_argument("--confirmations", type=int, default=1, help="blocks required on top of the record (default 1)")
+    p.add_argument("--model-card", type=Path, help="published model card JSON with a model_hash: must equal the attested one")
     p.add_argument("--disclosure", type=Path, help="disclosure bundle JSON: recompute the digests from the disclosed data")
     p.add_argument("--model", type=Path, help="local model file: its SHA-256 must equal the attested model hash")
     p.add_argument("--vkey", type=Path, help="published snarkjs verification_key.json: must equal the on-chain key")
@@ -43,8 +47,15 @@ def run(args: argparse.Namespace) -> int:
         return _offline(args, disclosure)
     registry = args.registry or (disclosure.chain.registry if disclosure and disclosure.chain else None)
     attestation_id = args.attestation_id or (disclosure.attestation_id if disclosure else None)
+    if args.tx_hash:
+        try:
+            registry, attestation_id = _from_transaction(args.rpc_url, args.tx_hash, registry)
+        except LookupError as exc:
+            return _fail(args, EXIT_NOT_FOUND, str(exc))
+        except (OSError, ValueError) as exc:
+            return _fail(args, EXIT_CHAIN_ERROR, f"cannot read transaction {args.tx_hash}: {exc}")
     if not registry or not attestation_id:
-        return _fail(args, EXIT_USAGE, "give --registry and --id, or a --disclosure bundle that names them")
+        return _fail(args, EXIT_USAGE, "give --registry and --id, --tx, or a --disclosure bundle that names them")
     try:
         _id_bytes(attestation_id)
     except ValueError:
@@ -69,7 +80,14 @@ def run(args: argparse.Namespace) -> int:
             return _emit(args, report)
         report.record = _record_json(record)
         report.add("record", True, f"on chain: block {record.block_number}, tx {record.tx_hash}, "
-                                   f"{record.confirmations} confirmation(s), attester {record.attester}")
+                                   f"attester {record.attester}")
+        if record.revoked:
+            what = "its whole model was revoked" if record.model_revoked else "the attestation was revoked"
+            report.add("revocation", False, f"{what} at {record.revoked_at} (reason code {record.revocation_reason})")
+        else:
+            report.add("revocation", True, "not revoked")
+        report.add("finality", record.confirmations >= args.confirmations,
+                   f"{record.confirmations} confirmation(s), {args.confirmations} required")
         vk = vk_from_calldata(read_verifying_key(w3, registry_verifier(w3, registry)))
     except (ChainError, OSError, ValueError) as exc:
         return _fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}")
@@ -83,9 +101,12 @@ def run(args: argparse.Namespace) -> int:
         report.add("vk", True, f"verifying key read from the registry's verifier contract ({len(vk.ic) - 1} public inputs)")
 
     public = list(record.public_inputs)
+    _progress(args, "checking the Groth16 proof off-chain (pairing)...")
     check_proof(report, vk, public, proof_from_calldata(record.proof))
     if args.model is not None:
         check_model(report, record.model_hash, args.model)
+    if args.model_card is not None:
+        check_model_card(report, record.model_hash, args.model_card)
     if disclosure is not None:
         try:
             check_disclosure(report, disclosure, attestation_id, public)
@@ -123,6 +144,36 @@ def _offline(args: argparse.Namespace, disclosure: Disclosure | None) -> int:
     return _emit(args, report)
 
 
+def _progress(args: argparse.Namespace, message: str) -> None:
+    if not args.json and sys.stderr.isatty():
+        print(message, file=sys.stderr, flush=True)
+
+
+def _from_transaction(rpc_url: str, tx_hash: str, registry: str | None) -> tuple[str, str]:
+    """(registry, attestation id) from the Attested event of a transaction."""
+    from web3 import Web3
+
+    from contracts import abi
+
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    try:
+        receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    except Exception as exc:
+        if "not found" in str(exc).lower():
+            raise LookupError(f"no mined transaction {tx_hash}") from None
+        raise OSError(str(exc)) from exc
+    event = w3.eth.contract(abi=abi("AttestationRegistry")).events.Attested()
+    for log in receipt["logs"]:
+        if registry and log["address"].lower() != registry.lower():
+            continue
+        try:
+            decoded = event.process_log(log)
+        except Exception:
+            continue
+        return str(log["address"]), "0x" + bytes(decoded["args"]["id"]).hex()
+    raise LookupError(f"transaction {tx_hash} made no attestation")
+
+
 def _id_bytes(attestation_id: str) -> bytes:
     raw = bytes.fromhex(attestation_id.removeprefix("0x"))
     if len(raw) != 32:
@@ -142,6 +193,10 @@ def _record_json(record: Any) -> dict[str, Any]:
         "block_number": record.block_number,
         "tx_hash": record.tx_hash,
         "confirmations": record.confirmations,
+        "revoked": record.revoked,
+        "revoked_at": record.revoked_at,
+        "revocation_reason": record.revocation_reason,
+        "model_revoked": record.model_revoked,
     }
 
 

@@ -70,7 +70,8 @@ def test_cli_verifies_over_the_nodes_rpc(node: str, attested: dict[str, Any], mo
     report = json.loads(out.stdout)
     assert out.returncode == 0, out.stdout + out.stderr
     assert report["verdict"] == "VALID"
-    assert [c["name"] for c in report["checks"]] == ["record", "vk", "proof", "model", "disclosure"]
+    assert [c["name"] for c in report["checks"]] == ["record", "revocation", "finality", "vk", "proof", "model",
+                                                     "disclosure"]
     assert report["record"]["predicted_class"] == attested["predicted_class"]
 
 
@@ -142,8 +143,7 @@ def test_rpc_bridge_refuses_state_changes(node: str) -> None:
     assert status == 200 and "error" in body
 
 
-HEAVY = ("torch", "torchvision", "zennit", "onnx", "onnxruntime", "sklearn", "eth_tester", "sqlmodel",
-         "explainers")
+HEAVY = ("torch", "torchvision", "zennit", "onnx", "onnxruntime", "sklearn", "eth_tester", "sqlmodel")
 
 
 def test_verify_runs_without_the_node_extra(node: str, attested: dict[str, Any]) -> None:
@@ -161,6 +161,44 @@ def test_verify_runs_without_the_node_extra(node: str, attested: dict[str, Any])
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout)["verdict"] == "VALID"
     show = subprocess.run([sys.executable, "-c", f"import sys; {block}; from node.cli import main; "
-                           f"sys.exit(main(['show', r'{attested['bundle_path']}']))"],
+                           f"sys.exit(main(['show', r'{attested['bundle_path']}', '--png', r'{attested['bundle_path']}.png', "
+                           f"'--image-shape', '8x8']))"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert show.returncode == 0 and f"class {attested['predicted_class']}" in show.stdout, show.stderr
+    assert Path(f"{attested['bundle_path']}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_cli_by_transaction_hash_finality_and_model_card(node: str, attested: dict[str, Any], tmp_path: Path) -> None:
+    rpc = f"{node}/rpc"
+    by_tx = zkxai("verify", "--rpc-url", rpc, "--tx", attested["tx_hash"], "--json")
+    assert by_tx.returncode == 0, by_tx.stdout + by_tx.stderr
+    assert json.loads(by_tx.stdout)["attestation_id"] == attested["attestation_id"]
+    no_tx = zkxai("verify", "--rpc-url", rpc, "--tx", "0x" + "12" * 32, "--json")
+    assert no_tx.returncode == 3
+
+    not_final = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]), "--confirmations",
+                      "1000", "--json")
+    assert not_final.returncode == 9
+    assert [c["name"] for c in json.loads(not_final.stdout)["checks"] if not c["ok"]] == ["finality"]
+
+    card = tmp_path / "card.json"
+    card.write_text(json.dumps({"name": "digits-mlp", "model_hash": attested["model_hash"]}))
+    ok = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]), "--model-card", str(card))
+    assert ok.returncode == 0 and "model card 'digits-mlp'" in ok.stdout
+    card.write_text(json.dumps({"name": "other", "model_hash": "0x" + "00" * 32}))
+    bad = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]), "--model-card", str(card))
+    assert bad.returncode == 5
+
+
+def test_revocation_is_seen_by_verifiers(node: str, attested: dict[str, Any]) -> None:
+    """Runs last in this module: it revokes the module's attestation."""
+    ident = attested["attestation_id"]
+    status, body = post_json(f"{node}/v1/attestations/{ident}/revoke", {"reason": 2})
+    assert status == 200 and body["status"] == "revoked" and body["gas_used"] > 0
+    out = zkxai("verify", "--rpc-url", f"{node}/rpc", "--disclosure", str(attested["bundle_path"]), "--json")
+    report = json.loads(out.stdout)
+    assert out.returncode == 8 and report["record"]["revoked"] and report["record"]["revocation_reason"] == 2
+    assert [c["name"] for c in report["checks"] if not c["ok"]] == ["revocation"]
+    status, again = post_json(f"{node}/v1/attestations/{ident}/revoke", {"reason": 2})
+    assert status == 400  # the node's row is revoked: nothing attested left to revoke
+    assert http("GET", f"{node}/v1/attestations/{ident}")[1]["status"] == "revoked"
