@@ -242,27 +242,79 @@ def _chained_scores_hash(api: Api, scores: Sequence[Var]) -> Var:
     return acc
 
 
-def _define_commitment(num_classes: int, api: Api) -> None:
-    hi, lo, in_digest, pred_digest, cls, expl_digest = (api.public(name) for name in PUBLIC_INPUTS)
-    del hi, lo  # carried only: bound by the compiler's p*1=p constraints
-    input_hash = api.secret("input_hash")
-    input_salt = api.secret("input_salt")
-    scores = api.secret_vector("offset_scores", num_classes)
-    prediction_salt = api.secret("prediction_salt")
-    explanation_hash = api.secret("explanation_hash")
-    explanation_salt = api.secret("explanation_salt")
+@dataclass(frozen=True)
+class StatementVars:
+    """The six statement values of one prediction as circuit variables, in :data:`PUBLIC_INPUTS` order."""
 
-    api.assert_equal(poseidon_gadget(api, [input_hash, input_salt]), in_digest)
-    api.assert_equal(poseidon_gadget(api, [explanation_hash, explanation_salt]), expl_digest)
+    model_hash_hi: Var
+    model_hash_lo: Var
+    input_digest: Var
+    prediction_digest: Var
+    predicted_class: Var
+    explanation_digest: Var
+
+    def as_list(self) -> list[Var]:
+        return [
+            self.model_hash_hi,
+            self.model_hash_lo,
+            self.input_digest,
+            self.prediction_digest,
+            self.predicted_class,
+            self.explanation_digest,
+        ]
+
+
+def commitment_statement(
+    api: Api,
+    num_classes: int,
+    model_hash_hi: Var,
+    model_hash_lo: Var,
+    predicted_class: Var,
+    *,
+    prefix: str = "",
+    claimed: tuple[Var, Var, Var] | None = None,
+) -> StatementVars:
+    """The commitment statement of one prediction (the gadget shared by the single and the batch circuits).
+
+    Declares the private opening (:data:`SECRET_INPUTS`, each name prefixed with ``prefix``), computes the
+    input, prediction and explanation digests, range-checks the scores and proves ``predicted_class`` an
+    argmax. ``claimed`` = (input_digest, prediction_digest, explanation_digest) variables the computed
+    digests must equal (asserted where each is computed, the single circuit's constraint order); without it
+    the computed digests are returned (the batch circuit hashes them into a leaf).
+    """
+    input_hash = api.secret(prefix + "input_hash")
+    input_salt = api.secret(prefix + "input_salt")
+    scores = api.secret_vector(prefix + "offset_scores", num_classes)
+    prediction_salt = api.secret(prefix + "prediction_salt")
+    explanation_hash = api.secret(prefix + "explanation_hash")
+    explanation_salt = api.secret(prefix + "explanation_salt")
+
+    def bind(computed: Var, index: int) -> Var:
+        if claimed is None:
+            return computed
+        api.assert_equal(computed, claimed[index])
+        return claimed[index]
+
+    in_digest = bind(poseidon_gadget(api, [input_hash, input_salt]), 0)
+    expl_digest = bind(poseidon_gadget(api, [explanation_hash, explanation_salt]), 2)
 
     for u in scores:
         to_bits(api, u, SCORE_BITS)
     acc = _chained_scores_hash(api, scores)
-    api.assert_equal(poseidon_gadget(api, [poseidon_gadget(api, [acc, cls]), prediction_salt]), pred_digest)
+    pred_digest = bind(
+        poseidon_gadget(api, [poseidon_gadget(api, [acc, predicted_class]), prediction_salt]), 1
+    )
 
-    selected = select_by_one_hot(api, select_one_hot(api, cls, num_classes), scores)
+    selected = select_by_one_hot(api, select_one_hot(api, predicted_class, num_classes), scores)
     for u in scores:
         assert_geq(api, selected, u, SCORE_BITS)
+    return StatementVars(model_hash_hi, model_hash_lo, in_digest, pred_digest, predicted_class, expl_digest)
+
+
+def _define_commitment(num_classes: int, api: Api) -> None:
+    hi, lo, in_digest, pred_digest, cls, expl_digest = (api.public(name) for name in PUBLIC_INPUTS)
+    # hi, lo are carried only: bound by the compiler's p*1=p constraints
+    commitment_statement(api, num_classes, hi, lo, cls, claimed=(in_digest, pred_digest, expl_digest))
 
 
 @lru_cache(maxsize=None)
