@@ -37,7 +37,7 @@ from prover.solidity import proof_calldata
 
 from . import db
 from .chain import calldata
-from .chain.errors import ChainConnectionError, TransactionReverted
+from .chain.errors import ChainConnectionError, ChainError, DuplicateAttestation, TransactionReverted
 from .chain.ethereum import EthereumAdapter
 from .config import NodeConfig
 from .disclosure import ChainRef
@@ -47,6 +47,9 @@ from .pipeline import Prepared, argmax_first, fixed_scores, summary
 from .proving import ProverPool
 
 log = logging.getLogger("zkxai.jobs")
+
+#: Submission attempts for chain errors other than an unreachable node (which is retried without limit).
+MAX_SUBMIT_ATTEMPTS = 5
 
 
 class Busy(NodeError):
@@ -266,7 +269,13 @@ class Pipeline:
             row = await self.submit_q.get()
             self._gauges()
             async with self._submitting:  # shutdown waits for a transaction in flight
-                await self._submit(row)
+                try:
+                    await self._submit(row)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # never let one request stop the submit stage
+                    log.exception("submit failed for request %s", row.request_id)
+                    await self._fail(row, "submit", "failed", f"internal error: {type(exc).__name__}: {exc}")
 
     async def _submit(self, row: db.AttestationRow) -> None:
         prepared = Prepared.from_json(row.prepared or "")
@@ -288,13 +297,25 @@ class Pipeline:
                     tx_hash, block, gas = sent.tx_hash, sent.block_number, sent.gas_used
                     self.metrics.gas.inc(gas)
                 break
+            except DuplicateAttestation:
+                continue  # an earlier send of ours was mined meanwhile: the next round adopts it
             except TransactionReverted as exc:
                 await self._fail(row, "submit", "failed", f"the registry rejected the attestation: {exc}")
                 return
             except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
+                # the RPC node is down: wait for it, however long; the request stays stored as ``proved``
                 self.metrics.failures.labels("submit_retry").inc()
                 log.warning("chain unreachable (%s); retrying in %.1f s", exc, delay)
                 row.attempts += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except ChainError as exc:  # e.g. no receipt in time: retry a bounded number of times
+                row.attempts += 1
+                self.metrics.failures.labels("submit_retry").inc()
+                if row.attempts >= MAX_SUBMIT_ATTEMPTS:
+                    await self._fail(row, "submit", "failed", f"giving up after {row.attempts} attempts: {exc}")
+                    return
+                log.warning("submission failed (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         elapsed = time.monotonic() - t0
