@@ -1,7 +1,8 @@
 """The aiohttp application: thin handlers, typed AppKeys, middlewares, cleanup contexts, graceful shutdown.
 
 Resources live in one cleanup context, opened in order and closed in reverse on shutdown:
-database -> circuit keys -> chain (embedded EVM or RPC; deploys the registry if none is configured)
+database -> circuit keys -> chain (embedded EVM or RPC; deploys the registry if none is configured; in batch
+mode also the batch registry with its verifier and Poseidon hashers, unless ``chain.batch_registry`` names one)
 -> prover pool -> pipeline. On shutdown intake stops first (503), an in-flight transaction completes,
 the rest of the work is already persisted and resumes at the next start.
 """
@@ -28,7 +29,8 @@ from .errors import NodeError
 from .jobs import ChainInfo, Pipeline
 from .metrics import Metrics
 from .openapi import document
-from .proving import ProverPool, ensure_keys
+from .batch_chain import BatchSubmitter
+from .proving import ProverPool, ensure_batch_keys, ensure_keys
 from .service import ModelStore, NodeService
 
 log = logging.getLogger("zkxai.node")
@@ -164,7 +166,9 @@ async def info(request: web.Request) -> web.Response:
     counts = await asyncio.to_thread(db.count_by_status, svc.engine)
     return web.json_response({
         "chain_id": svc.chain.chain_id, "registry": svc.chain.registry, "verifier": svc.chain.verifier,
-        "embedded_chain": svc.chain.embedded, "rpc_path": "/rpc" if svc.chain.embedded else None,
+        "embedded_chain": svc.chain.embedded, "attestation_mode": svc.config.attestation_mode,
+        "batch_registry": svc.chain.batch_registry, "batch_verifier": svc.chain.batch_verifier,
+        "batch_size": svc.config.batch_size if svc.config.attestation_mode == "batch" else None, "rpc_path": "/rpc" if svc.chain.embedded else None,
         "circuit_classes": svc.config.circuit_classes, "confirmations": svc.config.confirmations,
         "requests": counts, "inflight": svc.pipeline.inflight, "accepting": svc.pipeline.accepting,
     })
@@ -246,19 +250,44 @@ async def _check_onchain_key(adapter: EthereumAdapter, verifier: str, vk: object
                           "use the keys it was deployed with, or deploy a new registry")
 
 
+async def _batch_registry(adapter: EthereumAdapter, config: NodeConfig, vk: object) -> BatchSubmitter:
+    """Batch mode: attach the configured BatchAttestationRegistry (its verifier must hold this node's batch key and
+    its tree the configured depth), or deploy one with its verifier and Poseidon hashers."""
+    from circuits.merkle import tree_depth
+    from prover.solidity import vk_calldata
+
+    from .errors import ConfigError
+
+    submitter = BatchSubmitter.sharing(adapter)
+    if config.batch_registry is None:
+        deployment = await submitter.deploy(vk_calldata(vk), config.batch_size)  # type: ignore[arg-type]
+        log.info("deployed batch registry %s (gas %s)", deployment.registry, dict(deployment.gas))
+        return submitter
+    deployment = await submitter.attach(config.batch_registry)
+    if deployment.depth != tree_depth(config.batch_size):
+        raise ConfigError(f"batch registry {deployment.registry} holds trees of depth {deployment.depth}, batch size "
+                          f"{config.batch_size} needs {tree_depth(config.batch_size)}")
+    await _check_onchain_key(adapter, deployment.verifier, vk)
+    return submitter
+
+
 async def resources(app: web.Application) -> AsyncIterator[None]:
     from prover.solidity import vk_calldata
 
     config = app[CONFIG]
     engine = db.make_engine(config.db_url)
     paths, vk = await asyncio.to_thread(ensure_keys, config.keys_dir, config.circuit_classes)
+    batch_keys = None
+    if config.attestation_mode == "batch":
+        batch_keys = await asyncio.to_thread(ensure_batch_keys, config.keys_dir, config.batch_size,
+                                             config.circuit_classes)
     if config.rpc_url is None:
         adapter = await EthereumAdapter.in_process()
         log.warning("embedded in-process EVM: development only, its state is lost at exit")
     else:
         assert config.private_key is not None
         adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key)
-    pool = ProverPool(paths, workers=config.prover_workers)
+    pool = ProverPool(paths, workers=config.prover_workers, batch_paths=batch_keys[0] if batch_keys else None)
     pipeline: Pipeline | None = None
     try:
         if config.registry is None:
@@ -266,11 +295,16 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         else:
             deployment = await adapter.attach_registry(config.registry)
             await _check_onchain_key(adapter, deployment.verifier, vk)
+        submitter = None
+        if batch_keys is not None:
+            submitter = await _batch_registry(adapter, config, batch_keys[1])
         chain = ChainInfo(chain_id=adapter.chain_id, registry=deployment.registry, verifier=deployment.verifier,
-                          embedded=config.rpc_url is None)
+                          embedded=config.rpc_url is None,
+                          batch_registry=submitter.deployment.registry if submitter else None,
+                          batch_verifier=submitter.deployment.verifier if submitter else None)
         models = ModelStore(engine, config.circuit_classes)
         pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, adapter=adapter, chain=chain,
-                            metrics=app[METRICS])
+                            metrics=app[METRICS], batch_submitter=submitter)
         app[ADAPTER] = adapter
         app[SERVICE] = NodeService(config, engine, models, pipeline, chain)
         await pipeline.start()

@@ -4,6 +4,9 @@ Same transaction pattern as :mod:`node.chain.ethereum`: transactions are built h
 eth-account, sent raw with explicit gas limits (no estimation), and a revert is replayed with ``eth_call`` to
 recover the registry's custom error, reported as :class:`BatchReverted` with the error's name.
 
+A node shares its signing account between the single registry and the batch registry: build the submitter
+with :meth:`BatchSubmitter.sharing` so both send through the adapter's lock and nonce counter.
+
 Deployment = four contracts: a Groth16Verifier with the batch circuit's key (two public inputs), the circomlibjs
 Poseidon hashers PoseidonT3 (nodes) and PoseidonT7 (leaves), and the BatchAttestationRegistry bound to them.
 """
@@ -46,6 +49,12 @@ class BatchChainError(BatchError):
 
     status = 502
     code = "batch_chain_error"
+
+
+class BatchConnectionError(BatchChainError):
+    """The RPC node could not be reached (retry later; nothing was recorded by this attempt)."""
+
+    code = "chain_unreachable"
 
 
 class BatchReverted(BatchChainError):
@@ -127,6 +136,15 @@ class BatchSubmitter:
         self._nonce: int | None = None
         self._deployment: BatchDeployment | None = None
         self._abi = contracts.abi("BatchAttestationRegistry")
+        self._adapter: Any = None
+
+    @classmethod
+    def sharing(cls, adapter: Any, *, attest_gas: int = ATTEST_BATCH_GAS) -> BatchSubmitter:
+        """A submitter that sends through ``adapter`` (a :class:`node.chain.ethereum.EthereumAdapter`): same account,
+        one nonce counter and one send lock for both registries. Closing it leaves the adapter open."""
+        submitter = cls(adapter.w3, adapter.account, adapter.chain_id, attest_gas=attest_gas)
+        submitter._adapter = adapter
+        return submitter
 
     @classmethod
     async def connect(cls, rpc_url: str, private_key: str, *, attest_gas: int = ATTEST_BATCH_GAS) -> BatchSubmitter:
@@ -143,6 +161,8 @@ class BatchSubmitter:
         return cls(w3, account, chain_id, attest_gas=attest_gas)
 
     async def close(self) -> None:
+        if self._adapter is not None:
+            return
         provider = self.w3.provider
         if isinstance(provider, AsyncHTTPProvider):
             await provider.disconnect()
@@ -224,6 +244,30 @@ class BatchSubmitter:
             gas_used=int(receipt["gasUsed"]),
         )
 
+    async def is_batch_root(self, root: int) -> bool:
+        """The registry's ``isBatchRoot`` view."""
+        return bool(await self.registry.functions.isBatchRoot(root).call())
+
+    async def find_batch(self, root: int) -> SubmittedBatch | None:
+        """The recorded batch with ``root`` (from its BatchAttested event and receipt), or None if not recorded:
+        what a node adopts instead of sending again after a crash between sending and storing the receipt."""
+        if not await self.is_batch_root(root):
+            return None
+        ident = await self.registry.functions.batchIdOf(root).call()
+        logs = await self.registry.events.BatchAttested().get_logs(from_block=0, argument_filters={"batchId": ident})
+        if not logs:
+            return None
+        entry = logs[0]
+        receipt = await self.w3.eth.get_transaction_receipt(entry["transactionHash"])
+        return SubmittedBatch(
+            batch_id=bytes(ident),
+            root=int(entry["args"]["root"]),
+            count=int(entry["args"]["count"]),
+            tx_hash=HexBytes(entry["transactionHash"]).to_0x_hex(),
+            block_number=int(entry["blockNumber"]),
+            gas_used=int(receipt["gasUsed"]),
+        )
+
     async def verify_inclusion(self, inclusion: BatchInclusion) -> bool:
         """The registry's ``verifyInclusion`` view for one prediction's leaf and path."""
         fn = self.registry.functions.verifyInclusion(
@@ -244,6 +288,8 @@ class BatchSubmitter:
     # ------------------------------------------------------------------ transactions
 
     async def _transact(self, to: str | None, data: str, gas: int, what: str) -> Mapping[str, Any]:
+        if self._adapter is not None:
+            return await self._transact_shared(to, data, gas, what)
         async with self._lock:
             try:
                 if self._nonce is None:
@@ -275,6 +321,21 @@ class BatchSubmitter:
         if int(receipt["status"]) != 1:
             raise await self._revert(tx, int(receipt["blockNumber"]), int(receipt["gasUsed"]), what)
         return receipt
+
+    async def _transact_shared(self, to: str | None, data: str, gas: int, what: str) -> Mapping[str, Any]:
+        """Send through the shared adapter; its typed chain errors become batch errors (the custom-error names are
+        the same: InvalidProof, AlreadyAttested, FieldOverflow; unknown selectors are decoded here)."""
+        from .chain.errors import ChainConnectionError, ChainError, TransactionReverted
+
+        try:
+            sent = await self._adapter.send(to, data, gas, what)
+        except ChainConnectionError as exc:
+            raise BatchConnectionError(str(exc)) from exc
+        except TransactionReverted as exc:
+            raise BatchReverted(str(exc), exc.error_name, exc.error_args) from exc
+        except ChainError as exc:
+            raise BatchChainError(str(exc)) from exc
+        return sent.receipt  # type: ignore[no-any-return]
 
     async def _revert(self, tx: Mapping[str, Any], block: int, gas_used: int, what: str) -> BatchReverted:
         """Replay a reverted transaction with eth_call on the state after its block to recover the revert data

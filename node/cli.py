@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -27,7 +26,9 @@ def _node(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, args.secrets, overrides={
             "host": args.host, "port": args.port, "data_dir": args.data_dir, "database_url": args.database_url,
-            "rpc_url": args.rpc_url, "registry": args.registry, "prover_workers": args.prover_workers})
+            "rpc_url": args.rpc_url, "registry": args.registry, "prover_workers": args.prover_workers,
+            "attestation_mode": args.attestation_mode, "batch_size": args.batch_size,
+            "batch_latency_ms": args.batch_latency_ms, "batch_registry": args.batch_registry})
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
@@ -179,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--registry", default=None, help="existing AttestationRegistry address (default: deploy one)")
     p.add_argument("--prover-workers", type=int, default=None,
                    help=f"prover processes (default 1; this machine: {os.cpu_count()} cores)")
+    p.add_argument("--attestation-mode", choices=("single", "batch"), default=None,
+                   help="one proof + transaction per prediction (single, default) or per batch of predictions")
+    p.add_argument("--batch-size", type=int, default=None, help="batch mode: slots per batch, power of two 2..64 (default 8)")
+    p.add_argument("--batch-latency-ms", type=int, default=None,
+                   help="batch mode: longest wait for a batch to fill (default 5000)")
+    p.add_argument("--batch-registry", default=None,
+                   help="batch mode: existing BatchAttestationRegistry address (default: deploy one)")
     p.add_argument("--log-format", choices=("json", "text"), default="json")
     p.set_defaults(func=_node)
     p = node_sub.add_parser("init", help="write a commented config, a secrets file and an encrypted keystore")

@@ -15,6 +15,10 @@ from .errors import ConfigError
 
 #: Class slots of the commitment circuit; models with fewer classes are padded (see node.pipeline).
 DEFAULT_CIRCUIT_CLASSES = 10
+#: ``pipeline.attestation_mode`` values: one proof + one transaction per prediction, or per batch of predictions.
+ATTESTATION_MODES = ("single", "batch")
+#: Largest batch circuit the node builds (circuits.batch.MAX_BATCH_SIZE).
+MAX_BATCH_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -28,12 +32,21 @@ class NodeConfig:
     private_key: str | None = field(default=None, repr=False)
     #: Existing registry to attest to; None = deploy a verifier + registry at start.
     registry: str | None = None
+    #: Batch mode: existing BatchAttestationRegistry; None = deploy one (verifier + Poseidon hashers) at start.
+    batch_registry: str | None = None
     confirmations: int = 1
     circuit_classes: int = DEFAULT_CIRCUIT_CLASSES
     prover_workers: int = 1
     #: Inference stage: up to this many requests share one model call, waiting at most batch_latency_ms.
     inference_batch_size: int = 16
     inference_batch_latency_ms: int = 20
+    #: "single": one Groth16 proof + one registry transaction per prediction; "batch": up to ``batch_size``
+    #: predictions share one batch proof + one ``attestBatch`` transaction (see node.batch_stage).
+    attestation_mode: str = "single"
+    #: Batch mode: slots of the batch circuit (a power of two, 2..64) ...
+    batch_size: int = 8
+    #: ... and how long the first prepared prediction waits for company before a partial batch is proven.
+    batch_latency_ms: int = 5000
     #: Requests accepted but not yet finished; beyond this the API answers 503 with Retry-After.
     queue_size: int = 64
     max_body_bytes: int = 4 * 1024 * 1024
@@ -64,6 +77,12 @@ class NodeConfig:
             raise ConfigError("pipeline.inference_batch_size must be in 1..1024")
         if self.inference_batch_latency_ms < 0:
             raise ConfigError("pipeline.inference_batch_latency_ms must be >= 0")
+        if self.attestation_mode not in ATTESTATION_MODES:
+            raise ConfigError(f"pipeline.attestation_mode must be one of {ATTESTATION_MODES}, got {self.attestation_mode!r}")
+        if not 2 <= self.batch_size <= MAX_BATCH_SIZE or self.batch_size & (self.batch_size - 1):
+            raise ConfigError(f"pipeline.batch_size must be a power of two in 2..{MAX_BATCH_SIZE}, got {self.batch_size}")
+        if self.batch_latency_ms < 0:
+            raise ConfigError("pipeline.batch_latency_ms must be >= 0")
         if self.queue_size < 1:
             raise ConfigError("pipeline.queue_size must be >= 1")
         if self.max_body_bytes < 1024:

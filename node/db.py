@@ -1,7 +1,8 @@
 """Persistence with sqlmodel: SQLite by default, any SQLAlchemy URL (PostgreSQL) by configuration.
 
 Rows are written before the client is answered: a request is stored as ``received`` first and moved
-through ``proving`` / ``submitting`` to ``attested`` or ``failed``, so nothing accepted is lost silently.
+through ``prepared`` / ``proved`` (single mode) or ``batched`` (batch mode, see :class:`BatchRow`) to
+``attested`` or ``failed``, so nothing accepted is lost silently.
 Database calls are short and run in a worker thread (``asyncio.to_thread``) so the event loop never blocks.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import LargeBinary, Text
 from sqlalchemy.engine import Engine
@@ -64,8 +66,59 @@ class AttestationRow(SQLModel, table=True):
     disclosure: str | None = Field(default=None, sa_column=Column(Text))
     timings: str | None = Field(default=None, sa_column=Column(Text))
     error: str | None = None
+    #: Batch mode: the batch this prediction was put in (status ``batched`` from then on) and its slot.
+    batch_key: str | None = Field(default=None, index=True)
+    batch_index: int | None = None
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+
+class BatchRow(SQLModel, table=True):
+    """One batch of predictions (batch mode): formed -> proved -> attested (or failed).
+
+    The members and their order are fixed when the batch is formed (in the same database transaction that
+    moves the member rows to ``batched``), so a re-proof after a restart gives the same root."""
+
+    __tablename__ = "batches"
+
+    batch_key: str = Field(primary_key=True)
+    status: str = Field(default="formed", index=True)
+    size: int
+    num_classes: int
+    #: JSON list of member request ids, in slot order.
+    members: str = Field(sa_column=Column(Text, nullable=False))
+    #: Decimal strings; root and leaves are written with the proof.
+    root: str | None = None
+    count: int | None = None
+    leaves: str | None = Field(default=None, sa_column=Column(Text))
+    proof: str | None = Field(default=None, sa_column=Column(Text))
+    #: The BatchAttestationRegistry that recorded the batch.
+    registry_address: str | None = None
+    batch_id: str | None = None
+    tx_hash: str | None = None
+    block_number: int | None = None
+    gas_used: int | None = None
+    attempts: int = 0
+    timings: str | None = Field(default=None, sa_column=Column(Text))
+    error: str | None = None
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+#: Columns added after the first release: added to an existing database at start (SQLite / PostgreSQL).
+_ADDED_COLUMNS = {"attestations": {"batch_key": "VARCHAR", "batch_index": "INTEGER"}}
+
+
+def _migrate(engine: Engine) -> None:
+    from sqlalchemy import inspect, text
+
+    inspector = inspect(engine)
+    for table, columns in _ADDED_COLUMNS.items():
+        present = {c["name"] for c in inspector.get_columns(table)}
+        with engine.begin() as conn:
+            for name, kind in columns.items():
+                if name not in present:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
 
 
 def make_engine(url: str) -> Engine:
@@ -73,6 +126,7 @@ def make_engine(url: str) -> Engine:
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     SQLModel.metadata.create_all(engine)
+    _migrate(engine)
     return engine
 
 
@@ -82,6 +136,26 @@ def put(engine: Engine, row: SQLModel) -> SQLModel:
         session.commit()
         session.refresh(merged)
         return merged
+
+
+def put_all(engine: Engine, rows: list[SQLModel]) -> None:
+    """Write several rows in one database transaction (all or none)."""
+    with Session(engine, expire_on_commit=False) as session:
+        for row in rows:
+            session.merge(row)
+        session.commit()
+
+
+def get_batch(engine: Engine, batch_key: str) -> BatchRow | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(BatchRow, batch_key)
+
+
+def batch_members(engine: Engine, batch_key: str) -> list[AttestationRow]:
+    """The batch's prediction rows, in slot order."""
+    with Session(engine, expire_on_commit=False) as session:
+        stmt = select(AttestationRow).where(AttestationRow.batch_key == batch_key).order_by(AttestationRow.batch_index)  # type: ignore[arg-type]
+        return list(session.exec(stmt))
 
 
 def get_model(engine: Engine, model_hash: str) -> ModelRow | None:
@@ -115,7 +189,7 @@ def list_attestations(engine: Engine, limit: int = 100) -> list[AttestationRow]:
 
 
 #: Statuses from which the pipeline continues after a restart, and the final ones.
-PENDING = ("received", "prepared", "proved")
+PENDING = ("received", "prepared", "proved", "batched")
 FINAL = ("attested", "failed", "rejected", "revoked")
 
 
@@ -133,7 +207,10 @@ def count_by_status(engine: Engine) -> dict[str, int]:
         return {status: int(n) for status, n in rows}
 
 
-def touch(row: AttestationRow, **changes: object) -> AttestationRow:
+_Row = TypeVar("_Row", AttestationRow, BatchRow)
+
+
+def touch(row: _Row, **changes: object) -> _Row:
     for key, value in changes.items():
         setattr(row, key, value)
     row.updated_at = _now()

@@ -12,8 +12,23 @@ Format ``zkxai.disclosure/1`` (stable; new optional keys may be added, never ren
       "explanation": {"method": "lrp_epsilon_0_1", "shape": [64], "values": [<int>...], "salt": "<decimal>"},
       "public_inputs": ["<decimal>", ...],        # snarkjs public.json order (circuits.commitment.PUBLIC_INPUTS)
       "proof": {"pi_a": [...], "pi_b": [...], "pi_c": [...], "protocol": "groth16", "curve": "bn128"},
-      "assessment": {"trust": {...}, "quality": {...}, "covered_by_proof": false}     # optional
+      "assessment": {"trust": {...}, "quality": {...}, "covered_by_proof": false},    # optional
+      "batch": {...}                                                                    # optional, batch mode
     }
+
+Batched predictions (node ``pipeline.attestation_mode = "batch"``) carry the optional ``batch`` section::
+
+      "batch": {"registry": "0x<BatchAttestationRegistry>", "batch_id": "0x<keccak256(abi.encode(root, count))>",
+                "root": "<decimal>", "count": 2, "size": 8, "index": 1, "leaf": "<decimal>",
+                "path": ["<decimal>", ...],          # Merkle siblings from the leaf level up (log2(size) of them)
+                "tx_hash": "0x..", "block_number": 7}
+
+and then: ``proof`` is the *batch* proof, for the public inputs ``[root, count]`` of
+``circuits.batch.batch_circuit(size, classes)``; ``public_inputs`` are still this prediction's six statement
+values (what a single attestation would have as public inputs), whose Poseidon hash is ``leaf``;
+``attestation_id`` is ``"0x"`` + ``leaf`` as 32-byte big-endian hex (the leaf identifies the prediction; the
+registry's ``isAttestedLeaf`` recomputes it from the record); ``chain.registry`` is the batch registry.
+Single-mode bundles have no ``batch`` key and are unchanged.
 
 ``values`` and ``scores`` are fixed-point integers (scale 2**16, see ``explainers.encoding``); ``scores``
 are exactly the committed vector, padded to the circuit's class count with the int32 minimum.
@@ -47,6 +62,49 @@ class ChainRef:
     block_number: int
 
 
+def leaf_id(leaf: int) -> str:
+    """The attestation id of a batched prediction: 0x + its Merkle leaf as 32-byte big-endian hex."""
+    return "0x" + leaf.to_bytes(32, "big").hex()
+
+
+@dataclass(frozen=True)
+class BatchRef:
+    """Where a batched prediction sits: the batch on chain and this prediction's Merkle inclusion path."""
+
+    registry: str
+    batch_id: str
+    root: int
+    count: int
+    size: int
+    index: int
+    leaf: int
+    path: tuple[int, ...]
+    tx_hash: str
+    block_number: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"registry": self.registry, "batch_id": self.batch_id, "root": str(self.root), "count": self.count,
+                "size": self.size, "index": self.index, "leaf": str(self.leaf), "path": [str(p) for p in self.path],
+                "tx_hash": self.tx_hash, "block_number": self.block_number}
+
+    @classmethod
+    def from_json(cls, b: Any) -> BatchRef:
+        if not isinstance(b, Mapping):
+            raise DisclosureError("batch must be an object")
+        _hex32(b["batch_id"], "batch.batch_id")
+        path = b["path"]
+        if not isinstance(path, Sequence) or isinstance(path, (str, bytes)):
+            raise DisclosureError("batch.path must be a list of decimal strings")
+        ints = {k: b[k] for k in ("count", "size", "index", "block_number")}
+        for k, v in ints.items():
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise DisclosureError(f"batch.{k} must be a non-negative integer")
+        return cls(registry=str(b["registry"]), batch_id=b["batch_id"], root=_decimal(b["root"], "batch.root"),
+                   count=ints["count"], size=ints["size"], index=ints["index"], leaf=_decimal(b["leaf"], "batch.leaf"),
+                   path=tuple(_decimal(p, "batch.path[]") for p in path), tx_hash=str(b["tx_hash"]),
+                   block_number=ints["block_number"])
+
+
 @dataclass(frozen=True)
 class Disclosure:
     attestation_id: str
@@ -67,6 +125,8 @@ class Disclosure:
     proof: Mapping[str, Any]
     #: Trust / explanation-quality figures measured by the node: informative, not covered by the proof.
     assessment: Mapping[str, Any] | None = None
+    #: Batch mode: the batch and the Merkle path of this prediction (``proof`` is then the batch proof).
+    batch: BatchRef | None = None
 
     def opening(self) -> CommitmentOpening:
         """The circuit opening these disclosed values commit to (raises DisclosureError if inconsistent)."""
@@ -120,6 +180,7 @@ class Disclosure:
             "public_inputs": [str(v) for v in self.public_inputs],
             "proof": dict(self.proof),
             **({"assessment": dict(self.assessment)} if self.assessment is not None else {}),
+            **({"batch": self.batch.to_json()} if self.batch is not None else {}),
         }
 
     @classmethod
@@ -211,4 +272,5 @@ def _parse(d: Any) -> Disclosure:
         public_inputs=tuple(_decimal(v, "public_inputs[]") for v in d["public_inputs"]),
         proof=d["proof"],
         assessment=d.get("assessment") if isinstance(d.get("assessment"), Mapping) else None,
+        batch=BatchRef.from_json(d["batch"]) if d.get("batch") is not None else None,
     )

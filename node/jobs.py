@@ -13,6 +13,9 @@ before sending, the engine asks the registry whether that id is already recorded
 and storing the receipt) and adopts the existing record instead of sending again. The registry itself
 refuses duplicates, so one request can never produce two attestations.
 
+Batch mode (``pipeline.attestation_mode = "batch"``): prepared rows go to :class:`node.batch_stage.BatchStage`
+instead (``prepared`` -> ``batched`` -> ``attested``, the batch's proof stored once in its own row).
+
 Back-pressure: at most ``queue_size`` unfinished requests; beyond that intake raises :class:`Busy` (HTTP 503).
 """
 
@@ -36,6 +39,8 @@ from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
 from prover.solidity import proof_calldata
 
 from . import db
+from .batch_chain import BatchSubmitter
+from .batch_stage import BatchStage
 from .chain import calldata
 from .chain.errors import ChainConnectionError, ChainError, DuplicateAttestation, TransactionReverted
 from .chain.ethereum import EthereumAdapter
@@ -63,6 +68,9 @@ class ChainInfo:
     registry: str
     verifier: str
     embedded: bool
+    #: Batch mode: the BatchAttestationRegistry and its verifier.
+    batch_registry: str | None = None
+    batch_verifier: str | None = None
 
 
 @dataclass
@@ -82,7 +90,8 @@ class Waiters:
 
 class Pipeline:
     def __init__(self, *, config: NodeConfig, engine: Engine, models: Any, pool: ProverPool,
-                 adapter: EthereumAdapter, chain: ChainInfo, metrics: Metrics) -> None:
+                 adapter: EthereumAdapter, chain: ChainInfo, metrics: Metrics,
+                 batch_submitter: BatchSubmitter | None = None) -> None:
         self.config, self.engine, self.models = config, engine, models
         self.pool, self.adapter, self.chain, self.metrics = pool, adapter, chain, metrics
         self.inference_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
@@ -94,19 +103,35 @@ class Pipeline:
         self._tasks: list[asyncio.Task[None]] = []
         self._started: dict[str, float] = {}
         self._submitting = asyncio.Lock()
+        self.batches: BatchStage | None = None
+        if config.attestation_mode == "batch":
+            if batch_submitter is None:
+                raise NodeError("batch mode needs a batch registry submitter")
+            self.batches = BatchStage(self, batch_submitter, config.batch_size, config.batch_latency_ms)
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._inference_loop(), name="inference")]
-        self._tasks += [asyncio.create_task(self._prove_loop(), name=f"prove-{i}")
-                        for i in range(self.config.prover_workers)]
+        if self.batches is None:
+            self._tasks += [asyncio.create_task(self._prove_loop(), name=f"prove-{i}")
+                            for i in range(self.config.prover_workers)]
+        else:
+            self._tasks += self.batches.tasks(self.config.prover_workers)
+        # also in batch mode: rows proved singly before a switch to batch mode are still submitted
         self._tasks.append(asyncio.create_task(self._submit_loop(), name="submit"))
         await self.resume()
 
     async def resume(self) -> int:
         rows = await asyncio.to_thread(db.pending_attestations, self.engine)
         for row in rows:
+            if row.status == "batched" and self.batches is None:
+                # batched by an earlier run in batch mode: finish the batch only in batch mode
+                log.warning("request %s is in batch %s: restart in batch mode to finish it", row.request_id,
+                            row.batch_key)
+                continue
             self._enqueue(row)
+            if row.status == "batched" and self.batches is not None and row.batch_key is not None:
+                await self.batches.resume(row.batch_key)
         if rows:
             log.info("resuming %d unfinished request(s) from the database", len(rows))
         return len(rows)
@@ -136,13 +161,24 @@ class Pipeline:
     def _enqueue(self, row: db.AttestationRow) -> None:
         self.inflight += 1
         self._started.setdefault(row.request_id, time.monotonic())
-        queue = {"received": self.inference_q, "prepared": self.prove_q, "proved": self.submit_q}[row.status]
-        queue.put_nowait(row)
+        if row.status == "batched":  # its batch is dispatched by resume()
+            self._gauges()
+            return
+        if row.status == "prepared":
+            self._to_prove(row)
+        else:
+            {"received": self.inference_q, "proved": self.submit_q}[row.status].put_nowait(row)
         self._gauges()
+
+    def _to_prove(self, row: db.AttestationRow) -> None:
+        (self.prove_q if self.batches is None else self.batches.waiting).put_nowait(row)
 
     def _gauges(self) -> None:
         for stage, q in (("inference", self.inference_q), ("prove", self.prove_q), ("submit", self.submit_q)):
             self.metrics.queue.labels(stage).set(q.qsize())
+        if self.batches is not None:
+            for stage, size in self.batches.queue_sizes().items():
+                self.metrics.queue.labels(stage).set(size)
 
     async def _finish(self, row: db.AttestationRow, result: dict[str, Any]) -> None:
         await asyncio.to_thread(db.put, self.engine, row)
@@ -215,7 +251,7 @@ class Pipeline:
                      assessment=json.dumps(assessments[i]),
                      timings=json.dumps({"inference_s": elapsed, "inference_batch": len(rows)}))
             await asyncio.to_thread(db.put, self.engine, row)
-            self.prove_q.put_nowait(row)
+            self._to_prove(row)
         self._gauges()
 
     async def _assess(self, model: LoadedModel, model_hash: str, x: np.ndarray, attributions: np.ndarray,
@@ -363,6 +399,8 @@ def result_json(row: db.AttestationRow) -> dict[str, Any]:
         base |= summary(d, row.gas_used, json.loads(row.timings or "{}"))
         base["registry"] = d.chain.registry if d.chain else None
         base["chain_id"] = d.chain.chain_id if d.chain else None
+        if d.batch is not None:
+            base["batch"] = d.batch.to_json()
         base["disclosure"] = d.to_json()
     elif row.error:
         base["error"] = row.error

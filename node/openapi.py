@@ -45,7 +45,9 @@ def document() -> dict[str, Any]:
             "/metrics": {"get": {"summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition format",
                                                        "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
-            "/v1/info": {"get": {"summary": "Chain, registry, verifier, circuit", "responses": {"200": _ok("info")}}},
+            "/v1/info": {"get": {"summary": "Chain, registry, verifier, circuit; attestation_mode (single | batch) and, "
+                                            "in batch mode, batch_registry, batch_verifier and batch_size",
+                                 "responses": {"200": _ok("info")}}},
             "/v1/models": {
                 "get": {"summary": "Registered models", "security": secured,
                         "responses": {"200": _ok("models"), "401": _err("missing or wrong API key")}},
@@ -69,7 +71,10 @@ def document() -> dict[str, Any]:
                               "404": _err("unknown model"), "413": _err("too large"),
                               "422": _err("rejected by the pipeline"), "503": _err("busy or shutting down")}}},
             "/v1/attestations/{key}": {"get": {
-                "summary": "A request's status and result (by request id or attestation id)", "security": secured,
+                "summary": "A request's status and result (by request id or attestation id); a batched prediction "
+                           "also has a batch section (registry, batch_id, root, count, size, index, leaf, path, "
+                           "tx_hash, block_number) and its attestation id is 0x + its Merkle leaf",
+                "security": secured,
                 "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": _ok("status"), "401": _err("missing or wrong API key"), "404": _err("unknown")}}},
             "/v1/attestations/{key}/disclosure": {"get": {
@@ -78,7 +83,8 @@ def document() -> dict[str, Any]:
                 "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": _ok("bundle"), "401": _err("missing or wrong API key"), "404": _err("unknown")}}},
             "/v1/attestations/{key}/revoke": {"post": {
-                "summary": "Revoke an attestation on chain (admin key)", "security": secured,
+                "summary": "Revoke an attestation on chain (admin key; single mode only: the batch registry has "
+                           "no revocation)", "security": secured,
                 "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"reason": {"type": "integer", "minimum": 0, "maximum": 65535}}}}}},

@@ -147,6 +147,9 @@ class NodeService:
         row = await self._row(key)
         if row.status != "attested" or row.attestation_id is None:
             raise BadRequest(f"request {key} is not attested (status {row.status}); nothing to revoke")
+        if row.batch_key is not None:
+            raise BadRequest(f"request {key} was attested in a batch; the batch registry records batches and has no "
+                             "revocation of single predictions")
         revocation = await self.pipeline.adapter.revoke(bytes.fromhex(row.attestation_id[2:]), reason)
         db.touch(row, status="revoked", error=f"revoked on chain, reason code {reason}")
         await asyncio.to_thread(db.put, self.engine, row)

@@ -25,12 +25,16 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("database", "url"): ("database_url", str),
     ("chain", "rpc_url"): ("rpc_url", str),
     ("chain", "registry"): ("registry", str),
+    ("chain", "batch_registry"): ("batch_registry", str),
     ("chain", "confirmations"): ("confirmations", int),
     ("chain", "keystore"): ("", str),
     ("prover", "workers"): ("prover_workers", int),
     ("prover", "circuit_classes"): ("circuit_classes", int),
     ("pipeline", "inference_batch_size"): ("inference_batch_size", int),
     ("pipeline", "inference_batch_latency_ms"): ("inference_batch_latency_ms", int),
+    ("pipeline", "attestation_mode"): ("attestation_mode", str),
+    ("pipeline", "batch_size"): ("batch_size", int),
+    ("pipeline", "batch_latency_ms"): ("batch_latency_ms", int),
     ("pipeline", "queue_size"): ("queue_size", int),
     ("pipeline", "wait_timeout_s"): ("wait_timeout_s", float),
     ("api", "max_body_bytes"): ("max_body_bytes", int),
@@ -54,6 +58,8 @@ data_dir = "{data_dir}"     # SQLite database, circuit keys, logs
 [chain]
 # rpc_url = "http://127.0.0.1:8545"     # default: an embedded in-process EVM (development only)
 # registry = "0x..."                    # attach to a deployed registry; default: deploy one at start
+# batch_registry = "0x..."              # batch mode: attach to a deployed BatchAttestationRegistry (its
+                                        # verifier must hold this node's batch key); default: deploy one at start
 keystore = "{keystore}"                 # eth-account keystore (scrypt); password in the secrets file
 confirmations = 1                       # blocks on top of an attestation before it counts as final
 
@@ -64,6 +70,11 @@ circuit_classes = 10         # class slots of the commitment circuit (models wit
 [pipeline]
 inference_batch_size = 16    # requests that share one model call ...
 inference_batch_latency_ms = 20  # ... waiting at most this long for company
+attestation_mode = "single"  # "single": one proof + one transaction per prediction;
+                             # "batch": up to batch_size predictions share one proof + one attestBatch transaction
+                             # (~320k gas per batch instead of ~346k per prediction), each keeping its Merkle path
+batch_size = 8               # batch mode: slots of the batch circuit, a power of two in 2..64 (8: ~20k constraints)
+batch_latency_ms = 5000      # batch mode: the first waiting prediction waits at most this long for company
 queue_size = 64              # accepted-but-unfinished requests; beyond it the API answers 503 + Retry-After
 wait_timeout_s = 900.0       # how long ?wait=true holds a request open
 

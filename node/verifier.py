@@ -10,6 +10,8 @@ Checks, each reported on its own:
 ``model``         (with --model) SHA-256 of the local model file equals the attested model hash;
 ``disclosure``    (with a disclosure bundle) the disclosed input, prediction, explanation and salts reproduce
                   exactly the digests and class recorded on chain.
+
+Batched predictions (:mod:`node.batch_verify`) add ``inclusion`` (the Merkle path to the batch root).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ EXIT_CHAIN_ERROR = 6
 EXIT_VK_MISMATCH = 7
 EXIT_REVOKED = 8
 EXIT_NOT_FINAL = 9
+#: A batched prediction's Merkle path does not lead to the batch root (off-chain or in the registry's view).
+EXIT_INCLUSION_FAILED = 10
 
 EXIT_BY_CHECK = {
     "record": EXIT_NOT_FOUND,
@@ -46,6 +50,7 @@ EXIT_BY_CHECK = {
     "proof": EXIT_PROOF_INVALID,
     "model": EXIT_MODEL_MISMATCH,
     "disclosure": EXIT_DISCLOSURE_MISMATCH,
+    "inclusion": EXIT_INCLUSION_FAILED,
 }
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .batch_verify import is_batch_request, run_batch, run_batch_offline
 from .disclosure import Disclosure
 from .errors import DisclosureError
 from .verifier import (
@@ -36,6 +37,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, help="local model file: its SHA-256 must equal the attested model hash")
     p.add_argument("--vkey", type=Path, help="published snarkjs verification_key.json: must equal the on-chain key")
     p.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
+    b = p.add_argument_group("batched predictions (default: the bundle's batch section)")
+    b.add_argument("--batch-registry", help="BatchAttestationRegistry address")
+    b.add_argument("--root", type=int, help="batch Merkle root (decimal)")
+    b.add_argument("--leaf", type=int, help="the prediction's leaf (decimal)")
+    b.add_argument("--index", type=int, help="the prediction's slot in the batch")
+    b.add_argument("--path", help="Merkle path: comma-separated decimal siblings, leaf level first")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +50,12 @@ def run(args: argparse.Namespace) -> int:
         disclosure = Disclosure.load(args.disclosure) if args.disclosure else None
     except DisclosureError as exc:
         return _fail(args, EXIT_USAGE, str(exc))
+    if is_batch_request(args, disclosure):
+        if args.rpc_url is not None:
+            return run_batch(args, disclosure, _fail, _emit)
+        if disclosure is None or disclosure.batch is None or args.vkey is None:
+            return _fail(args, EXIT_USAGE, "offline verification (no --rpc-url) needs --disclosure and --vkey")
+        return run_batch_offline(args, disclosure, _fail, _emit)
     if args.rpc_url is None:
         return _offline(args, disclosure)
     registry = args.registry or (disclosure.chain.registry if disclosure and disclosure.chain else None)
@@ -207,7 +220,9 @@ def _emit(args: argparse.Namespace, report: Report) -> int:
         print(f"attestation {report.attestation_id}")
         for c in report.checks:
             print(f"  [{'PASS' if c.ok else 'FAIL'}] {c.name:<11} {c.detail}")
-        if report.record:
+        if report.record and "root" in report.record:
+            print(f"  batch of {report.record['count']}, slot {report.record['index']}")
+        if report.record and "predicted_class" in report.record:
             print(f"  predicted class {report.record['predicted_class']}, model {report.record['model_hash']}")
         print(f"verdict: {'VALID' if report.ok else 'INVALID'}")
     return report.exit_code

@@ -1,0 +1,237 @@
+"""``zkxai verify`` for a batched prediction (light install: no torch).
+
+Selected when the disclosure bundle has a ``batch`` section, or with ``--batch-registry ADDR --root R --leaf L
+--index I --path P1,P2,..``. Checks, each reported:
+
+``record``      the BatchAttestationRegistry records the root (``isBatchRoot``) and ``getBatch(batch_id)`` returns
+                it, with the batch id = keccak256(abi.encode(root, count)) the bundle names;
+``finality``    the batch has at least the required number of confirmations;
+``vk``          the batch verifier's key read from chain (and, if given, equal to a published one);
+``proof``       the batch proof from the ``BatchAttested`` event verifies off-chain against ``[root, count]``;
+``inclusion``   the leaf's Merkle path leads to the root off-chain (``index < count``, leaf not padding) and the
+                registry's ``verifyInclusion`` view agrees;
+``model``       (with --model / --model-card and a bundle) the local model is the one the leaf commits to;
+``disclosure``  (with a bundle) the disclosed data recompute the six statement values whose Poseidon hash is
+                the leaf, and the attestation id is that leaf.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .disclosure import Disclosure, leaf_id
+from .errors import DisclosureError
+from .verifier import (
+    EXIT_CHAIN_ERROR,
+    EXIT_USAGE,
+    Report,
+    check_model,
+    check_model_card,
+    check_proof,
+    proof_from_calldata,
+    vk_from_calldata,
+)
+
+
+@dataclass(frozen=True)
+class BatchClaim:
+    """What is being verified: a leaf at ``index`` under ``root`` in ``registry``, with its path."""
+
+    registry: str | None
+    root: int
+    leaf: int
+    index: int
+    path: tuple[int, ...]
+    batch_id: str | None
+
+
+def is_batch_request(args: argparse.Namespace, disclosure: Disclosure | None) -> bool:
+    return bool(getattr(args, "batch_registry", None) or getattr(args, "root", None)
+                or (disclosure is not None and disclosure.batch is not None))
+
+
+def claim_from(args: argparse.Namespace, disclosure: Disclosure | None) -> BatchClaim:
+    """The claim from the flags, falling back on the bundle's batch section (raises ValueError if incomplete)."""
+    ref = disclosure.batch if disclosure is not None else None
+
+    def pick(flag: Any, fallback: Any, what: str) -> Any:
+        if flag is not None:
+            return flag
+        if fallback is None:
+            raise ValueError(f"batch verification needs {what} (flag or a bundle with a batch section)")
+        return fallback
+
+    path_flag = None if args.path is None else tuple(int(p) for p in args.path.split(",") if p.strip())
+    return BatchClaim(
+        registry=args.batch_registry or (ref.registry if ref else None),
+        root=int(pick(args.root, ref.root if ref else None, "--root")),
+        leaf=int(pick(args.leaf, ref.leaf if ref else None, "--leaf")),
+        index=int(pick(args.index, ref.index if ref else None, "--index")),
+        path=pick(path_flag, ref.path if ref else None, "--path"),
+        batch_id=ref.batch_id if ref else None,
+    )
+
+
+def check_inclusion_offchain(claim: BatchClaim, count: int) -> tuple[bool, str]:
+    from circuits.errors import CircuitError
+    from circuits.merkle import verify_path
+
+    if claim.leaf == 0:
+        return False, "the leaf is 0 (padding), not a prediction"
+    if not 0 <= claim.index < count:
+        return False, f"index {claim.index} is outside the batch's {count} prediction(s)"
+    try:
+        ok = verify_path(claim.leaf, claim.index, claim.path, claim.root)
+    except CircuitError as exc:
+        return False, f"malformed path: {exc}"
+    return ok, "Merkle path leads to the root (off-chain)" if ok else "Merkle path does NOT lead to the root"
+
+
+def check_batch_disclosure(report: Report, disclosure: Disclosure, claim: BatchClaim) -> bool:
+    from circuits.batch import statement_leaf
+
+    if disclosure.attestation_id.lower() != leaf_id(claim.leaf):
+        return report.add("disclosure", False, f"bundle is for {disclosure.attestation_id}, not leaf {leaf_id(claim.leaf)}")
+    recomputed = disclosure.recomputed_public_inputs()
+    if list(disclosure.public_inputs) != recomputed:
+        return report.add("disclosure", False, "the bundle's public_inputs differ from those recomputed from its data")
+    leaf = statement_leaf(recomputed)
+    if leaf != claim.leaf:
+        return report.add("disclosure", False, "recomputed from the disclosed data, the statement hashes to another "
+                          "leaf than the one in the batch")
+    return report.add("disclosure", True, f"input, prediction (class {disclosure.predicted_class}) and explanation "
+                      f"({disclosure.method}) reproduce the leaf")
+
+
+def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any, emit: Any) -> int:
+    """Online batch verification; ``fail(args, code, message)`` / ``emit(args, report)`` print and return the code."""
+    try:
+        claim = claim_from(args, disclosure)
+    except ValueError as exc:
+        return int(fail(args, EXIT_USAGE, str(exc)))
+    if not claim.registry:
+        return int(fail(args, EXIT_USAGE, "give --batch-registry or a bundle whose batch section names it"))
+    if (args.model is not None or args.model_card is not None) and disclosure is None:
+        return int(fail(args, EXIT_USAGE, "--model / --model-card of a batched prediction need its --disclosure bundle"))
+    if args.model is not None and not args.model.is_file():
+        return int(fail(args, EXIT_USAGE, f"model file not found: {args.model}"))
+    report = Report(attestation_id=leaf_id(claim.leaf))
+    try:
+        chain = _read_batch(args.rpc_url, claim)
+    except (OSError, ValueError) as exc:
+        return int(fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}"))
+    if chain is None:
+        report.add("record", False, f"root {claim.root} is not a batch root on {claim.registry}")
+        return int(emit(args, report))
+    count, block, attester, tx_hash, proof_words, vk_words, confirmations, onchain_inclusion, batch_id = chain
+    report.record = {"root": str(claim.root), "count": count, "batch_id": batch_id, "attester": attester,
+                     "block_number": block, "tx_hash": tx_hash, "confirmations": confirmations,
+                     "index": claim.index, "leaf": str(claim.leaf)}
+    if claim.batch_id is not None and claim.batch_id.lower() != batch_id:
+        report.add("record", False, f"the bundle names batch {claim.batch_id}, the registry has {batch_id} for the root")
+        return int(emit(args, report))
+    report.add("record", True, f"batch {batch_id} of {count} prediction(s) on chain: block {block}, tx {tx_hash}, "
+                               f"attester {attester}")
+    report.add("finality", confirmations >= args.confirmations,
+               f"{confirmations} confirmation(s), {args.confirmations} required")
+    vk = vk_from_calldata(vk_words)
+    if args.vkey is not None:
+        from prover.serialize import vk_from_snarkjs
+
+        published = vk_from_snarkjs(json.loads(args.vkey.read_text()))
+        if not report.add("vk", published == vk, f"on-chain batch verifying key {'equals' if published == vk else 'differs from'} "
+                          f"{args.vkey}"):
+            return int(emit(args, report))
+    else:
+        report.add("vk", True, f"verifying key read from the batch registry's verifier ({len(vk.ic) - 1} public inputs)")
+    p = [int(w) for w in proof_words]
+    check_proof(report, vk, [claim.root, count], proof_from_calldata(((p[0], p[1]), ((p[2], p[3]), (p[4], p[5])),
+                                                                      (p[6], p[7]))))
+    ok, detail = check_inclusion_offchain(claim, count)
+    report.add("inclusion", ok and onchain_inclusion,
+               detail + ("; the registry's verifyInclusion agrees" if onchain_inclusion
+                         else "; the registry's verifyInclusion REJECTS it"))
+    _disclosure_checks(args, report, disclosure, claim)
+    return int(emit(args, report))
+
+
+def run_batch_offline(args: argparse.Namespace, disclosure: Disclosure, fail: Any, emit: Any) -> int:
+    """Bundle-only batch verification: the batch proof against [root, count] and a published key, the path, the data."""
+    from prover.errors import ProverError
+    from prover.serialize import proof_from_snarkjs, vk_from_snarkjs
+
+    assert disclosure.batch is not None
+    claim = claim_from(args, disclosure)
+    report = Report(attestation_id=disclosure.attestation_id)
+    try:
+        vk = vk_from_snarkjs(json.loads(args.vkey.read_text()))
+    except (OSError, ValueError, ProverError) as exc:
+        return int(fail(args, EXIT_USAGE, f"cannot load verifying key {args.vkey}: {exc}"))
+    report.add("vk", True, f"published key {args.vkey} ({len(vk.ic) - 1} public inputs); no chain consulted")
+    try:
+        proof = proof_from_snarkjs(disclosure.proof)
+    except ProverError as exc:
+        report.add("proof", False, f"malformed proof in the bundle: {exc}")
+    else:
+        check_proof(report, vk, [claim.root, disclosure.batch.count], proof)
+    ok, detail = check_inclusion_offchain(claim, disclosure.batch.count)
+    report.add("inclusion", ok, detail)
+    _disclosure_checks(args, report, disclosure, claim)
+    return int(emit(args, report))
+
+
+def _disclosure_checks(args: argparse.Namespace, report: Report, disclosure: Disclosure | None,
+                       claim: BatchClaim) -> None:
+    if disclosure is None:
+        return
+    if args.model is not None:
+        check_model(report, disclosure.model_hash, args.model)
+    if args.model_card is not None:
+        check_model_card(report, disclosure.model_hash, args.model_card)
+    try:
+        check_batch_disclosure(report, disclosure, claim)
+    except DisclosureError as exc:
+        report.add("disclosure", False, str(exc))
+
+
+def _read_batch(rpc_url: str, claim: BatchClaim) -> tuple[Any, ...] | None:
+    """Everything read from chain for the claim, or None when the root is not recorded."""
+    from web3 import Web3
+    from web3.exceptions import ContractLogicError
+
+    from contracts import abi
+
+    from .chain.reader import read_verifying_key
+
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    try:
+        registry = w3.eth.contract(address=Web3.to_checksum_address(claim.registry or ""),
+                                   abi=abi("BatchAttestationRegistry"))
+        if not registry.functions.isBatchRoot(claim.root).call():
+            return None
+        ident = bytes(registry.functions.batchIdOf(claim.root).call())
+        root, record = registry.functions.getBatch(ident).call()
+        attester, count, _timestamp, block = record
+        if int(root) != claim.root:
+            raise ValueError("getBatch returned another root")
+        logs = registry.events.BatchAttested().get_logs(from_block=int(block), to_block=int(block),
+                                                        argument_filters={"batchId": ident})
+        if len(logs) != 1:
+            raise ValueError(f"expected one BatchAttested event for the batch in block {block}, found {len(logs)}")
+        vk_words = read_verifying_key(w3, str(registry.functions.verifier().call()))
+        try:
+            onchain = bool(registry.functions.verifyInclusion(claim.root, claim.leaf, claim.index,
+                                                               list(claim.path)).call())
+        except ContractLogicError:  # e.g. a path of the wrong length: the registry refuses it
+            onchain = False
+        confirmations = int(w3.eth.block_number) - int(block) + 1
+    except Exception as exc:  # web3 raises many unrelated types; all mean the chain could not be read as expected
+        if isinstance(exc, (OSError, ValueError)):
+            raise
+        raise OSError(f"{type(exc).__name__}: {exc}") from exc
+    entry = logs[0]
+    return (int(count), int(block), str(attester), "0x" + bytes(entry["transactionHash"]).hex(),
+            list(entry["args"]["proof"]), vk_words, confirmations, onchain, "0x" + ident.hex())
