@@ -105,28 +105,31 @@ class BatchRow(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=_now)
 
 
-#: Columns added after the first release: added to an existing database at start (SQLite / PostgreSQL).
-_ADDED_COLUMNS = {"attestations": {"batch_key": "VARCHAR", "batch_index": "INTEGER"}}
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _migrate(engine: Engine) -> None:
-    from sqlalchemy import inspect, text
+def alembic_config(connection: object) -> object:
+    from alembic.config import Config
 
-    inspector = inspect(engine)
-    for table, columns in _ADDED_COLUMNS.items():
-        present = {c["name"] for c in inspector.get_columns(table)}
-        with engine.begin() as conn:
-            for name, kind in columns.items():
-                if name not in present:
-                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")  # type: ignore[arg-type]
 
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
-    SQLModel.metadata.create_all(engine)
-    _migrate(engine)
+    migrate(engine)
     return engine
 
 
