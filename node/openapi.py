@@ -16,6 +16,17 @@ def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any
 
 
 def document() -> dict[str, Any]:
+    """The spec; every operation with a body also documents 400 (malformed) and 413 (too large)."""
+    doc = _document()
+    for item in doc["paths"].values():
+        for op in item.values():
+            if "requestBody" in op:
+                op["responses"].setdefault("400", _err("malformed body"))
+                op["responses"].setdefault("413", _err("body too large"))
+    return doc
+
+
+def _document() -> dict[str, Any]:
     secured = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
