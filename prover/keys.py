@@ -11,6 +11,12 @@ from dataclasses import dataclass
 G1 = tuple[int, int]
 G2 = tuple[tuple[int, int], tuple[int, int]]
 
+#: ``h_query[i] = tau^i Z(tau) / delta`` (i < n - 1); H's coefficients come from a coset NTT.
+H_COSET = "coset"
+#: snarkjs/zkey layout: ``h_query[i] = L_(2i+1)(tau) / delta`` over the 2n-th roots of unity
+#: (i < n); the scalars are (A*B - C) at the odd 2n-th roots, no division by Z needed.
+H_ODD_LAGRANGE = "odd-lagrange"
+
 
 @dataclass(frozen=True)
 class VerifyingKey:
@@ -34,6 +40,8 @@ class ProvingKey:
     Query layout (arkworks/libsnark): ``a_query``/``b_g1_query``/``b_g2_query`` have one point per
     wire (A_j(tau), B_j(tau)); ``h_query[i] = tau^i * Z(tau) / delta`` for i < domain_size - 1;
     ``l_query[j]`` = (beta*A + alpha*B + C)(tau) / delta for private wire ``n_public + 1 + j``.
+    ``h_form`` says which of the two H layouts ``h_query`` uses (:data:`H_COSET` from our
+    :func:`prover.setup.setup`, :data:`H_ODD_LAGRANGE` from a snarkjs ``.zkey`` / ptau setup).
     """
 
     vk: VerifyingKey
@@ -49,6 +57,7 @@ class ProvingKey:
     n_constraints: int
     domain_size: int
     r1cs_digest: str
+    h_form: str = H_COSET
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,17 @@ With witness w (w_0 = 1) and fresh r, s:
   B = beta  + sum_j w_j B_j(tau) + s*delta                      (G2, and in G1 for C)
   C = sum_{j private} w_j L_j + sum_i h_i tau^i Z(tau)/delta + s*A + r*B_1 - r*s*delta   (G1)
 Each line is one MSM; constant terms ride along as extra MSM terms (scalar 1 is a fast path).
-The B-in-G2 MSM (the most expensive one) and the L/H part of C are independent of A and B, so
-with an ``executor`` (e.g. a long-lived ``ProcessPoolExecutor``) they run beside the rest.
+The B-in-G2 MSM (the most expensive one) and the L part of C depend on neither H nor A/B, so
+with an ``executor`` (e.g. a long-lived ``ProcessPoolExecutor``) they start first and run beside
+the QAP work and the H, A and B1 MSMs.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
+from typing import Any
 
 from circuits.errors import CircuitError
 from circuits.r1cs import R1CS
@@ -22,10 +24,10 @@ from .curve import g1_add, g1_to_affine
 from .errors import KeyMismatch, UnsatisfiedWitness
 from .fft import Domain
 from .fields import R
-from .keys import ProvingKey, Proof
+from .keys import H_ODD_LAGRANGE, ProvingKey, Proof
 from .msm import msm_g1, msm_g1_jac, msm_g2
 from .r1cs_digest import r1cs_digest
-from .r1cs_to_qap import witness_map
+from .r1cs_to_qap import witness_map, witness_map_odd
 from .randomness import random_scalar
 
 
@@ -44,13 +46,18 @@ def check_key_matches(pk: ProvingKey, r1cs: R1CS) -> None:
         raise KeyMismatch("proving key was generated for a different constraint system")
 
 
-def check_witness(r1cs: R1CS, witness: Sequence[int]) -> None:
-    """Raise :class:`UnsatisfiedWitness` for a short/long, out-of-range or unsatisfying witness."""
+def check_witness(r1cs: R1CS, witness: Sequence[int], *, constraints: bool = True) -> None:
+    """Raise :class:`UnsatisfiedWitness` for a short/long, out-of-range or unsatisfying witness
+    (``constraints=False`` leaves the constraint check to a caller that evaluates them anyway)."""
     if len(witness) != r1cs.n_wires:
         raise UnsatisfiedWitness(f"witness has {len(witness)} wires, circuit has {r1cs.n_wires}")
     for i, v in enumerate(witness):
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < R:
             raise UnsatisfiedWitness(f"witness wire {i} is not a field element in [0, r): {v!r}")
+    if witness[0] != 1:
+        raise UnsatisfiedWitness("wire 0 must hold the constant 1")
+    if not constraints:
+        return
     try:
         r1cs.check(witness)
     except CircuitError as exc:
@@ -69,29 +76,38 @@ def prove(
 
     Raises :class:`KeyMismatch` if ``pk`` is not for ``r1cs`` and :class:`UnsatisfiedWitness`
     if the witness is malformed or violates a constraint. ``executor``, when given, runs the
-    G2 MSM and the L/H MSM in parallel with the A / B1 MSMs (results are identical).
+    G2 MSM and the L MSM in parallel with the rest (results are identical).
     """
     check_key_matches(pk, r1cs)
-    check_witness(r1cs, witness)
+    odd = pk.h_form == H_ODD_LAGRANGE
+    check_witness(r1cs, witness, constraints=not odd)  # the odd-coset witness map checks every row
     w = list(witness)
-    h = witness_map(r1cs, w, Domain(pk.domain_size))
     r = random_scalar(rng, nonzero=False)
     s = random_scalar(rng, nonzero=False)
     vk = pk.vk
-
-    private = w[pk.n_public + 1 :]
     b2_args = ([vk.beta_g2, *pk.b_g2_query, vk.delta_g2], [1, *w, s])
-    lh_args = ([*pk.l_query, *pk.h_query], [*private, *h])
-    if executor is not None:
-        b2_future = executor.submit(msm_g2, *b2_args)
-        lh_future = executor.submit(msm_g1_jac, *lh_args)
+    l_args = (pk.l_query, w[pk.n_public + 1 :])
+    futures: list[Future[Any]] = []
+    if executor is not None:  # independent of H: start them before the QAP work
+        futures = [executor.submit(msm_g2, *b2_args), executor.submit(msm_g1_jac, *l_args)]
+    try:
+        if odd:
+            h = witness_map_odd(r1cs, w, Domain(pk.domain_size))
+        else:
+            h = witness_map(r1cs, w, Domain(pk.domain_size))
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+    h_part = msm_g1_jac(pk.h_query, h)
     a = msm_g1([vk.alpha_g1, *pk.a_query, pk.delta_g1], [1, *w, r])
     b1 = msm_g1([pk.beta_g1, *pk.b_g1_query, pk.delta_g1], [1, *w, s])
-    if executor is not None:
-        lh = lh_future.result()
-        b2 = b2_future.result()
+    if futures:
+        b2 = futures[0].result()
+        l_part = futures[1].result()
     else:
-        lh = msm_g1_jac(*lh_args)
         b2 = msm_g2(*b2_args)
+        l_part = msm_g1_jac(*l_args)
+    lh = g1_add(l_part, h_part)
     c = g1_to_affine(g1_add(lh, msm_g1_jac([a, b1, pk.delta_g1], [s, r, (-r * s) % R])))
     return Proof(a=a, b=b2, c=c)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from circuits.r1cs import R1CS, evaluate
 
 from .errors import UnsatisfiedWitness
-from .fft import COSET_SHIFT, Domain, domain_size_for
+from .fft import COSET_SHIFT, Domain, domain_size_for, root_of_unity
 from .fields import R
 
 
@@ -51,6 +51,37 @@ def witness_map(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]
     if h[n - 1] != 0:
         raise UnsatisfiedWitness("A*B - C is not divisible by the vanishing polynomial")
     return h[: n - 1]
+
+
+def witness_map_odd(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]:
+    """(A*B - C) at the odd 2n-th roots of unity w_2n^(2i+1), i < n (snarkjs' H scalars).
+
+    A*B - C vanishes on the n-th roots (the even 2n-th roots) and has degree < 2n, so its value
+    at tau is sum_i L_(2i+1)(tau) * (A*B - C)(w_2n^(2i+1)): paired with ``h_query[i] =
+    L_(2i+1)(tau) / delta`` this gives H(tau) Z(tau) / delta without dividing by Z. The odd points
+    are the coset w_2n * <w_n>, reached by one iNTT and one coset NTT per polynomial. Rows are
+    checked first, so an unsatisfying witness is reported instead of yielding a bad proof.
+    """
+    n = domain.size
+    m = r1cs.n_constraints
+    a = [0] * n
+    b = [0] * n
+    c = [0] * n
+    for i, con in enumerate(r1cs.constraints):
+        ai = evaluate(con.a, witness)
+        bi = evaluate(con.b, witness)
+        a[i] = ai
+        b[i] = bi
+        c[i] = ai * bi % R
+        if evaluate(con.c, witness) != c[i]:
+            raise UnsatisfiedWitness(f"constraint {i} is violated")
+    for i in range(r1cs.n_public + 1):
+        a[m + i] = witness[i] % R
+    shift = root_of_unity(2 * n)
+    a_o = domain.coset_ntt(domain.intt(a), shift)
+    b_o = domain.coset_ntt(domain.intt(b), shift)
+    c_o = domain.coset_ntt(domain.intt(c), shift)
+    return [(x * y - z) % R for x, y, z in zip(a_o, b_o, c_o)]
 
 
 def lagrange_at(domain: Domain, tau: int) -> list[int]:

@@ -17,7 +17,7 @@ from typing import Any
 from .errors import SerializationError
 from .fields import Q, R
 from .gt import alphabeta_tower
-from .keys import G1, G2, Proof, ProvingKey, VerifyingKey
+from .keys import G1, G2, H_COSET, H_ODD_LAGRANGE, Proof, ProvingKey, VerifyingKey
 from .validate import check_g1, check_g2, check_proof, check_public_inputs
 
 PK_FORMAT = "zkxai-groth16-proving-key"
@@ -209,6 +209,7 @@ def proving_key_to_json(pk: ProvingKey) -> dict[str, Any]:
         "n_constraints": pk.n_constraints,
         "domain_size": pk.domain_size,
         "r1cs_digest": pk.r1cs_digest,
+        "h_form": pk.h_form,
         "vk": {
             "alpha_g1": _pk_g1(vk.alpha_g1),
             "beta_g2": _pk_g2(vk.beta_g2),
@@ -260,6 +261,10 @@ def proving_key_from_json(d: Any) -> ProvingKey:
         raise SerializationError("inconsistent sizes in proving key header")
     if domain_size < n_constraints + n_public + 1:
         raise SerializationError("domain too small for the constraint count")
+    h_form = d.get("h_form", H_COSET)  # absent in files written before snarkjs-layout keys existed
+    if h_form not in (H_COSET, H_ODD_LAGRANGE):
+        raise SerializationError(f"unknown h_form {h_form!r}")
+    h_len = domain_size if h_form == H_ODD_LAGRANGE else domain_size - 1
     v = _field(d, "vk")
     vk = VerifyingKey(
         alpha_g1=check_g1(_pk_g1_in(_field(v, "alpha_g1"), "vk.alpha_g1"), "vk.alpha_g1"),
@@ -277,7 +282,7 @@ def proving_key_from_json(d: Any) -> ProvingKey:
         b_g2_query=tuple(
             _pk_g2_in(p, "b_g2_query", subgroup=False) for p in _list_of(d, "b_g2_query", n_wires)
         ),
-        h_query=tuple(_pk_g1_in(p, "h_query") for p in _list_of(d, "h_query", domain_size - 1)),
+        h_query=tuple(_pk_g1_in(p, "h_query") for p in _list_of(d, "h_query", h_len)),
         l_query=tuple(
             _pk_g1_in(p, "l_query") for p in _list_of(d, "l_query", n_wires - n_public - 1)
         ),
@@ -286,6 +291,7 @@ def proving_key_from_json(d: Any) -> ProvingKey:
         n_constraints=n_constraints,
         domain_size=domain_size,
         r1cs_digest=digest,
+        h_form=h_form,
     )
 
 

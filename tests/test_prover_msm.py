@@ -25,10 +25,18 @@ from prover.curve import (
 )
 from prover.fields import R
 from prover.fixed_base import batch_mul_g1, batch_mul_g2
-from prover.msm import msm_g1, msm_g2, msm_reference_g1, msm_reference_g2, window_bits
+from prover.msm import (
+    msm_g1,
+    msm_g1_jacobian,
+    msm_g2,
+    msm_g2_jacobian,
+    msm_reference_g1,
+    msm_reference_g2,
+    window_bits,
+)
 
-G1_IMPLS = {"pippenger": msm_g1, "reference": msm_reference_g1}
-G2_IMPLS = {"pippenger": msm_g2, "reference": msm_reference_g2}
+G1_IMPLS = {"batch_affine": msm_g1, "jacobian": msm_g1_jacobian, "reference": msm_reference_g1}
+G2_IMPLS = {"batch_affine": msm_g2, "jacobian": msm_g2_jacobian, "reference": msm_reference_g2}
 
 
 def naive_g1(points: Sequence[tuple[int, int]], scalars: Sequence[int]) -> tuple[int, int]:
@@ -135,3 +143,55 @@ def test_plain_int_fallback_without_gmpy2(monkeypatch: pytest.MonkeyPatch) -> No
     assert type(fields.fast_int(5)) is int
     assert msm_g1(pts, sc) == with_gmpy2 == naive_g1(pts, sc)
     assert fields.inv_q(3) * 3 % fields.Q == 1
+
+
+# ----------------------------------------------------------------------------- batch-affine internals
+from prover.batch_affine import scale_many_g1, signed_digits, signed_window_bits  # noqa: E402
+from prover.fields import fast_int  # noqa: E402
+from prover.msm import msm_many_g1, msm_many_g2  # noqa: E402
+
+
+@pytest.mark.parametrize("c", [2, 5, 10, 13])
+def test_signed_digits_reconstruct(c: int) -> None:
+    rng = random.Random(c)
+    windows = -(-255 // c)
+    for k in [0, 1, R - 1, (1 << 254) - 1, *(rng.randrange(R) for _ in range(20))]:
+        digits = signed_digits(k, c, windows)
+        assert all(-(1 << (c - 1)) < d <= 1 << (c - 1) for d in digits)
+        assert sum(d << (c * w) for w, d in enumerate(digits)) == k
+    assert 8 <= signed_window_bits(4000) <= 12
+
+
+@pytest.mark.parametrize("impl", [msm_g1, msm_g1_jacobian], ids=["batch_affine", "jacobian"])
+def test_buckets_with_doublings_and_cancellations(impl: Callable) -> None:
+    """Many equal points with equal scalars land in the same buckets (affine doubling), P and
+    -P with equal scalars cancel inside a bucket (identity), big enough for a multi-bit window."""
+    rng = random.Random(21)
+    p, q = rand_g1(rng, 2)
+    k = rng.randrange(R)
+    pts = [p] * 40 + [q, g1_neg_affine(q)] * 20 + rand_g1(rng, 30)
+    sc = [k] * 40 + [k] * 40 + [rng.randrange(R) for _ in range(30)]
+    assert impl(pts, sc) == naive_g1(pts, sc)
+    assert impl([q, g1_neg_affine(q)] * 50, [k] * 100) == G1_ZERO
+
+
+def test_msm_many_matches_separate_msms() -> None:
+    rng = random.Random(22)
+    pts = rand_g1(rng, 12)
+    p = pts[0]
+    groups = [(pts[:n], [rng.randrange(R) for _ in range(n)]) for n in (0, 1, 2, 5, 12)]
+    groups += [([p, p], [3, 5]), ([p, g1_neg_affine(p)], [7, 7]), ([p], [R - 1]), ([G1_ZERO, p], [4, 0])]
+    assert msm_many_g1(groups) == [naive_g1(*g) for g in groups]
+    pts2 = rand_g2(rng, 3)
+    groups2 = [(pts2[:n], [rng.randrange(R) for _ in range(n)]) for n in (0, 1, 3)] + [([pts2[0]] * 2, [1, 1])]
+    assert msm_many_g2(groups2) == [naive_g2(*g) for g in groups2]
+    with pytest.raises(ValueError):
+        msm_many_g1([([p], [1, 2])])
+
+
+def test_scale_many_matches_double_and_add() -> None:
+    rng = random.Random(23)
+    pts = rand_g1(rng, 6)
+    for k in (1, 2, 3, R - 1, rng.randrange(R)):
+        got = scale_many_g1([fast_int(x) for x, _ in pts], [fast_int(y) for _, y in pts], k)
+        assert [(int(s[0]), int(s[1])) for s in got] == [g1_to_affine(g1_mul(p, k)) for p in pts]  # type: ignore[index]

@@ -1,0 +1,93 @@
+"""Readers/writers for circom's ``.r1cs`` and ``.wtns`` (iden3 binary formats, version 1/2).
+
+``.r1cs`` header (section 1): n8, prime, nWires, nPubOut, nPubIn, nPrvIn, nLabels (u64),
+nConstraints; section 2 holds each constraint as three linear combinations
+``u32 count, (u32 wire, n8-byte LE coefficient)*``. circom orders wires as ours do: 0 = one,
+then public outputs, public inputs, private. ``.wtns``: section 1 = n8, prime, nWitness;
+section 2 = the values (plain little-endian, not Montgomery).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Sequence
+
+from circuits.r1cs import R1CS, Constraint
+
+from .binfile import build_binfile, le_ints, read_binfile
+from .errors import SerializationError
+from .fields import R
+
+
+def _check_prime(n8: int, prime: int, what: str) -> None:
+    if n8 != 32 or prime != R:
+        raise SerializationError(f"{what} is not over the BN254 scalar field")
+
+
+def read_r1cs(path: str | os.PathLike[str]) -> R1CS:
+    """Parse a circom ``.r1cs`` into :class:`circuits.r1cs.R1CS` (custom gates are rejected)."""
+    f = read_binfile(path, "r1cs", 1)
+    if 4 in f.sections or 5 in f.sections:
+        raise SerializationError(".r1cs with custom gates (PLONK only) cannot be used with Groth16")
+    h = f.section(1)
+    if len(h) < 4:
+        raise SerializationError("truncated .r1cs header")
+    n8 = struct.unpack_from("<I", h, 0)[0]
+    prime = int.from_bytes(h[4 : 4 + n8], "little")
+    _check_prime(n8, prime, ".r1cs")
+    n_wires, n_out, n_pub_in, _n_prv, _n_labels, n_cons = struct.unpack_from("<IIIIQI", h, 4 + n8)
+    n_public = n_out + n_pub_in
+    if n_wires < n_public + 1:
+        raise SerializationError(".r1cs declares more public signals than wires")
+    data = bytes(f.section(2))
+    pos = 0
+    cons: list[Constraint] = []
+    try:
+        for _ in range(n_cons):
+            lcs = []
+            for _ in range(3):
+                (count,) = struct.unpack_from("<I", data, pos)
+                pos += 4
+                lc: dict[int, int] = {}
+                for _ in range(count):
+                    (wire,) = struct.unpack_from("<I", data, pos)
+                    coef = int.from_bytes(data[pos + 4 : pos + 4 + n8], "little")
+                    pos += 4 + n8
+                    if wire >= n_wires or coef >= R:
+                        raise SerializationError(".r1cs term has a wire or coefficient out of range")
+                    if coef:
+                        lc[wire] = (lc.get(wire, 0) + coef) % R
+                lcs.append({w: c for w, c in lc.items() if c})
+            cons.append(Constraint(lcs[0], lcs[1], lcs[2]))
+    except struct.error as exc:
+        raise SerializationError("truncated .r1cs constraint section") from exc
+    if pos != len(data):
+        raise SerializationError(".r1cs constraint section has trailing bytes")
+    names = tuple(f"public_{i}" for i in range(n_public))
+    return R1CS(n_wires=n_wires, n_public=n_public, constraints=tuple(cons), public_names=names, wire_names={})
+
+
+def read_wtns(path: str | os.PathLike[str]) -> list[int]:
+    """Parse a ``.wtns`` file into the full witness (wire 0 must be 1, values < r)."""
+    f = read_binfile(path, "wtns", 2)
+    h = f.section(1)
+    n8 = struct.unpack_from("<I", h, 0)[0]
+    prime = int.from_bytes(h[4 : 4 + n8], "little")
+    _check_prime(n8, prime, ".wtns")
+    (n,) = struct.unpack_from("<I", h, 4 + n8)
+    values = le_ints(f.section(2), n8, n)
+    if len(f.section(2)) != n8 * n:
+        raise SerializationError(".wtns value section size does not match nWitness")
+    if any(v >= R for v in values):
+        raise SerializationError(".wtns value >= r")
+    if not values or values[0] != 1:
+        raise SerializationError(".wtns wire 0 must be 1")
+    return values
+
+
+def wtns_bytes(witness: Sequence[int]) -> bytes:
+    """Serialise a witness as a version-2 ``.wtns`` file."""
+    header = struct.pack("<I", 32) + R.to_bytes(32, "little") + struct.pack("<I", len(witness))
+    body = b"".join((v % R).to_bytes(32, "little") for v in witness)
+    return build_binfile("wtns", 2, [(1, header), (2, body)])
