@@ -13,18 +13,15 @@ Poseidon hashers PoseidonT3 (nodes) and PoseidonT7 (leaves), and the BatchAttest
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hexbytes import HexBytes
-from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3Exception
+from web3 import AsyncWeb3
+from web3.exceptions import ContractLogicError, Web3Exception
 
 import contracts
 from circuits.merkle import tree_depth
@@ -40,8 +37,6 @@ BATCH_REGISTRY_DEPLOY_GAS = 2_000_000
 POSEIDON_DEPLOY_GAS = {"PoseidonT3": 3_000_000, "PoseidonT7": 7_000_000}
 #: Gas for deploying the 2-input verifier (3 IC points).
 VERIFIER_DEPLOY_GAS = 1_500_000
-#: Priority fee offered per gas (1 gwei).
-PRIORITY_FEE_WEI = 1_000_000_000
 
 
 class BatchChainError(BatchError):
@@ -95,29 +90,6 @@ def batch_id(root: int, count: int) -> bytes:
     return keccak(root.to_bytes(32, "big") + count.to_bytes(32, "big"))
 
 
-def _error_selectors() -> dict[bytes, tuple[str, list[str]]]:
-    out = {}
-    for item in contracts.abi("BatchAttestationRegistry"):
-        if item["type"] == "error":
-            types = [i["type"] for i in item["inputs"]]
-            out[keccak(f"{item['name']}({','.join(types)})".encode())[:4]] = (item["name"], types)
-    return out
-
-
-def decode_batch_revert(data: object, what: str) -> BatchReverted:
-    """A registry custom error (revert data as hex or bytes) as a BatchReverted naming it."""
-    raw = HexBytes(data) if isinstance(data, (str, bytes, bytearray)) else HexBytes(b"")
-    known = _error_selectors().get(bytes(raw[:4]))
-    if known is None:
-        return BatchReverted(f"{what} reverted ({raw.to_0x_hex() or 'no data'})")
-    name, types = known
-    try:
-        args = tuple(decode(types, bytes(raw[4:])))
-    except Exception:  # noqa: BLE001 - malformed arguments: keep the name, drop the arguments
-        args = ()
-    return BatchReverted(f"{what} reverted: {name}{args}", name, args)
-
-
 def _as_lists(value: object) -> Any:
     if isinstance(value, (tuple, list)):
         return [_as_lists(v) for v in value]
@@ -132,11 +104,10 @@ class BatchSubmitter:
         self.account = account
         self.chain_id = chain_id
         self.attest_gas = attest_gas
-        self._lock = asyncio.Lock()
-        self._nonce: int | None = None
         self._deployment: BatchDeployment | None = None
         self._abi = contracts.abi("BatchAttestationRegistry")
         self._adapter: Any = None
+        self._owns_adapter = False
 
     @classmethod
     def sharing(cls, adapter: Any, *, attest_gas: int = ATTEST_BATCH_GAS) -> BatchSubmitter:
@@ -148,24 +119,22 @@ class BatchSubmitter:
 
     @classmethod
     async def connect(cls, rpc_url: str, private_key: str, *, attest_gas: int = ATTEST_BATCH_GAS) -> BatchSubmitter:
-        """Connect to a JSON-RPC node over HTTP, signing with ``private_key``."""
+        """Connect to a JSON-RPC node over HTTP, signing with ``private_key`` (through an EthereumAdapter it owns)."""
+        from .chain.errors import ChainError
+        from .chain.ethereum import EthereumAdapter
+
         try:
-            account = Account.from_key(private_key)
-        except (ValueError, TypeError) as exc:
-            raise BatchError("private key is not a valid secp256k1 key") from exc
-        w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
-        try:
-            chain_id = await w3.eth.chain_id
-        except (OSError, asyncio.TimeoutError, Web3Exception) as exc:
-            raise BatchChainError(f"cannot reach an Ethereum node at {rpc_url}: {exc}") from exc
-        return cls(w3, account, chain_id, attest_gas=attest_gas)
+            adapter = await EthereumAdapter.connect(rpc_url, private_key)
+        except ChainError as exc:
+            raise BatchChainError(str(exc)) from exc
+        submitter = cls.sharing(adapter, attest_gas=attest_gas)
+        submitter._owns_adapter = True
+        return submitter
 
     async def close(self) -> None:
-        if self._adapter is not None:
-            return
-        provider = self.w3.provider
-        if isinstance(provider, AsyncHTTPProvider):
-            await provider.disconnect()
+        """Close the adapter if this submitter opened it (``connect``); a shared one stays open."""
+        if self._owns_adapter:
+            await self._adapter.close()
 
     @property
     def deployment(self) -> BatchDeployment:
@@ -288,42 +257,7 @@ class BatchSubmitter:
     # ------------------------------------------------------------------ transactions
 
     async def _transact(self, to: str | None, data: str, gas: int, what: str) -> Mapping[str, Any]:
-        if self._adapter is not None:
-            return await self._transact_shared(to, data, gas, what)
-        async with self._lock:
-            try:
-                if self._nonce is None:
-                    self._nonce = await self.w3.eth.get_transaction_count(self.account.address, "pending")
-                latest = await self.w3.eth.get_block("latest")
-                base_fee = int(latest.get("baseFeePerGas", 0) or 0)
-                tx: dict[str, Any] = {
-                    "type": 2,
-                    "chainId": self.chain_id,
-                    "nonce": self._nonce,
-                    "gas": gas,
-                    "maxPriorityFeePerGas": PRIORITY_FEE_WEI,
-                    "maxFeePerGas": 2 * base_fee + PRIORITY_FEE_WEI,
-                    "value": 0,
-                    "data": data,
-                }
-                if to is not None:
-                    tx["to"] = to
-                signed = self.account.sign_transaction(tx)
-                tx_hash = await self.w3.eth.send_raw_transaction(signed.raw_transaction)
-                self._nonce += 1
-            except (OSError, asyncio.TimeoutError, Web3Exception) as exc:
-                self._nonce = None
-                raise BatchChainError(f"{what} was not sent: {exc}") from exc
-        try:
-            receipt = await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.1)
-        except (TimeExhausted, OSError, asyncio.TimeoutError) as exc:
-            raise BatchChainError(f"{what}: no receipt for {tx_hash.to_0x_hex()}: {exc}") from exc
-        if int(receipt["status"]) != 1:
-            raise await self._revert(tx, int(receipt["blockNumber"]), int(receipt["gasUsed"]), what)
-        return receipt
-
-    async def _transact_shared(self, to: str | None, data: str, gas: int, what: str) -> Mapping[str, Any]:
-        """Send through the shared adapter; its typed chain errors become batch errors (the custom-error names are
+        """Send through the adapter (one signing path for both registries); its typed chain errors become batch errors (the custom-error names are
         the same: InvalidProof, AlreadyAttested, FieldOverflow; unknown selectors are decoded here)."""
         from .chain.errors import ChainConnectionError, ChainError, TransactionReverted
 
@@ -336,21 +270,3 @@ class BatchSubmitter:
         except ChainError as exc:
             raise BatchChainError(str(exc)) from exc
         return sent.receipt  # type: ignore[no-any-return]
-
-    async def _revert(self, tx: Mapping[str, Any], block: int, gas_used: int, what: str) -> BatchReverted:
-        """Replay a reverted transaction with eth_call on the state after its block to recover the revert data
-        (post-state, so a duplicate recorded earlier in the same block still reads as AlreadyAttested)."""
-        call = {"from": self.account.address, "data": tx["data"], "gas": tx["gas"]}
-        if "to" in tx:
-            call["to"] = tx["to"]
-        try:
-            await self.w3.eth.call(call, block)  # type: ignore[arg-type]
-        except ContractCustomError as exc:
-            return decode_batch_revert(exc.data, what)
-        except ContractLogicError as exc:
-            return decode_batch_revert(exc.data, what) if isinstance(exc.data, str) else BatchReverted(str(exc))
-        except Web3Exception as exc:
-            return BatchReverted(f"{what} reverted (replay failed: {exc})")
-        if gas_used >= int(tx["gas"]):
-            return BatchReverted(f"{what} ran out of gas (limit {tx['gas']})", "OutOfGas")
-        return BatchReverted(f"{what} reverted, but succeeds when replayed")

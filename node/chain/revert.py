@@ -43,7 +43,9 @@ _TYPED: dict[str, type[TransactionReverted]] = {
 }
 
 #: Contracts whose custom errors are decoded (an error name shared by several must have the same arguments).
-DECODED_CONTRACTS = ("AttestationRegistry", "Groth16Verifier", "ZkxaiEASResolver", "AttestedLending")
+DECODED_CONTRACTS = (
+    "AttestationRegistry", "BatchAttestationRegistry", "Groth16Verifier", "ZkxaiEASResolver", "AttestedLending",
+)
 
 
 @lru_cache(maxsize=1)
