@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.node_harness import running_anvil
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
@@ -27,3 +30,10 @@ def snarkjs_bin() -> Path:
     path = NODE_MODULES / ".bin" / "snarkjs"
     assert path.exists(), f"snarkjs missing at {path}: run scripts/bootstrap (npm ci)"
     return path
+
+
+@pytest.fixture(scope="module")
+def anvil_url() -> Iterator[str]:
+    """A fresh anvil (npm @foundry-rs/anvil) on 127.0.0.1 for one test module, stopped by its PID afterwards."""
+    with running_anvil() as url:
+        yield url

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -42,37 +43,93 @@ def post_json(url: str, payload: Any) -> tuple[int, Any]:
     return http("POST", url, json.dumps(payload).encode())
 
 
+#: anvil's binary from npm (@foundry-rs/anvil) and its first default account, pre-funded on every anvil chain.
+ANVIL = ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+
+def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def start_anvil(port: int | None = None, state: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """anvil on 127.0.0.1 (``state``: a file it loads at start and dumps at SIGTERM); returns once it answers."""
+    assert ANVIL.exists(), f"anvil missing at {ANVIL}: run scripts/bootstrap (npm ci)"
+    port = port or free_port()
+    args = [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent"]
+    proc = subprocess.Popen(args + (["--state", str(state)] if state else []))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if http("POST", url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}).encode(),
+                    timeout=2)[0] == 200:
+                return proc, url
+        except OSError:
+            pass
+        assert proc.poll() is None, "anvil exited during start-up"
+        assert time.monotonic() < deadline, "anvil did not answer within 30 s"
+        time.sleep(0.1)
+
+
 @contextmanager
-def running_node(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_anvil(state: Path | None = None) -> Iterator[str]:
+    proc, url = start_anvil(state=state)
+    try:
+        yield url
+    finally:
+        stop_process(proc, timeout=10)
+
+
+def start_node(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A `zkxai node` process on a free port (log in data_dir/node.log); returns once /healthz answers."""
     port = free_port()
-    log = open(data_dir / "node.log", "wb")
+    log = open(data_dir / "node.log", "ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "node.cli", "node", "--port", str(port), "--data-dir", str(data_dir),
          "--prover-workers", "1", *extra],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
+    log.close()
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError("node exited early:\n" + (data_dir / "node.log").read_text()[-3000:])
+        try:
+            if http("GET", f"{base}/healthz", timeout=2)[0] == 200:
+                return proc, base
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_process(proc)
+            raise RuntimeError("node did not become healthy:\n" + (data_dir / "node.log").read_text()[-3000:])
+        time.sleep(0.2)
+
+
+@contextmanager
+def running_node(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    proc, base = start_node(data_dir, *extra, env=env)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError("node exited early:\n" + (data_dir / "node.log").read_text()[-3000:])
-            try:
-                if http("GET", f"{base}/healthz", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("node did not become healthy:\n" + (data_dir / "node.log").read_text()[-3000:])
-            time.sleep(0.3)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        stop_process(proc)
+
+
+def wait_status(base: str, request_id: str, wanted: set[str], timeout: float = 300) -> dict[str, Any]:
+    """Poll a request until its status is one of ``wanted``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, row = http("GET", f"{base}/v1/attestations/{request_id}")
+        if status == 200 and row["status"] in wanted:
+            return row
+        time.sleep(0.2)
+    raise AssertionError(f"request {request_id} never reached {wanted}")
 
 
 def zkxai(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

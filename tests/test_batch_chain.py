@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-import socket
-import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -51,40 +47,6 @@ def _opening(k: int, scores: tuple[int, int]) -> CommitmentOpening:
 
 FULL = BatchOpening((_opening(0, (7, -3)), _opening(1, (-1 << 16, 4 << 16))), SIZE)
 PADDED = BatchOpening((_opening(2, (0, 1)),), SIZE)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def anvil_url() -> Iterator[str]:
-    binary = Path(__file__).resolve().parent.parent / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-    assert binary.exists(), f"anvil missing at {binary}: run npm ci"
-    port = _free_port()
-    proc = subprocess.Popen([str(binary), "--host", "127.0.0.1", "--port", str(port), "--silent"])
-    url = f"http://127.0.0.1:{port}"
-    try:
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 2}))
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                w3.eth.chain_id
-                break
-            except Exception:
-                assert proc.poll() is None, "anvil exited during start-up"
-                assert time.monotonic() < deadline, "anvil did not answer within 30 s"
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass(frozen=True)

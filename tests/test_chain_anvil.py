@@ -7,10 +7,8 @@ anvil runs the pairing precompile natively, so this module also covers the adapt
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from node.chain.errors import (
     ProofRejected,
 )
 from node.chain.ethereum import Deployment, EthereumAdapter, RevocationReason, SubmittedAttestation
+from tests.node_harness import free_port
 from prover.keys import Proof
 from prover.verify import verify
 
@@ -41,40 +40,6 @@ MODEL = keccak(b"anvil model")
 FIELDS = (MODEL, 11, 22, 7, 44)
 
 pytestmark = [pytest.mark.npm, pytest.mark.asyncio(loop_scope="module")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def anvil_url() -> Iterator[str]:
-    binary = Path(__file__).resolve().parent.parent / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-    assert binary.exists(), f"anvil missing at {binary}: run npm ci"
-    port = _free_port()
-    proc = subprocess.Popen([str(binary), "--host", "127.0.0.1", "--port", str(port), "--silent"])
-    url = f"http://127.0.0.1:{port}"
-    try:
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 2}))
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                w3.eth.chain_id
-                break
-            except Exception:
-                assert proc.poll() is None, "anvil exited during start-up"
-                assert time.monotonic() < deadline, "anvil did not answer within 30 s"
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @dataclass(frozen=True)
@@ -187,7 +152,7 @@ async def test_attach_existing_registry(chain: Chain) -> None:
     finally:
         await other.close()
     with pytest.raises(ChainConnectionError):
-        await EthereumAdapter.connect(f"http://127.0.0.1:{_free_port()}", ANVIL_KEY)
+        await EthereumAdapter.connect(f"http://127.0.0.1:{free_port()}", ANVIL_KEY)
 
 
 async def test_gas_figures(chain: Chain, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,34 +18,14 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from contracts import abi
 from node.chain.errors import ProofRejected
 from node.chain.revert import decode_revert
-from tests.node_harness import free_port, http, post_json, running_node, zkxai
+from tests.node_harness import ANVIL_KEY, http, post_json, running_node, zkxai
 
-ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 pytestmark = pytest.mark.npm
 
 
 @pytest.fixture(scope="module")
-def anvil(anvil_bin: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([str(anvil_bin), "--host", "127.0.0.1", "--port", str(port), "--silent"])
-    url = f"http://127.0.0.1:{port}"
-    try:
-        w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 2}))
-        deadline = time.monotonic() + 30
-        while not _answers(w3):
-            assert proc.poll() is None and time.monotonic() < deadline, "anvil did not start"
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def _answers(w3: Web3) -> bool:
-    try:
-        return w3.eth.chain_id > 0
-    except Exception:
-        return False
+def anvil(anvil_url: str) -> str:
+    return anvil_url
 
 
 @pytest.fixture(scope="module")

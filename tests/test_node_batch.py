@@ -5,12 +5,9 @@ their exit codes; kill -9 while a batch is proving resumes and records the batch
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +21,16 @@ from node.disclosure import Disclosure, leaf_id
 from node.errors import ConfigError
 from node.settings import load_config
 from node.verifier import EXIT_DISCLOSURE_MISMATCH, EXIT_INCLUSION_FAILED, EXIT_NOT_FOUND, EXIT_OK
-from tests.node_harness import ROOT, free_port, http, post_json, zkxai
-from tests.test_node_faults import ANVIL_KEY, start_anvil
+from tests.node_harness import (
+    ANVIL_KEY,
+    http,
+    post_json,
+    running_anvil,
+    start_node,
+    stop_process,
+    wait_status,
+    zkxai,
+)
 
 ENV = {"ZKXAI_PRIVATE_KEY": ANVIL_KEY}
 pytestmark = pytest.mark.npm
@@ -45,50 +50,14 @@ def test_batch_settings_from_env_and_validation() -> None:
 
 # -- a node in batch mode on anvil ------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def chain(anvil_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    proc = start_anvil(anvil_bin, port, tmp_path_factory.mktemp("anvil") / "state.json")
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
+def chain() -> Iterator[str]:
+    with running_anvil() as url:
+        yield url
 
 
-def start_node(work: Path, rpc_url: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    log = open(work / "node.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "node.cli", "node", "--port", str(port), "--data-dir", str(work),
-                             "--rpc-url", rpc_url, "--prover-workers", "1", "--attestation-mode", "batch",
-                             "--batch-size", "2", "--batch-latency-ms", "60000", *extra],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **ENV})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if http("GET", f"{base}/healthz", timeout=2)[0] == 200:
-                return proc, base
-        except OSError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, (work / "node.log").read_text()[-3000:]
-        time.sleep(0.2)
-
-
-def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    proc.send_signal(sig)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def wait_status(base: str, request_id: str, wanted: set[str], timeout: float = 240) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, row = http("GET", f"{base}/v1/attestations/{request_id}")
-        if status == 200 and row["status"] in wanted:
-            return row
-        time.sleep(0.2)
-    raise AssertionError(f"request {request_id} never reached {wanted}")
+def start_batch_node(work: Path, rpc_url: str, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    return start_node(work, "--rpc-url", rpc_url, "--attestation-mode", "batch", "--batch-size", "2",
+                      "--batch-latency-ms", "60000", *extra, env=ENV)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +66,7 @@ def node(chain: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
 
     work = tmp_path_factory.mktemp("batchnode")
     module, _ = train_digits_mlp(seed=0)
-    proc, base = start_node(work, chain)
+    proc, base = start_batch_node(work, chain)
     box: dict[str, Any] = {"proc": proc, "base": base, "work": work}
     try:
         status, model = http("POST", f"{base}/v1/models", export_onnx(module, (64,)), "application/octet-stream")
@@ -106,7 +75,7 @@ def node(chain: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[
         box["info"] = http("GET", f"{base}/v1/info")[1]
         yield box
     finally:
-        stop(box["proc"])
+        stop_process(box["proc"])
 
 
 def submit(node: dict[str, Any], sample: int) -> str:
@@ -205,7 +174,7 @@ def test_kill_9_while_batch_proving_resumes_once(chain: str, node: dict[str, Any
     ids = [submit(node, 2), submit(node, 3)]
     for i in ids:
         wait_status(node["base"], i, {"batched"})  # the batch is formed and stored; proving now
-    stop(node["proc"], signal.SIGKILL)
+    stop_process(node["proc"], signal.SIGKILL)
     db = sqlite3.connect(node["work"] / "zkxai.db")
     statuses = dict(db.execute("select request_id, status from attestations where request_id in (?, ?)", ids))
     assert set(statuses.values()) == {"batched"}, statuses
@@ -215,7 +184,7 @@ def test_kill_9_while_batch_proving_resumes_once(chain: str, node: dict[str, Any
     db.close()
 
     registry = node["info"]["batch_registry"]
-    node["proc"], node["base"] = start_node(node["work"], chain, "--registry", node["info"]["registry"],
+    node["proc"], node["base"] = start_batch_node(node["work"], chain, "--registry", node["info"]["registry"],
                                             "--batch-registry", registry)
     rows = [wait_status(node["base"], i, {"attested", "failed"}) for i in ids]
     assert [r["status"] for r in rows] == ["attested", "attested"], rows
@@ -226,7 +195,7 @@ def test_kill_9_while_batch_proving_resumes_once(chain: str, node: dict[str, Any
 
 def test_crash_after_mining_adopts_the_recorded_batch(chain: str, node: dict[str, Any]) -> None:
     """The batch row says `proved` and its members `batched`, but attestBatch was mined: nothing is sent again."""
-    stop(node["proc"])
+    stop_process(node["proc"])
     db = sqlite3.connect(node["work"] / "zkxai.db")
     key, tx_hash = db.execute("select batch_key, tx_hash from batches where status = 'attested' "
                               "order by created_at desc").fetchone()
@@ -240,7 +209,7 @@ def test_crash_after_mining_adopts_the_recorded_batch(chain: str, node: dict[str
     signer = w3.eth.account.from_key(ANVIL_KEY).address
     nonce = w3.eth.get_transaction_count(signer)
     registry = node["info"]["batch_registry"]
-    node["proc"], node["base"] = start_node(node["work"], chain, "--registry", node["info"]["registry"],
+    node["proc"], node["base"] = start_batch_node(node["work"], chain, "--registry", node["info"]["registry"],
                                             "--batch-registry", registry)
     rows = [wait_status(node["base"], i, {"attested", "failed"}) for i in ids]
     assert [r["status"] for r in rows] == ["attested", "attested"] and {r["tx_hash"] for r in rows} == {tx_hash}

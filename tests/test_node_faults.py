@@ -3,50 +3,40 @@ was stored, and the RPC node going down and coming back. Nothing is lost, nothin
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from web3 import Web3
 
 from contracts import abi
-from tests.node_harness import ROOT, free_port, http, post_json, running_node
+from tests.node_harness import (
+    ANVIL_KEY,
+    free_port,
+    http,
+    post_json,
+    running_node,
+    start_anvil,
+    start_node,
+    stop_process,
+    wait_status,
+)
 
-ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ENV = {"ZKXAI_PRIVATE_KEY": ANVIL_KEY}
 pytestmark = pytest.mark.npm
 
 
-def start_anvil(anvil_bin: Path, port: int, state: Path) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([str(anvil_bin), "--host", "127.0.0.1", "--port", str(port), "--silent",
-                             "--state", str(state)])
-    w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}", request_kwargs={"timeout": 2}))
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            w3.eth.chain_id
-            return proc
-        except Exception:
-            assert proc.poll() is None and time.monotonic() < deadline, "anvil did not start"
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
-def chain(anvil_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     port = free_port()
     state = tmp_path_factory.mktemp("anvil") / "state.json"
-    box = {"proc": start_anvil(anvil_bin, port, state), "url": f"http://127.0.0.1:{port}", "port": port,
-           "state": state, "bin": anvil_bin}
+    proc, url = start_anvil(port, state)
+    box = {"proc": proc, "url": url, "port": port, "state": state}
     yield box
-    box["proc"].terminate()
-    box["proc"].wait(timeout=10)
+    stop_process(box["proc"], timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -69,47 +59,18 @@ def attested_events(url: str, registry: str, ident: str) -> int:
     return len(contract.events.Attested().get_logs(from_block=0, argument_filters={"id": bytes.fromhex(ident[2:])}))
 
 
-def wait_status(base: str, request_id: str, wanted: set[str], timeout: float = 300) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status, row = http("GET", f"{base}/v1/attestations/{request_id}")
-        if status == 200 and row["status"] in wanted:
-            return row
-        time.sleep(0.1)
-    raise AssertionError(f"request {request_id} never reached {wanted}")
-
-
-def node_process(work: Path, chain: dict[str, Any], registry: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    log = open(work / "node-raw.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "node.cli", "node", "--port", str(port), "--data-dir", str(work),
-                             "--rpc-url", chain["url"], "--registry", registry, "--prover-workers", "1"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **ENV})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if http("GET", f"{base}/healthz", timeout=2)[0] == 200:
-                return proc, base
-        except OSError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, (work / "node-raw.log").read_text()[-2000:]
-        time.sleep(0.2)
-
-
 def test_kill_9_during_proving_then_resume(chain: dict[str, Any], setup: dict[str, Any]) -> None:
     from explainers.digits import digits_samples
 
     X, _ = digits_samples(3, split="test")
-    proc, base = node_process(setup["work"], chain, setup["registry"])
+    proc, base = start_node(setup["work"], "--rpc-url", chain["url"], "--registry", setup["registry"], env=ENV)
     try:
         status, accepted = post_json(f"{base}/v1/attestations", {"model_hash": setup["model"]["model_hash"],
                                                                  "input": X[2].tolist(), "method": "gradient"})
         assert status == 202
         wait_status(base, accepted["request_id"], {"prepared"})  # stored, now proving
     finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        stop_process(proc, signal.SIGKILL, timeout=10)
     row = dict(sqlite3.connect(setup["work"] / "zkxai.db").execute(
         "select request_id, status from attestations where request_id = ?", (accepted["request_id"],)))
     assert row[accepted["request_id"]] in ("prepared", "proved")  # killed mid-way, state on disk
@@ -157,7 +118,7 @@ def test_rpc_down_then_back(chain: dict[str, Any], setup: dict[str, Any]) -> Non
         time.sleep(3)  # submission is failing and backing off now
         assert http("GET", f"{base}/v1/attestations/{accepted['request_id']}")[1]["status"] == "proved"
         assert http("GET", f"{base}/readyz")[0] == 503
-        chain["proc"] = start_anvil(chain["bin"], chain["port"], chain["state"])
+        chain["proc"] = start_anvil(chain["port"], chain["state"])[0]
         done = wait_status(base, accepted["request_id"], {"attested", "failed"}, timeout=120)
         assert http("GET", f"{base}/readyz")[0] == 200
     assert done["status"] == "attested", done

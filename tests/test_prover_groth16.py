@@ -14,7 +14,6 @@ from prover import (
     InvalidPoint,
     KeyMismatch,
     MalformedProof,
-    Proof,
     PublicInputError,
     SerializationError,
     UnsatisfiedWitness,
