@@ -276,7 +276,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
 
     config = app[CONFIG]
     engine = db.make_engine(config.db_url)
-    paths, vk = await asyncio.to_thread(ensure_keys, config.keys_dir, config.circuit_classes)
+    paths, vk = await asyncio.to_thread(ensure_keys, config.keys_dir, config.circuit_classes, config.prover_zkey)
     batch_keys = None
     if config.attestation_mode == "batch":
         batch_keys = await asyncio.to_thread(ensure_batch_keys, config.keys_dir, config.batch_size,

@@ -1,4 +1,4 @@
-"""The ``zkxai`` command line: ``node``, ``verify``, ``show``, ``demo``.
+"""The ``zkxai`` command line: ``node``, ``keys``, ``verify``, ``show``, ``demo``.
 
 ``verify`` and ``show`` run on the light install (no torch); ``node`` and ``demo`` need the ``node`` extra.
 Heavy modules are imported inside the commands that use them.
@@ -87,6 +87,47 @@ def _node_status(args: argparse.Namespace) -> int:
         print(f"chain     {info['chain_id']} registry {info['registry']} (embedded: {info['embedded_chain']})")
         print(f"requests  {info.get('requests')}  in flight {info.get('inflight')}")
     return code
+
+
+def _keys_export_r1cs(args: argparse.Namespace) -> int:
+    from circuits.commitment import commitment_circuit
+    from prover.circom_files import write_r1cs
+    from prover.errors import ProverError
+
+    from .config import NodeConfig
+    from .errors import ConfigError
+
+    try:
+        NodeConfig(circuit_classes=args.classes)  # the class-count range check
+        r1cs = commitment_circuit(args.classes).r1cs
+        write_r1cs(r1cs, args.out)
+    except (ConfigError, ProverError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: commitment circuit, {args.classes} classes, {r1cs.n_constraints} constraints, "
+          f"{r1cs.n_wires} wires, {r1cs.n_public} public inputs")
+    power = max(1, (r1cs.n_constraints + r1cs.n_public).bit_length())
+    print(f"ceremony: snarkjs powersoftau (power >= {power}) + groth16 setup {args.out} + zkey contribute per party, "
+          "then: zkxai keys import-zkey FINAL.zkey")
+    return 0
+
+
+def _keys_import_zkey(args: argparse.Namespace) -> int:
+    from .config import NodeConfig
+    from .errors import ConfigError
+    from .proving import import_zkey
+
+    try:
+        keys_dir = NodeConfig(data_dir=args.data_dir, circuit_classes=args.classes).keys_dir
+        done = import_zkey(args.zkey, keys_dir, args.classes, force=args.force)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"imported ceremony zkey {done.zkey.resolve()} (sha256 {done.sha256}, domain {done.domain_size})")
+    print(f"proving key     {done.paths.proving_key}")
+    print(f"verifying key   {done.paths.verifying_key} (snarkjs format)")
+    print("the key is as trustworthy as its ceremony: check it with `snarkjs zkey verify` against the r1cs and ptau")
+    return 0
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -196,6 +237,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", default="http://127.0.0.1:8080")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_node_status)
+
+    keys = sub.add_parser("keys", help="circuit keys: export the circuit for a snarkjs ceremony, import its zkey")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    p = keys_sub.add_parser("export-r1cs", help="write the commitment circuit as a circom/snarkjs .r1cs")
+    p.add_argument("out", type=Path, metavar="OUT.r1cs")
+    p.add_argument("--classes", type=int, default=10, help="class slots of the circuit (prover.circuit_classes)")
+    p.set_defaults(func=_keys_export_r1cs)
+    p = keys_sub.add_parser("import-zkey", help="use a snarkjs ceremony .zkey as the node's commitment keys")
+    p.add_argument("zkey", type=Path, metavar="FILE.zkey")
+    p.add_argument("--classes", type=int, default=10, help="class slots of the circuit (prover.circuit_classes)")
+    p.add_argument("--data-dir", type=Path, default=Path("var/node"), help="the node's data dir (keys go in DATA_DIR/keys)")
+    p.add_argument("--force", action="store_true", help="replace existing commitment keys")
+    p.set_defaults(func=_keys_import_zkey)
 
     p = sub.add_parser("verify", help="verify an attestation end to end (proof, on-chain record, disclosure)")
     verify_cli.add_arguments(p)

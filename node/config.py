@@ -37,6 +37,9 @@ class NodeConfig:
     confirmations: int = 1
     circuit_classes: int = DEFAULT_CIRCUIT_CLASSES
     prover_workers: int = 1
+    #: A snarkjs ceremony ``.zkey`` of the commitment circuit, imported at start when the node has no keys yet;
+    #: None = a development setup (see node.proving).
+    prover_zkey: Path | None = None
     #: Inference stage: up to this many requests share one model call, waiting at most batch_latency_ms.
     inference_batch_size: int = 16
     inference_batch_latency_ms: int = 20

@@ -30,6 +30,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("chain", "keystore"): ("", str),
     ("prover", "workers"): ("prover_workers", int),
     ("prover", "circuit_classes"): ("circuit_classes", int),
+    ("prover", "zkey"): ("prover_zkey", str),
     ("pipeline", "inference_batch_size"): ("inference_batch_size", int),
     ("pipeline", "inference_batch_latency_ms"): ("inference_batch_latency_ms", int),
     ("pipeline", "attestation_mode"): ("attestation_mode", str),
@@ -66,6 +67,9 @@ confirmations = 1                       # blocks on top of an attestation before
 [prover]
 workers = 1                  # prover processes; proving is CPU-bound, use cores - 1
 circuit_classes = 10         # class slots of the commitment circuit (models with fewer classes are padded)
+# zkey = "ceremony/commitment_final.zkey"  # a snarkjs ceremony key for the commitment circuit (zkxai keys
+                             # export-r1cs gives the circuit), imported at the first start; default: a
+                             # development setup whose toxic waste this node generated (not for production)
 
 [pipeline]
 inference_batch_size = 16    # requests that share one model call ...
@@ -167,6 +171,8 @@ def load_config(config_path: Path | None = None, secrets_path: Path | None = Non
             values[name] = value
     if "data_dir" in values:
         values["data_dir"] = Path(values["data_dir"])
+    if "prover_zkey" in values:  # an empty value (e.g. ZKXAI_PROVER_ZKEY="") means no zkey
+        values["prover_zkey"] = Path(values["prover_zkey"]) if values["prover_zkey"] else None
 
     if secrets_path is None and config_path is not None and (config_path.parent / "secrets.toml").exists():
         secrets_path = config_path.parent / "secrets.toml"

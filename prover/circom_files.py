@@ -5,17 +5,25 @@ nConstraints; section 2 holds each constraint as three linear combinations
 ``u32 count, (u32 wire, n8-byte LE coefficient)*``. circom orders wires as ours do: 0 = one,
 then public outputs, public inputs, private. ``.wtns``: section 1 = n8, prime, nWitness;
 section 2 = the values (plain little-endian, not Montgomery).
+
+:func:`r1cs_bytes` / :func:`write_r1cs` go the other way, so one of our circuits can be handed to a
+snarkjs ceremony (``snarkjs groth16 setup``): version 1, sections 1 (header), 2 (constraints, terms
+sorted by wire, coefficients plain little-endian) and 3 (wire -> label map, the identity). The format
+has no room for names (circom keeps those in ``.sym``), and our R1CS does not tell private inputs
+from intermediate wires, so nPrvIn is 0 (snarkjs uses it for display only) and reading the file back
+gives the same wires and constraints with generic public names.
 """
 
 from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from circuits.r1cs import R1CS, Constraint
 
-from .binfile import build_binfile, le_ints, read_binfile
+from .binfile import BinFile, build_binfile, le_ints, parse_binfile, read_binfile
 from .errors import SerializationError
 from .fields import R
 
@@ -27,7 +35,15 @@ def _check_prime(n8: int, prime: int, what: str) -> None:
 
 def read_r1cs(path: str | os.PathLike[str]) -> R1CS:
     """Parse a circom ``.r1cs`` into :class:`circuits.r1cs.R1CS` (custom gates are rejected)."""
-    f = read_binfile(path, "r1cs", 1)
+    return _r1cs_from(read_binfile(path, "r1cs", 1))
+
+
+def parse_r1cs(data: bytes) -> R1CS:
+    """:func:`read_r1cs` for an in-memory file."""
+    return _r1cs_from(parse_binfile(data, "r1cs", 1))
+
+
+def _r1cs_from(f: BinFile) -> R1CS:
     if 4 in f.sections or 5 in f.sections:
         raise SerializationError(".r1cs with custom gates (PLONK only) cannot be used with Groth16")
     h = f.section(1)
@@ -66,6 +82,47 @@ def read_r1cs(path: str | os.PathLike[str]) -> R1CS:
         raise SerializationError(".r1cs constraint section has trailing bytes")
     names = tuple(f"public_{i}" for i in range(n_public))
     return R1CS(n_wires=n_wires, n_public=n_public, constraints=tuple(cons), public_names=names, wire_names={})
+
+
+def _lc_bytes(lc: Mapping[int, int], n_wires: int) -> bytes:
+    terms = sorted((w, c % R) for w, c in lc.items() if c % R)
+    out = [struct.pack("<I", len(terms))]
+    for wire, coef in terms:
+        if not 0 <= wire < n_wires:
+            raise SerializationError(f"constraint term on wire {wire}, the circuit has {n_wires} wires")
+        out.append(struct.pack("<I", wire) + coef.to_bytes(32, "little"))
+    return b"".join(out)
+
+
+def r1cs_bytes(r1cs: R1CS) -> bytes:
+    """Serialise ``r1cs`` as an iden3 ``.r1cs`` (version 1) that circom/snarkjs tools read."""
+    n_private = r1cs.n_wires - 1 - r1cs.n_public
+    if r1cs.n_public < 0 or n_private < 0 or r1cs.n_wires >= 1 << 32:
+        raise SerializationError("R1CS wire counts do not fit the .r1cs header")
+    header = (
+        struct.pack("<I", 32)
+        + R.to_bytes(32, "little")
+        # nWires, nPubOut, nPubIn, nPrvIn, nLabels (u64), nConstraints
+        + struct.pack("<IIIIQI", r1cs.n_wires, 0, r1cs.n_public, 0, r1cs.n_wires, r1cs.n_constraints)
+    )
+    body = b"".join(
+        _lc_bytes(lc, r1cs.n_wires) for con in r1cs.constraints for lc in (con.a, con.b, con.c)
+    )
+    labels = b"".join(struct.pack("<Q", i) for i in range(r1cs.n_wires))
+    return build_binfile("r1cs", 1, [(1, header), (2, body), (3, labels)])
+
+
+def write_r1cs(r1cs: R1CS, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`r1cs_bytes` to ``path`` (via a temporary file, renamed into place)."""
+    out = Path(path)
+    data = r1cs_bytes(r1cs)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise SerializationError(f"cannot write {out}: {exc}") from exc
+    return out
 
 
 def read_wtns(path: str | os.PathLike[str]) -> list[int]:
