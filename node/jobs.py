@@ -44,6 +44,7 @@ from .batch_stage import BatchStage
 from .chain import calldata
 from .chain.errors import ChainConnectionError, ChainError, DuplicateAttestation, TransactionReverted
 from .chain.ethereum import EthereumAdapter
+from .chain.txmanager import TransactionDropped
 from .config import NodeConfig
 from .disclosure import ChainRef
 from .errors import NodeError
@@ -55,6 +56,8 @@ log = logging.getLogger("zkxai.jobs")
 
 #: Submission attempts for chain errors other than an unreachable node (which is retried without limit).
 MAX_SUBMIT_ATTEMPTS = 5
+#: Re-submissions after a reorg dropped the request's transaction before it was ``confirmations`` deep.
+MAX_REORG_RESUBMITS = 5
 
 
 class Busy(NodeError):
@@ -91,8 +94,15 @@ class Waiters:
 class Pipeline:
     def __init__(self, *, config: NodeConfig, engine: Engine, models: Any, pool: ProverPool,
                  adapter: EthereumAdapter, chain: ChainInfo, metrics: Metrics,
-                 batch_submitter: BatchSubmitter | None = None) -> None:
+                 batch_submitter: BatchSubmitter | None = None, confirmations: int | None = None) -> None:
         self.config, self.engine, self.models = config, engine, models
+        #: Blocks a single attestation must be deep (1 = its including block; 0 in the config reads as 1) before
+        #: the request is ``attested``; a reorg that drops it before then re-submits it. The embedded chain mines
+        #: only on demand and never reorgs, so there it is always 1.
+        wanted = config.confirmations if confirmations is None else confirmations
+        self.confirmations = 1 if adapter.in_process else max(1, int(wanted))
+        if adapter.in_process and wanted > 1:
+            log.info("embedded chain: attestations are final in their block (confirmations=%d not awaited)", wanted)
         self.pool, self.adapter, self.chain, self.metrics = pool, adapter, chain, metrics
         self.inference_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.prove_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
@@ -321,6 +331,7 @@ class Pipeline:
         ident = calldata.attestation_id(model_hash, public[2], public[3], public[4], public[5])
         t0 = time.monotonic()
         delay = 0.5
+        reorgs = 0
         while True:
             try:
                 existing = await self._find_existing(ident)
@@ -332,9 +343,19 @@ class Pipeline:
                     sent = await self.adapter.attest(model_hash, public[2], public[3], public[4], public[5], a, b, c)
                     tx_hash, block, gas = sent.tx_hash, sent.block_number, sent.gas_used
                     self.metrics.gas.inc(gas)
+                if self.confirmations > 1:  # raises TransactionDropped when a reorg removed it meanwhile
+                    receipt = await self.adapter.confirm(tx_hash, block, self.confirmations)
+                    block, gas = int(receipt["blockNumber"]), int(receipt["gasUsed"])
                 break
             except DuplicateAttestation:
                 continue  # an earlier send of ours was mined meanwhile: the next round adopts it
+            except TransactionDropped as exc:  # the id is fixed: the next round re-checks the registry first
+                reorgs += 1
+                self.metrics.failures.labels("submit_reorg").inc()
+                if reorgs > MAX_REORG_RESUBMITS:
+                    await self._fail(row, "submit", "failed", f"dropped by {reorgs} reorgs: {exc}")
+                    return
+                log.warning("request %s: %s; submitting again", row.request_id, exc)
             except TransactionReverted as exc:
                 await self._fail(row, "submit", "failed", f"the registry rejected the attestation: {exc}")
                 return

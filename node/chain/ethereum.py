@@ -9,6 +9,7 @@ is replayed once with ``eth_call`` at its block to recover the revert data, whic
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -18,7 +19,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import AsyncHTTPProvider, AsyncWeb3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3Exception
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
 
 import contracts
 
@@ -28,10 +29,14 @@ from .errors import (
     ChainConnectionError,
     ChainError,
     ContractMismatch,
+    DuplicateAttestation,
     NoRegistry,
     TransactionReverted,
 )
 from .revert import decode_revert
+from .txmanager import FeePolicy, TransactionDropped, wait_confirmed, wait_mined
+
+log = logging.getLogger("zkxai.chain")
 
 #: Gas for deploying the registry (measured ~1.0 M).
 REGISTRY_DEPLOY_GAS = 1_500_000
@@ -106,11 +111,14 @@ class MinedTransaction:
 class EthereumAdapter:
     """Async writer for the attestation registry; one signing account, transactions serialised by a lock."""
 
-    def __init__(self, w3: AsyncWeb3, account: LocalAccount, chain_id: int, *, attest_gas: int = ATTEST_GAS) -> None:
+    def __init__(self, w3: AsyncWeb3, account: LocalAccount, chain_id: int, *, attest_gas: int = ATTEST_GAS,
+                 fees: FeePolicy | None = None) -> None:
         self.w3 = w3
         self.account = account
         self.chain_id = chain_id
         self.attest_gas = attest_gas
+        #: Fee bumping of stuck transactions and the receipt timeout (see ``txmanager``).
+        self.fees = fees if fees is not None else FeePolicy()
         self._lock = asyncio.Lock()
         self._nonce: int | None = None
         self._deployment: Deployment | None = None
@@ -120,7 +128,7 @@ class EthereumAdapter:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    async def in_process(cls, *, attest_gas: int = ATTEST_GAS) -> EthereumAdapter:
+    async def in_process(cls, *, attest_gas: int = ATTEST_GAS, fees: FeePolicy | None = None) -> EthereumAdapter:
         """A fresh in-process chain (eth-tester, py-evm). Uses a pre-funded test account's private key, so the
         signing path is the same as on a real chain."""
         from .tester_provider import InProcessChainProvider
@@ -128,13 +136,14 @@ class EthereumAdapter:
         provider = InProcessChainProvider()
         key = provider.ethereum_tester.backend.account_keys[0]
         w3 = AsyncWeb3(provider)
-        adapter = cls(w3, Account.from_key(key.to_bytes()), await w3.eth.chain_id, attest_gas=attest_gas)
+        adapter = cls(w3, Account.from_key(key.to_bytes()), await w3.eth.chain_id, attest_gas=attest_gas, fees=fees)
         adapter.in_process = True
         return adapter
 
     @classmethod
     async def connect(
-        cls, rpc_url: str, private_key: str, *, registry: str | None = None, attest_gas: int = ATTEST_GAS
+        cls, rpc_url: str, private_key: str, *, registry: str | None = None, attest_gas: int = ATTEST_GAS,
+        fees: FeePolicy | None = None,
     ) -> EthereumAdapter:
         """Connect to a JSON-RPC node over HTTP; ``registry`` attaches an already deployed registry."""
         try:
@@ -146,7 +155,7 @@ class EthereumAdapter:
             chain_id = await w3.eth.chain_id
         except (OSError, asyncio.TimeoutError, Web3Exception) as exc:
             raise ChainConnectionError(f"cannot reach an Ethereum node at {rpc_url}: {exc}") from exc
-        adapter = cls(w3, account, chain_id, attest_gas=attest_gas)
+        adapter = cls(w3, account, chain_id, attest_gas=attest_gas, fees=fees)
         if registry is not None:
             await adapter.attach_registry(registry)
         return adapter
@@ -253,6 +262,71 @@ class EthereumAdapter:
             gas_used=int(receipt["gasUsed"]),
         )
 
+    async def attest_confirmed(
+        self,
+        model_hash: bytes,
+        input_digest: int,
+        prediction_digest: int,
+        predicted_class: int,
+        explanation_digest: int,
+        a: Sequence[int],
+        b: Sequence[Sequence[int]],
+        c: Sequence[int],
+        *,
+        confirmations: int = 1,
+        max_resubmits: int = 5,
+    ) -> SubmittedAttestation:
+        """:meth:`attest`, then wait for ``confirmations`` blocks (1 = the including block); when a reorg drops
+        the transaction, submit again. Idempotent: the attestation id is fixed by the statement, so each round
+        first adopts an attestation already in the registry (a re-included or earlier send) instead of sending."""
+        ident = calldata.attestation_id(model_hash, input_digest, prediction_digest, predicted_class,
+                                        explanation_digest)
+        for _ in range(max_resubmits + 1):
+            sent = await self.find_attestation(ident)
+            if sent is None:
+                try:
+                    sent = await self.attest(model_hash, input_digest, prediction_digest, predicted_class,
+                                             explanation_digest, a, b, c)
+                except DuplicateAttestation:
+                    continue  # mined meanwhile (an earlier send of ours): the next round adopts it
+            try:
+                receipt = await self.confirm(sent.tx_hash, sent.block_number, confirmations)
+            except TransactionDropped as exc:
+                log.warning("attestation 0x%s dropped by a reorg (%s); submitting again", ident.hex(), exc)
+                continue
+            return SubmittedAttestation(id=ident, tx_hash=sent.tx_hash, block_number=int(receipt["blockNumber"]),
+                                        gas_used=int(receipt["gasUsed"]))
+        raise TransactionDropped(f"attestation 0x{ident.hex()} dropped {max_resubmits + 1} times; giving up")
+
+    async def confirm(self, tx_hash: str, block_number: int, confirmations: int) -> Mapping[str, Any]:
+        """Wait until ``tx_hash`` (seen mined at ``block_number``) is ``confirmations`` deep in the canonical chain;
+        returns its receipt. Raises TransactionDropped after a reorg removed it; the adapter's nonce is then
+        re-read from the chain (the dropped transaction's nonce is free again)."""
+        try:
+            return await wait_confirmed(self.w3, tx_hash, block_number, confirmations,
+                                        poll_s=max(self.fees.poll_s, 0.1))
+        except TransactionDropped:
+            async with self._lock:
+                self._nonce = None
+            raise
+
+    async def find_attestation(self, ident: bytes) -> SubmittedAttestation | None:
+        """The registry's record of ``ident`` as a SubmittedAttestation (its Attested event's transaction), or None."""
+        registry = self.w3.eth.contract(address=self.deployment.registry, abi=self._registry_abi)
+        try:
+            if not await registry.functions.isAttested(_bytes32(ident, "attestation id")).call():
+                return None
+            logs = await registry.events.Attested().get_logs(
+                from_block=self.deployment.block, argument_filters={"id": ident}
+            )
+            if not logs:
+                return None
+            receipt = await self.w3.eth.get_transaction_receipt(logs[0]["transactionHash"])
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise ChainConnectionError(f"looking up attestation 0x{ident.hex()}: {exc}") from exc
+        return SubmittedAttestation(id=ident, tx_hash=HexBytes(logs[0]["transactionHash"]).to_0x_hex(),
+                                    block_number=int(logs[0]["blockNumber"]), gas_used=int(receipt["gasUsed"]))
+
     async def revoke(self, attestation_id: bytes, reason: int = RevocationReason.UNSPECIFIED) -> SubmittedRevocation:
         """Revoke one attestation with a reason code (the signer must be its attester or the registry owner).
         Raises NotAuthorized / AlreadyRevoked / AttestationNotFound (decoded from the registry)."""
@@ -322,12 +396,14 @@ class EthereumAdapter:
             except Web3Exception as exc:
                 self._nonce = None
                 raise ChainError(f"{what} was not accepted: {exc}") from exc
-        try:
-            receipt = await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=0.1)
-        except TimeExhausted as exc:
-            raise ChainError(f"{what}: no receipt for {tx_hash.to_0x_hex()} within 120 s") from exc
+        try:  # fee-bumps the nonce while it has no receipt; the receipt is of whichever version was mined
+            receipt, tx = await wait_mined(self.w3, self.account, tx, bytes(tx_hash), self.fees, what)
         except (OSError, asyncio.TimeoutError) as exc:
             raise ChainConnectionError(f"{what}: {exc}") from exc
+        except ChainError:
+            async with self._lock:  # stuck or taken nonce: the next transaction re-reads it from the pool
+                self._nonce = None
+            raise
         if int(receipt["status"]) != 1:
             raise await self._revert_reason(tx, int(receipt["blockNumber"]), int(receipt["gasUsed"]), what)
         return receipt
