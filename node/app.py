@@ -286,7 +286,10 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         log.warning("embedded in-process EVM: development only, its state is lost at exit")
     else:
         assert config.private_key is not None
-        adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key)
+        from .chain.txmanager import FeePolicy
+
+        fees = FeePolicy(bump_after_s=config.fee_bump_after_s, max_fee_wei=int(config.max_fee_gwei * 10**9))
+        adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key, fees=fees)
     pool = ProverPool(paths, workers=config.prover_workers, batch_paths=batch_keys[0] if batch_keys else None)
     pipeline: Pipeline | None = None
     try:

@@ -35,6 +35,9 @@ class NodeConfig:
     #: Batch mode: existing BatchAttestationRegistry; None = deploy one (verifier + Poseidon hashers) at start.
     batch_registry: str | None = None
     confirmations: int = 1
+    #: Fee bumping of stuck transactions (see node.chain.txmanager.FeePolicy).
+    fee_bump_after_s: float = 15.0
+    max_fee_gwei: float = 100.0
     circuit_classes: int = DEFAULT_CIRCUIT_CLASSES
     prover_workers: int = 1
     #: A snarkjs ceremony ``.zkey`` of the commitment circuit, imported at start when the node has no keys yet;
@@ -74,8 +77,10 @@ class NodeConfig:
             raise ConfigError(f"prover.circuit_classes must be in 2..14, got {self.circuit_classes}")
         if self.prover_workers < 1:
             raise ConfigError("prover.workers must be >= 1")
-        if self.confirmations < 0:
-            raise ConfigError("chain.confirmations must be >= 0")
+        if self.confirmations < 1:
+            raise ConfigError("chain.confirmations must be >= 1 (1 = the including block)")
+        if self.fee_bump_after_s <= 0 or self.max_fee_gwei <= 0:
+            raise ConfigError("chain.fee_bump_after_s and chain.max_fee_gwei must be > 0")
         if not 1 <= self.inference_batch_size <= 1024:
             raise ConfigError("pipeline.inference_batch_size must be in 1..1024")
         if self.inference_batch_latency_ms < 0:

@@ -27,6 +27,8 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("chain", "registry"): ("registry", str),
     ("chain", "batch_registry"): ("batch_registry", str),
     ("chain", "confirmations"): ("confirmations", int),
+    ("chain", "fee_bump_after_s"): ("fee_bump_after_s", float),
+    ("chain", "max_fee_gwei"): ("max_fee_gwei", float),
     ("chain", "keystore"): ("", str),
     ("prover", "workers"): ("prover_workers", int),
     ("prover", "circuit_classes"): ("circuit_classes", int),
@@ -62,7 +64,9 @@ data_dir = "{data_dir}"     # SQLite database, circuit keys, logs
 # batch_registry = "0x..."              # batch mode: attach to a deployed BatchAttestationRegistry (its
                                         # verifier must hold this node's batch key); default: deploy one at start
 keystore = "{keystore}"                 # eth-account keystore (scrypt); password in the secrets file
-confirmations = 1                       # blocks on top of an attestation before it counts as final
+confirmations = 1                       # blocks on top of an attestation before it counts as final (reorg-checked)
+fee_bump_after_s = 15.0                 # a transaction without receipt this long is re-sent with fees +12.5%
+max_fee_gwei = 100.0                    # ... up to this max fee per gas
 
 [prover]
 workers = 1                  # prover processes; proving is CPU-bound, use cores - 1

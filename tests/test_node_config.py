@@ -37,6 +37,8 @@ def test_init_writes_a_loadable_config_with_an_encrypted_key(tmp_path: Path) -> 
         ("[chain]\nrpc_url = \"ftp://x\"\n", "must be an http(s) URL"),
         ("[chain]\nrpc_url = \"http://x\"\n", "a signing key is required"),
         ("[node\n", "not valid TOML"),
+        ("[chain]\nconfirmations = 0\n", "chain.confirmations must be >= 1"),
+        ("[chain]\nmax_fee_gwei = -1\n", "must be > 0"),
     ],
 )
 def test_bad_config_is_refused_with_a_message(tmp_path: Path, toml: str, message: str) -> None:
@@ -48,8 +50,9 @@ def test_bad_config_is_refused_with_a_message(tmp_path: Path, toml: str, message
 
 def test_env_overrides_file_and_flags_override_env(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
-    path.write_text("[node]\nport = 7000\n[pipeline]\nqueue_size = 3\n")
+    path.write_text("[node]\nport = 7000\n[pipeline]\nqueue_size = 3\n[chain]\nfee_bump_after_s = 2\n")
     assert load_config(path, env={}).port == 7000
+    assert load_config(path, env={}).fee_bump_after_s == 2.0
     assert load_config(path, env={"ZKXAI_NODE_PORT": "7001"}).port == 7001
     assert load_config(path, env={"ZKXAI_NODE_PORT": "7001"}, overrides={"port": 7002}).port == 7002
     with pytest.raises(ConfigError, match="ZKXAI_NODE_PORT must be a int"):
