@@ -117,11 +117,44 @@ def alembic_config(connection: object) -> object:
     return cfg
 
 
+#: The revision a database created before migrations existed (tables, no ``alembic_version``) is adopted at.
+BASELINE = "0001"
+
+
+def _adopt_unversioned(connection: object) -> None:
+    """A database written by a node from before migrations: add what revision 0001 has and it lacks (nullable
+    columns, missing tables), then mark it as 0001, so upgrading keeps every row."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from alembic.migration import MigrationContext
+
+    inspector = inspect(connection)
+    present = set(inspector.get_table_names())
+    versioned = MigrationContext.configure(connection).get_current_revision() is not None  # type: ignore[arg-type]
+    if versioned or not present & set(SQLModel.metadata.tables):
+        return
+    for name, table in SQLModel.metadata.tables.items():
+        if name not in present:
+            table.create(connection)  # type: ignore[arg-type]
+            continue
+        have = {c["name"] for c in inspector.get_columns(name)}
+        for column in table.columns:
+            if column.name not in have:
+                if not column.nullable:
+                    raise RuntimeError(f"cannot adopt this database: {name}.{column.name} is missing and required")
+                kind = column.type.compile(dialect=connection.dialect)  # type: ignore[attr-defined]
+                connection.execute(text(f'ALTER TABLE {name} ADD COLUMN "{column.name}" {kind}'))  # type: ignore[attr-defined]
+    command.stamp(alembic_config(connection), BASELINE)  # type: ignore[arg-type]
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+    """Bring the schema to the newest Alembic revision (creates it on an empty database; adopts a database
+    from before migrations, keeping its rows)."""
     from alembic import command
 
     with engine.begin() as connection:
+        _adopt_unversioned(connection)
         command.upgrade(alembic_config(connection), "head")  # type: ignore[arg-type]
 
 

@@ -28,3 +28,28 @@ def test_fresh_database_reaches_head_and_matches_the_models(tmp_path: Path) -> N
     with again.connect() as conn:
         assert MigrationContext.configure(conn).get_current_revision() == head
     again.dispose()
+
+
+def test_database_from_before_migrations_is_adopted_keeping_its_rows(tmp_path: Path) -> None:
+    """A node that wrote its schema with create_all (no alembic_version), one column short: the upgrade adds it,
+    stamps the baseline and keeps the rows."""
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'legacy.db'}"
+    legacy = create_engine(url)
+    SQLModel.metadata.create_all(legacy)
+    with legacy.begin() as conn:
+        conn.execute(text("ALTER TABLE attestations DROP COLUMN batch_index"))
+        # an earlier failed upgrade can leave an empty version table behind (SQLite commits DDL eagerly)
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)"))
+        conn.execute(text("INSERT INTO attestations (request_id, model_hash, method, status, attempts, created_at, "
+                          "updated_at) VALUES ('old-1', '0xab', 'gradient', 'received', 0, '2026-01-01', '2026-01-01')"))
+    legacy.dispose()
+    engine = db.make_engine(url)
+    assert [r.request_id for r in db.pending_attestations(engine)] == ["old-1"]
+    assert "batch_index" in {c["name"] for c in inspect(engine).get_columns("attestations")}
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert context.get_current_revision() is not None
+        assert compare_metadata(context, SQLModel.metadata) == []
+    engine.dispose()
