@@ -334,9 +334,9 @@ class Pipeline:
         reorgs = 0
         while True:
             try:
-                existing = await self._find_existing(ident)
+                existing = await self.adapter.find_attestation(ident)
                 if existing is not None:
-                    tx_hash, block, gas = existing
+                    tx_hash, block, gas = existing.tx_hash, existing.block_number, existing.gas_used
                     log.info("request %s already attested in tx %s (resumed)", row.request_id, tx_hash)
                 else:
                     a, b, c = proof_calldata(proof_from_snarkjs(proof))
@@ -386,28 +386,6 @@ class Pipeline:
                  block_number=block, gas_used=gas, disclosure=json.dumps(disclosure.to_json()),
                  timings=json.dumps(timings), error=None)
         await self._finish(row, result_json(row))
-
-    async def _find_existing(self, ident: bytes) -> tuple[str, int, int | None] | None:
-        """The Attested event for ``ident`` if the registry already holds it (idempotent re-submission)."""
-        from contracts import abi
-
-        try:
-            registry = self.adapter.w3.eth.contract(address=self.adapter.w3.to_checksum_address(self.chain.registry),
-                                                    abi=abi("AttestationRegistry"))
-            if not await registry.functions.isAttested(ident).call():
-                return None
-            logs = await registry.events.Attested().get_logs(from_block=0, argument_filters={"id": ident})
-        except (OSError, asyncio.TimeoutError) as exc:
-            raise ChainConnectionError(str(exc)) from exc
-        except Exception as exc:
-            if "connect" in str(exc).lower():
-                raise ChainConnectionError(str(exc)) from exc
-            raise
-        if not logs:
-            return None
-        entry = logs[0]
-        receipt = await self.adapter.w3.eth.get_transaction_receipt(entry["transactionHash"])
-        return "0x" + bytes(entry["transactionHash"]).hex(), int(entry["blockNumber"]), int(receipt["gasUsed"])
 
 
 def result_json(row: db.AttestationRow) -> dict[str, Any]:

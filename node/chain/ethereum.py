@@ -324,6 +324,10 @@ class EthereumAdapter:
             receipt = await self.w3.eth.get_transaction_receipt(logs[0]["transactionHash"])
         except (OSError, asyncio.TimeoutError) as exc:
             raise ChainConnectionError(f"looking up attestation 0x{ident.hex()}: {exc}") from exc
+        except Exception as exc:  # providers and aiohttp wrap a lost connection in errors that are not OSError
+            if "connect" in str(exc).lower():
+                raise ChainConnectionError(f"looking up attestation 0x{ident.hex()}: {exc}") from exc
+            raise
         return SubmittedAttestation(id=ident, tx_hash=HexBytes(logs[0]["transactionHash"]).to_0x_hex(),
                                     block_number=int(logs[0]["blockNumber"]), gas_used=int(receipt["gasUsed"]))
 
