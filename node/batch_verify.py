@@ -147,9 +147,14 @@ def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any
             return int(emit(args, report))
     else:
         report.add("vk", True, f"verifying key read from the batch registry's verifier ({len(vk.ic) - 1} public inputs)")
-    p = [int(w) for w in proof_words]
-    check_proof(report, vk, [claim.root, count], proof_from_calldata(((p[0], p[1]), ((p[2], p[3]), (p[4], p[5])),
-                                                                      (p[6], p[7]))))
+    from .chain.calldata import CalldataError, unflatten_proof
+
+    try:
+        words = unflatten_proof([int(w) for w in proof_words])
+    except CalldataError as exc:
+        report.add("proof", False, f"malformed proof in the BatchAttested event: {exc}")
+    else:
+        check_proof(report, vk, [claim.root, count], proof_from_calldata(words))
     ok, detail = check_inclusion_offchain(claim, count)
     report.add("inclusion", ok and onchain_inclusion,
                detail + ("; the registry's verifyInclusion agrees" if onchain_inclusion
