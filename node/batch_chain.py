@@ -9,6 +9,10 @@ with :meth:`BatchSubmitter.sharing` so both send through the adapter's lock and 
 
 Deployment = four contracts: a Groth16Verifier with the batch circuit's key (two public inputs), the circomlibjs
 Poseidon hashers PoseidonT3 (nodes) and PoseidonT7 (leaves), and the BatchAttestationRegistry bound to them.
+
+Revocation (:meth:`BatchSubmitter.revoke_leaf`, :meth:`~BatchSubmitter.revoke_batch`,
+:meth:`~BatchSubmitter.revoke_model`) raises the typed errors of :mod:`node.chain.errors` like the single registry's
+adapter: NotAuthorized (403), AlreadyRevoked (409), AttestationNotFound (404: unknown root or slot).
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ from .batching import BatchError, BatchInclusion, BatchProof
 
 #: Gas for one attestBatch (measured ~0.28 M on anvil: one 2-input Groth16 check, three storage slots).
 ATTEST_BATCH_GAS = 450_000
-#: Gas for deploying the registry (measured ~1.2 M).
-BATCH_REGISTRY_DEPLOY_GAS = 2_000_000
+#: Gas for deploying the registry (measured ~1.6 M with revocation).
+BATCH_REGISTRY_DEPLOY_GAS = 2_500_000
+#: Gas for one revokeLeaf / revokeBatch / revokeModel (measured ~0.05 M each on anvil).
+BATCH_REVOKE_GAS = 100_000
 #: Gas for deploying PoseidonT3 / PoseidonT7 (measured ~2.1 M / ~5.0 M; code is ~9.7 / ~23.6 kB).
 POSEIDON_DEPLOY_GAS = {"PoseidonT3": 3_000_000, "PoseidonT7": 7_000_000}
 #: Gas for deploying the 2-input verifier (3 IC points).
@@ -85,9 +91,74 @@ class SubmittedBatch:
     gas_used: int
 
 
+@dataclass(frozen=True)
+class RevocationState:
+    """One revocation record of the batch registry (slot, batch or model): (False, 0, 0) unless revoked."""
+
+    revoked: bool
+    revoked_at: int
+    reason: int
+
+
+@dataclass(frozen=True)
+class LeafRevocationStatus:
+    """Everything revoking one batched prediction: its slot, its batch and (when known) its model."""
+
+    leaf: RevocationState
+    batch: RevocationState
+    model: RevocationState | None
+
+    @property
+    def revoked(self) -> bool:
+        return self.leaf.revoked or self.batch.revoked or (self.model is not None and self.model.revoked)
+
+    @property
+    def scope(self) -> str | None:
+        """"leaf", "batch" or "model": the narrowest revocation that applies, None when valid."""
+        if self.leaf.revoked:
+            return "leaf"
+        if self.batch.revoked:
+            return "batch"
+        if self.model is not None and self.model.revoked:
+            return "model"
+        return None
+
+    @property
+    def deciding(self) -> RevocationState | None:
+        return {"leaf": self.leaf, "batch": self.batch, "model": self.model}.get(self.scope or "")
+
+
+def slot_id(root: int, index: int) -> bytes:
+    """keccak256(abi.encode(root, index)): the registry's key of a slot's revocation (``slotId``)."""
+    return keccak(root.to_bytes(32, "big") + index.to_bytes(32, "big"))
+
+
 def batch_id(root: int, count: int) -> bytes:
     """keccak256(abi.encode(root, count)), as the registry computes it."""
     return keccak(root.to_bytes(32, "big") + count.to_bytes(32, "big"))
+
+
+def _uint(value: object, what: str) -> int:
+    from .chain.errors import CalldataError
+
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**256:
+        raise CalldataError(f"{what} must be a uint256")
+    return value
+
+
+def _code(reason: object) -> int:
+    from .chain.errors import CalldataError
+
+    if isinstance(reason, bool) or not isinstance(reason, int) or not 0 <= reason < 2**16:
+        raise CalldataError("a revocation reason is an int in [0, 65536)")
+    return reason
+
+
+def _revocation(target: bytes, reason: int, receipt: Mapping[str, Any]) -> Any:
+    from .chain.ethereum import SubmittedRevocation
+
+    return SubmittedRevocation(target=target, reason=reason, tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
+                               block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]))
 
 
 def _as_lists(value: object) -> Any:
@@ -253,6 +324,80 @@ class BatchSubmitter:
             inclusion.root, model_hash, in_digest, pred_digest, cls, expl_digest, inclusion.index, list(inclusion.path)
         )
         return bool(await fn.call())
+
+    # ------------------------------------------------------------------ revocation
+
+    async def revoke_leaf(self, root: int, index: int, reason: int = 0) -> Any:
+        """Revoke prediction ``index`` of batch ``root`` (the signer must be the batch's attester or the owner).
+        Returns a :class:`node.chain.ethereum.SubmittedRevocation` whose target is the slot id."""
+        from .chain.errors import ContractMismatch
+
+        receipt = await self._revoke("revokeLeaf", [_uint(root, "root"), _uint(index, "index"), _code(reason)])
+        events = self.registry.events.LeafRevoked().process_receipt(receipt)
+        if len(events) != 1 or int(events[0]["args"]["root"]) != root or int(events[0]["args"]["index"]) != index:
+            raise ContractMismatch("the batch registry did not emit the expected LeafRevoked event")
+        return _revocation(slot_id(root, index), reason, receipt)
+
+    async def revoke_batch(self, root: int, reason: int = 0) -> Any:
+        """Revoke every prediction of batch ``root`` (its attester or the owner); the target is the batch id."""
+        from .chain.errors import ContractMismatch
+
+        receipt = await self._revoke("revokeBatch", [_uint(root, "root"), _code(reason)])
+        events = self.registry.events.BatchRevoked().process_receipt(receipt)
+        if len(events) != 1 or int(events[0]["args"]["root"]) != root:
+            raise ContractMismatch("the batch registry did not emit the expected BatchRevoked event")
+        return _revocation(bytes(events[0]["args"]["batchId"]), reason, receipt)
+
+    async def revoke_model(self, model_hash: bytes, reason: int = 1) -> Any:
+        """Revoke every prediction of ``model_hash``, past and future, in the batch registry (owner only)."""
+        from .chain.errors import CalldataError, ContractMismatch
+
+        if not isinstance(model_hash, (bytes, bytearray)) or len(model_hash) != 32:
+            raise CalldataError("a model hash is exactly 32 bytes")
+        receipt = await self._revoke("revokeModel", [bytes(model_hash), _code(reason)])
+        events = self.registry.events.ModelRevoked().process_receipt(receipt)
+        if len(events) != 1 or bytes(events[0]["args"]["modelHash"]) != bytes(model_hash):
+            raise ContractMismatch("the batch registry did not emit the expected ModelRevoked event")
+        return _revocation(bytes(model_hash), reason, receipt)
+
+    async def owner(self) -> str:
+        """The registry owner (may revoke anything)."""
+        return str(await self.registry.functions.owner().call())
+
+    async def leaf_revocation(self, root: int, index: int) -> RevocationState:
+        return RevocationState(*await self.registry.functions.leafRevocation(root, index).call())
+
+    async def batch_revocation(self, root: int) -> RevocationState:
+        return RevocationState(*await self.registry.functions.batchRevocation(root).call())
+
+    async def model_revocation(self, model_hash: bytes) -> RevocationState:
+        return RevocationState(*await self.registry.functions.modelRevocation(bytes(model_hash)).call())
+
+    async def revocation_status(self, root: int, index: int, model_hash: bytes | None = None) -> LeafRevocationStatus:
+        """The slot's, its batch's and (given ``model_hash``) its model's revocation."""
+        model = None if model_hash is None else await self.model_revocation(model_hash)
+        return LeafRevocationStatus(await self.leaf_revocation(root, index), await self.batch_revocation(root), model)
+
+    async def is_valid_leaf(self, inclusion: BatchInclusion) -> bool:
+        """The registry's ``isValidLeaf`` view: included and neither the slot nor its batch revoked."""
+        fn = self.registry.functions.isValidLeaf(inclusion.root, inclusion.leaf, inclusion.index, list(inclusion.path))
+        return bool(await fn.call())
+
+    async def _revoke(self, fn: str, args: list[object]) -> Mapping[str, Any]:
+        """Send a revocation; typed chain errors (NotAuthorized, AlreadyRevoked, ...) pass through, and an unknown
+        root or slot becomes AttestationNotFound."""
+        from .chain.errors import AttestationNotFound, TransactionReverted
+
+        data = self.registry.encode_abi(fn, args=args)
+        try:
+            sent = await self._adapter.send(self.deployment.registry, data, BATCH_REVOKE_GAS, fn)
+        except TransactionReverted as exc:
+            if exc.error_name == "UnknownRoot":
+                raise AttestationNotFound(f"no batch with root {args[0]} on the batch registry") from exc
+            if exc.error_name == "IndexOutOfRange":
+                raise AttestationNotFound(f"batch {args[0]} has no prediction {args[1]}") from exc
+            raise
+        return sent.receipt  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ transactions
 

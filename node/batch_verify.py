@@ -5,6 +5,9 @@ Selected when the disclosure bundle has a ``batch`` section, or with ``--batch-r
 
 ``record``      the BatchAttestationRegistry records the root (``isBatchRoot``) and ``getBatch(batch_id)`` returns
                 it, with the batch id = keccak256(abi.encode(root, count)) the bundle names;
+``revocation``  neither the prediction (its slot, ``leafRevocation``) nor its batch (``batchRevocation``) is revoked,
+                nor, with a bundle (which opens the leaf and so names its model), its model (``modelRevocation``);
+                without a bundle the leaf's model is unknown and model-wide revocation is not checked (said so);
 ``finality``    the batch has at least the required number of confirmations;
 ``vk``          the batch verifier's key read from chain (and, if given, equal to a published one);
 ``proof``       the batch proof from the ``BatchAttested`` event verifies off-chain against ``[root, count]``;
@@ -119,22 +122,25 @@ def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any
     if args.model is not None and not args.model.is_file():
         return int(fail(args, EXIT_USAGE, f"model file not found: {args.model}"))
     report = Report(attestation_id=leaf_id(claim.leaf))
+    model_hash = disclosure.model_hash if disclosure is not None else None
     try:
-        chain = _read_batch(args.rpc_url, claim)
+        chain = _read_batch(args.rpc_url, claim, model_hash)
     except (OSError, ValueError) as exc:
         return int(fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}"))
     if chain is None:
         report.add("record", False, f"root {claim.root} is not a batch root on {claim.registry}")
         return int(emit(args, report))
-    count, block, attester, tx_hash, proof_words, vk_words, confirmations, onchain_inclusion, batch_id = chain
+    (count, block, attester, tx_hash, proof_words, vk_words, confirmations, onchain_inclusion, batch_id,
+     revocation) = chain
     report.record = {"root": str(claim.root), "count": count, "batch_id": batch_id, "attester": attester,
                      "block_number": block, "tx_hash": tx_hash, "confirmations": confirmations,
-                     "index": claim.index, "leaf": str(claim.leaf)}
+                     "index": claim.index, "leaf": str(claim.leaf)} | revocation_json(revocation, model_hash)
     if claim.batch_id is not None and claim.batch_id.lower() != batch_id:
         report.add("record", False, f"the bundle names batch {claim.batch_id}, the registry has {batch_id} for the root")
         return int(emit(args, report))
     report.add("record", True, f"batch {batch_id} of {count} prediction(s) on chain: block {block}, tx {tx_hash}, "
                                f"attester {attester}")
+    check_revocation(report, revocation, claim, batch_id, model_hash)
     report.add("finality", confirmations >= args.confirmations,
                f"{confirmations} confirmation(s), {args.confirmations} required")
     vk = vk_from_calldata(vk_words)
@@ -161,6 +167,40 @@ def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any
                          else "; the registry's verifyInclusion REJECTS it"))
     _disclosure_checks(args, report, disclosure, claim)
     return int(emit(args, report))
+
+
+#: Revocation read from the batch registry: {"leaf" | "batch" | "model": (revoked, revoked_at, reason)}; the
+#: model entry is absent when the leaf's model is unknown (no bundle); None when the registry has no revocation.
+Revocations = dict[str, tuple[bool, int, int]] | None
+
+
+def revocation_json(revocation: Revocations, model_hash: bytes | None) -> dict[str, Any]:
+    """The report's revocation fields (the single-mode ones, plus the batch's and the slot's flags)."""
+    rev = revocation or {}
+    scope = next((k for k in ("leaf", "batch", "model") if k in rev and rev[k][0]), None)
+    _, at, reason = rev[scope] if scope else (False, 0, 0)
+    return {"revoked": scope is not None, "revoked_at": at, "revocation_reason": reason, "revocation_scope": scope,
+            "leaf_revoked": bool(rev.get("leaf", (False,))[0]), "batch_revoked": bool(rev.get("batch", (False,))[0]),
+            "model_revoked": bool(rev["model"][0]) if "model" in rev else None,
+            "model_hash": None if model_hash is None else "0x" + model_hash.hex()}
+
+
+def check_revocation(report: Report, revocation: Revocations, claim: BatchClaim, batch_id: str,
+                     model_hash: bytes | None) -> bool:
+    """The ``revocation`` check (a failure exits with ``EXIT_REVOKED``, 8)."""
+    if revocation is None:
+        return report.add("revocation", True, "not revoked (this batch registry predates revocation)")
+    what = {"leaf": f"the prediction (slot {claim.index} of batch {batch_id}) was revoked",
+            "batch": f"its whole batch {batch_id} was revoked",
+            "model": f"its whole model 0x{model_hash.hex() if model_hash else '?'} was revoked"}
+    for scope in ("leaf", "batch", "model"):
+        if scope in revocation and revocation[scope][0]:
+            _, at, reason = revocation[scope]
+            return report.add("revocation", False, f"REVOKED: {what[scope]} at {at} (reason code {reason})")
+    if "model" not in revocation:
+        return report.add("revocation", True, "prediction and batch not revoked; model-wide revocation not checked "
+                          "(without a disclosure bundle the leaf's model is unknown)")
+    return report.add("revocation", True, "not revoked (prediction, batch and model)")
 
 
 def run_batch_offline(args: argparse.Namespace, disclosure: Disclosure, fail: Any, emit: Any) -> int:
@@ -202,7 +242,21 @@ def _disclosure_checks(args: argparse.Namespace, report: Report, disclosure: Dis
         report.add("disclosure", False, str(exc))
 
 
-def _read_batch(rpc_url: str, claim: BatchClaim) -> tuple[Any, ...] | None:
+def _read_revocation(registry: Any, claim: BatchClaim, model_hash: bytes | None) -> Revocations:
+    """The slot's, the batch's and (given the model) the model's revocation; None for a registry without them."""
+    from web3.exceptions import BadFunctionCallOutput, ContractLogicError
+
+    try:
+        out = {"leaf": tuple(registry.functions.leafRevocation(claim.root, claim.index).call()),
+               "batch": tuple(registry.functions.batchRevocation(claim.root).call())}
+        if model_hash is not None:
+            out["model"] = tuple(registry.functions.modelRevocation(model_hash).call())
+    except (BadFunctionCallOutput, ContractLogicError):  # no such function: deployed before revocation existed
+        return None
+    return {k: (bool(v[0]), int(v[1]), int(v[2])) for k, v in out.items()}
+
+
+def _read_batch(rpc_url: str, claim: BatchClaim, model_hash: bytes | None = None) -> tuple[Any, ...] | None:
     """Everything read from chain for the claim, or None when the root is not recorded."""
     from web3 import Web3
     from web3.exceptions import ContractLogicError
@@ -232,6 +286,7 @@ def _read_batch(rpc_url: str, claim: BatchClaim) -> tuple[Any, ...] | None:
                                                                list(claim.path)).call())
         except ContractLogicError:  # e.g. a path of the wrong length: the registry refuses it
             onchain = False
+        revocation = _read_revocation(registry, claim, model_hash)
         confirmations = int(w3.eth.block_number) - int(block) + 1
     except Exception as exc:  # web3 raises many unrelated types; all mean the chain could not be read as expected
         if isinstance(exc, (OSError, ValueError)):
@@ -239,4 +294,4 @@ def _read_batch(rpc_url: str, claim: BatchClaim) -> tuple[Any, ...] | None:
         raise OSError(f"{type(exc).__name__}: {exc}") from exc
     entry = logs[0]
     return (int(count), int(block), str(attester), "0x" + bytes(entry["transactionHash"]).hex(),
-            list(entry["args"]["proof"]), vk_words, confirmations, onchain, "0x" + ident.hex())
+            list(entry["args"]["proof"]), vk_words, confirmations, onchain, "0x" + ident.hex(), revocation)

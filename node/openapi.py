@@ -94,14 +94,21 @@ def _document() -> dict[str, Any]:
                 "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": _ok("bundle"), "401": _err("missing or wrong API key"), "404": _err("unknown")}}},
             "/v1/attestations/{key}/revoke": {"post": {
-                "summary": "Revoke an attestation on chain (admin key; single mode only: the batch registry has "
-                           "no revocation)", "security": secured,
+                "summary": "Revoke an attestation on chain (admin key). A batched prediction is revoked in the "
+                           "batch registry: its slot (revokeLeaf), or with scope \"batch\" its whole batch "
+                           "(revokeBatch; every member becomes revoked); the request's status becomes revoked",
+                "security": secured,
                 "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"reason": {"type": "integer", "minimum": 0, "maximum": 65535}}}}}},
-                "responses": {"200": _ok("revoked"), "400": _err("not attested / bad reason"),
-                              "401": _err("missing or wrong API key"), "403": _err("admin key needed"),
-                              "404": _err("unknown")}}},
+                    "type": "object", "properties": {
+                        "reason": {"type": "integer", "minimum": 0, "maximum": 65535},
+                        "scope": {"type": "string", "enum": ["leaf", "batch"],
+                                  "description": "batch mode: this prediction (default) or its whole batch"}}}}}},
+                "responses": {"200": _ok("revoked"), "400": _err("not attested / bad reason or scope"),
+                              "401": _err("missing or wrong API key"),
+                              "403": _err("admin key needed, or the node's account is neither the attester nor "
+                                          "the registry owner"),
+                              "404": _err("unknown"), "409": _err("already revoked on chain")}}},
             "/v1/models/{model_hash}/calibration": {"post": {
                 "summary": "Fit the out-of-distribution calibration on reference inputs (admin key)",
                 "security": secured,
@@ -122,10 +129,13 @@ def _document() -> dict[str, Any]:
                 "responses": {"200": _ok("metrics"), "400": _err("bad input"),
                               "401": _err("missing or wrong API key"), "404": _err("unknown model")}}},
             "/v1/models/{model_hash}/revoke": {"post": {
-                "summary": "Revoke every attestation of a model (admin key, registry owner)", "security": secured,
+                "summary": "Revoke every attestation of a model, past and future (admin key, registry owner); in "
+                           "batch mode in both registries (batch_registry holds the batch registry's transaction)",
+                "security": secured,
                 "parameters": [{"name": "model_hash", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
                 "responses": {"200": _ok("revoked"), "401": _err("missing or wrong API key"),
-                              "403": _err("admin key needed"), "404": _err("unknown model")}}},
+                              "403": _err("admin key needed, or the node's account is not the registry owner"),
+                              "404": _err("unknown model"), "409": _err("already revoked")}}},
         },
     }

@@ -142,27 +142,86 @@ class NodeService:
         return out | {"model_hash": row.model_hash, "method": row.method, "created_at": row.created_at.isoformat()}
 
     async def revoke(self, key: str, body: Any) -> dict[str, Any]:
-        """Revoke an attestation on chain (e.g. its input was found invalid); verifiers and consumers see it."""
+        """Revoke an attestation on chain (e.g. its input was found invalid); verifiers and consumers see it.
+
+        A batched prediction is revoked in the batch registry: its slot (``revokeLeaf``), or with
+        ``{"scope": "batch"}`` its whole batch (``revokeBatch``, every member row becomes ``revoked``)."""
         reason = _reason(body)
+        scope = _scope(body)
         row = await self._row(key)
         if row.status != "attested" or row.attestation_id is None:
             raise BadRequest(f"request {key} is not attested (status {row.status}); nothing to revoke")
         if row.batch_key is not None:
-            raise BadRequest(f"request {key} was attested in a batch; the batch registry records batches and has no "
-                             "revocation of single predictions")
+            return await self._revoke_batched(row, reason, scope)
+        if scope != "leaf":
+            raise BadRequest(f'request {key} was not attested in a batch: "scope" must be "leaf" (or absent)')
         revocation = await self.pipeline.adapter.revoke(bytes.fromhex(row.attestation_id[2:]), reason)
         db.touch(row, status="revoked", error=f"revoked on chain, reason code {reason}")
         await asyncio.to_thread(db.put, self.engine, row)
         return {"attestation_id": row.attestation_id, "status": "revoked", "reason": reason,
                 "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
 
+    async def _revoke_batched(self, row: db.AttestationRow, reason: int, scope: str) -> dict[str, Any]:
+        submitter = self._batch_submitter()
+        if row.disclosure is None:
+            raise BadRequest(f"request {row.request_id} has no batch record yet; nothing to revoke")
+        ref = Disclosure.from_json(json.loads(row.disclosure)).batch
+        if ref is None:
+            raise BadRequest(f"request {row.request_id} has no batch section; cannot locate its slot")
+        if ref.registry.lower() != submitter.deployment.registry.lower():
+            raise BadRequest(f"request {row.request_id} was attested in batch registry {ref.registry}, this node uses "
+                             f"{submitter.deployment.registry}")
+        if scope == "batch":
+            revocation = await submitter.revoke_batch(ref.root, reason)
+            rows = [r for r in await asyncio.to_thread(db.batch_members, self.engine, row.batch_key)
+                    if r.status == "attested"]
+        else:
+            revocation = await submitter.revoke_leaf(ref.root, ref.index, reason)
+            rows = [row]
+        for r in rows:
+            db.touch(r, status="revoked", error=f"revoked on chain ({scope} of batch {ref.batch_id}), "
+                                                f"reason code {reason}")
+        await asyncio.to_thread(db.put_all, self.engine, rows)
+        return {"attestation_id": row.attestation_id, "status": "revoked", "reason": reason, "scope": scope,
+                "batch_id": ref.batch_id, "index": ref.index, "revoked": sorted(r.request_id for r in rows),
+                "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
+
     async def revoke_model(self, model_hash: str, body: Any) -> dict[str, Any]:
-        """Revoke every attestation of a model, past and future (registry owner only)."""
+        """Revoke every attestation of a model, past and future (registry owner only). In batch mode the model is
+        revoked in both registries (a registry where it already is revoked is skipped)."""
+        from .chain.errors import AlreadyRevoked
+
         reason = _reason(body, default=1)
         await self.models.get(model_hash)
-        revocation = await self.pipeline.adapter.revoke_model(bytes.fromhex(model_hash[2:]), reason)
-        return {"model_hash": model_hash.lower(), "status": "revoked", "reason": reason,
-                "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
+        model = bytes.fromhex(model_hash[2:])
+        submitter = self.pipeline.batches.submitter if self.pipeline.batches is not None else None
+        if submitter is None:
+            revocation = await self.pipeline.adapter.revoke_model(model, reason)
+            return {"model_hash": model_hash.lower(), "status": "revoked", "reason": reason,
+                    "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
+        out: dict[str, Any] = {"model_hash": model_hash.lower(), "status": "revoked", "reason": reason,
+                               "tx_hash": None, "gas_used": 0}
+        already = 0
+        try:
+            single = await self.pipeline.adapter.revoke_model(model, reason)
+            out |= {"tx_hash": _hex(single.tx_hash), "gas_used": single.gas_used}
+        except AlreadyRevoked:
+            already += 1
+        try:
+            batch = await submitter.revoke_model(model, reason)
+            out["batch_registry"] = {"tx_hash": _hex(batch.tx_hash), "gas_used": batch.gas_used}
+        except AlreadyRevoked:
+            already += 1
+        if already == 2:
+            raise AlreadyRevoked(f"model {model_hash.lower()} is already revoked in both registries",
+                                 error_name="AlreadyRevoked", error_args=(model,))
+        return out
+
+    def _batch_submitter(self) -> Any:
+        if self.pipeline.batches is None:
+            raise BadRequest("this prediction was attested in a batch, but this node does not run in batch mode: "
+                             "restart it with attestation_mode batch to revoke it")
+        return self.pipeline.batches.submitter
 
     async def disclosure(self, key: str) -> dict[str, Any]:
         row = await self._row(key)
@@ -187,6 +246,13 @@ def _reason(body: Any, default: int = 0) -> int:
         raise BadRequest('body must be {"reason": <0..65535>} (1 model faulty, 2 input invalid, 3 key compromised, '
                          '4 superseded)')
     return reason
+
+
+def _scope(body: Any) -> str:
+    scope = body.get("scope", "leaf") if isinstance(body, dict) else "leaf"
+    if scope not in ("leaf", "batch"):
+        raise BadRequest('"scope" must be "leaf" (this prediction) or "batch" (its whole batch; batch mode only)')
+    return str(scope)
 
 
 def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str, bool]:

@@ -11,7 +11,8 @@ Checks, each reported on its own:
 ``disclosure``    (with a disclosure bundle) the disclosed input, prediction, explanation and salts reproduce
                   exactly the digests and class recorded on chain.
 
-Batched predictions (:mod:`node.batch_verify`) add ``inclusion`` (the Merkle path to the batch root).
+Batched predictions (:mod:`node.batch_verify`) add ``inclusion`` (the Merkle path to the batch root); their
+``revocation`` covers the prediction's slot and its batch, and its model when a disclosure bundle names it.
 """
 
 from __future__ import annotations

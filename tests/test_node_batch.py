@@ -20,7 +20,7 @@ from node.config import NodeConfig
 from node.disclosure import Disclosure, leaf_id
 from node.errors import ConfigError
 from node.settings import load_config
-from node.verifier import EXIT_DISCLOSURE_MISMATCH, EXIT_INCLUSION_FAILED, EXIT_NOT_FOUND, EXIT_OK
+from node.verifier import EXIT_DISCLOSURE_MISMATCH, EXIT_INCLUSION_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_REVOKED
 from tests.node_harness import (
     ANVIL_KEY,
     http,
@@ -215,3 +215,63 @@ def test_crash_after_mining_adopts_the_recorded_batch(chain: str, node: dict[str
     assert [r["status"] for r in rows] == ["attested", "attested"] and {r["tx_hash"] for r in rows} == {tx_hash}
     assert w3.eth.get_transaction_count(signer) == nonce  # nothing sent
     assert len(batch_events(chain, registry)) == 2
+
+
+def test_revoke_batched_predictions_through_the_api(chain: str, node: dict[str, Any], tmp_path: Path) -> None:
+    """Runs last (it revokes the module's model): a slot, then a whole batch, then the model, each seen by
+    ``zkxai verify`` (exit code 8) while an unrevoked sibling still verifies."""
+    db = sqlite3.connect(node["work"] / "zkxai.db")
+    rows = db.execute("select batch_key, request_id from attestations where status = 'attested' "
+                      "order by batch_key, batch_index").fetchall()
+    db.close()
+    batches: dict[str, list[str]] = {}
+    for key, request_id in rows:
+        batches.setdefault(key, []).append(request_id)
+    (first, second) = [ids for ids in batches.values() if len(ids) == 2][:2]
+    bundles = {}
+    for i in (*first, *second):
+        status, body = http("GET", f"{node['base']}/v1/attestations/{i}/disclosure")
+        assert status == 200
+        bundles[i] = tmp_path / f"{i}.json"
+        bundles[i].write_text(json.dumps(body))
+
+    def verify(request_id: str, *extra: str) -> tuple[int, dict[str, Any]]:
+        out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(bundles[request_id]), "--json", *extra)
+        assert out.stdout.strip(), f"exit {out.returncode}, no report; stderr: {out.stderr}"
+        return out.returncode, json.loads(out.stdout)
+
+    # one slot
+    status, body = post_json(f"{node['base']}/v1/attestations/{first[0]}/revoke", {"reason": 2})
+    assert status == 200, body
+    assert body["status"] == "revoked" and body["scope"] == "leaf" and body["revoked"] == [first[0]]
+    assert body["gas_used"] > 0
+    assert http("GET", f"{node['base']}/v1/attestations/{first[0]}")[1]["status"] == "revoked"
+    assert http("GET", f"{node['base']}/v1/attestations/{first[1]}")[1]["status"] == "attested"
+    code, report = verify(first[0])
+    assert code == EXIT_REVOKED, report
+    assert report["record"]["revoked"] and report["record"]["revocation_scope"] == "leaf"
+    assert report["record"]["revocation_reason"] == 2 and report["record"]["model_revoked"] is False
+    code, report = verify(first[1])
+    assert code == EXIT_OK, report
+    assert next(c for c in report["checks"] if c["name"] == "revocation")["detail"].startswith("not revoked")
+    status, body = post_json(f"{node['base']}/v1/attestations/{first[0]}/revoke", {"reason": 2})
+    assert status == 400  # the row is revoked: nothing attested left to revoke
+
+    # a whole batch, through one of its members
+    status, body = post_json(f"{node['base']}/v1/attestations/{second[1]}/revoke", {"reason": 3, "scope": "batch"})
+    assert status == 200, body
+    assert body["scope"] == "batch" and sorted(body["revoked"]) == sorted(second)
+    assert {http("GET", f"{node['base']}/v1/attestations/{i}")[1]["status"] for i in second} == {"revoked"}
+    code, report = verify(second[0])
+    assert code == EXIT_REVOKED and report["record"]["revocation_scope"] == "batch", report
+
+    # the model: both registries; the sibling that survived the slot revocation is now revoked too
+    model_hash = node["model"]["model_hash"]
+    status, body = post_json(f"{node['base']}/v1/models/{model_hash}/revoke", {"reason": 1})
+    assert status == 200, body
+    assert body["tx_hash"] and body["batch_registry"]["gas_used"] > 0
+    code, report = verify(first[1])
+    assert code == EXIT_REVOKED, report
+    assert report["record"]["revocation_scope"] == "model" and report["record"]["model_revoked"] is True
+    status, body = post_json(f"{node['base']}/v1/models/{model_hash}/revoke", {"reason": 1})
+    assert status == 409 and body["error"]["code"] == "already_revoked"

@@ -23,6 +23,19 @@ interface IPoseidonT7 {
 ///      for each of the `count` leaves, the same statement as the single attestation circuit. A consumer checks
 ///      one prediction alone with `isAttestedLeaf` (or `verifyInclusion` for a precomputed leaf), given its index
 ///      and Merkle path (siblings from the leaf level up; bit k of the index set = running node is the right child).
+///
+///      Revocation (same rules and reason codes as AttestationRegistry: 0 unspecified, 1 model found faulty,
+///      2 input invalid, 3 key or node compromised, 4 superseded):
+///      - `revokeLeaf(root, index, reason)`: one prediction (the slot `index` of batch `root`); by the batch's
+///        attester or the owner. A slot is revoked, not a leaf value: the path is not needed to revoke, and the
+///        same statement recorded again in another batch is another slot.
+///      - `revokeBatch(root, reason)`: every prediction of the batch; by the batch's attester or the owner.
+///      - `revokeModel(modelHash, reason)`: every prediction of the model, past and future; owner only. The
+///        registry cannot see which model a leaf commits to (the proof's public inputs are only [root, count]),
+///        so model revocation is enforced where a leaf is opened: `isAttestedLeaf` takes the model hash (and the
+///        digests) and is false for a revoked model; `isValidLeaf`, given a bare leaf, cannot check it (its
+///        caller must check `modelRevocation` against the leaf's opening).
+///      Revocation is final. Proofs stay verifiable: `verifyInclusion` keeps answering inclusion only.
 contract BatchAttestationRegistry {
     /// @notice Scalar field modulus r of BN254: every public input and tree value must be below it.
     uint256 internal constant R =
@@ -47,6 +60,13 @@ contract BatchAttestationRegistry {
         uint64 blockNumber;
     }
 
+    /// @notice A revocation, as stored (one slot).
+    struct Revocation {
+        bool revoked;
+        uint48 revokedAt;
+        uint16 reason;
+    }
+
     /// @notice Emitted once per batch with the full proof, so anyone can re-verify it off-chain.
     /// @param batchId keccak256(abi.encode(root, count)).
     /// @param root Merkle root of the batch's leaves.
@@ -56,6 +76,25 @@ contract BatchAttestationRegistry {
     event BatchAttested(
         bytes32 indexed batchId, uint256 root, uint256 count, address indexed attester, uint256[8] proof
     );
+
+    /// @notice Emitted when prediction `index` of a batch is revoked.
+    /// @param batchId The batch's id.
+    /// @param index The revoked slot.
+    /// @param revoker The batch's attester or the owner.
+    /// @param root The batch's root.
+    /// @param reason Reason code.
+    event LeafRevoked(
+        bytes32 indexed batchId, uint256 indexed index, address indexed revoker, uint256 root, uint16 reason
+    );
+
+    /// @notice Emitted when a whole batch is revoked: all its predictions become invalid.
+    event BatchRevoked(bytes32 indexed batchId, address indexed revoker, uint256 root, uint16 reason);
+
+    /// @notice Emitted when the owner revokes a model: every leaf committing to it becomes invalid.
+    event ModelRevoked(bytes32 indexed modelHash, address indexed revoker, uint16 reason);
+
+    /// @notice Emitted when the owner role changes hands (also at deployment, from the zero address).
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
 
     /// @notice The verifier does not take exactly two public inputs, or an address holds no contract.
     error VerifierMismatch();
@@ -73,6 +112,17 @@ contract BatchAttestationRegistry {
     error InvalidProof();
     /// @notice No batch with this id.
     error UnknownBatch(bytes32 batchId);
+    /// @notice No batch with this root.
+    error UnknownRoot(uint256 root);
+    /// @notice The slot is not a prediction of the batch (index >= count).
+    error IndexOutOfRange(uint256 index, uint256 count);
+    /// @notice The caller may not do this (leaf or batch revocation: the batch's attester or the owner; model
+    ///         revocation and ownership: the owner).
+    error NotAuthorized(address caller);
+    /// @notice Already revoked: the slot (id `slotId(root, index)`), the batch (its batch id) or the model (its hash).
+    error AlreadyRevoked(bytes32 idOrModel);
+    /// @notice The zero address cannot own the registry.
+    error ZeroAddress();
 
     IGroth16Verifier private immutable _verifier;
     IPoseidonT3 private immutable _poseidon2;
@@ -82,11 +132,18 @@ contract BatchAttestationRegistry {
     mapping(uint256 => Batch) private _batches;
     mapping(bytes32 => uint256) private _rootOf;
     uint256 private _batchCount;
+    address private _owner;
+    /// @dev Keyed by root.
+    mapping(uint256 => Revocation) private _batchRevocations;
+    /// @dev Keyed by slotId(root, index).
+    mapping(bytes32 => Revocation) private _leafRevocations;
+    mapping(bytes32 => Revocation) private _modelRevocations;
 
     /// @param verifier_ Groth16 verifier holding the batch circuit's key (two public inputs).
     /// @param poseidon2_ Deployed PoseidonT3 (contracts/build/PoseidonT3.json).
     /// @param poseidon6_ Deployed PoseidonT7 (contracts/build/PoseidonT7.json).
     /// @param depth_ Depth of the circuit's tree (log2 of its slot count); Merkle paths have exactly this length.
+    ///        The deployer becomes the owner.
     constructor(address verifier_, address poseidon2_, address poseidon6_, uint8 depth_) {
         if (depth_ == 0 || depth_ > MAX_DEPTH) revert InvalidDepth(depth_);
         if (verifier_.code.length == 0) revert VerifierMismatch();
@@ -110,6 +167,8 @@ contract BatchAttestationRegistry {
         _poseidon2 = IPoseidonT3(poseidon2_);
         _poseidon6 = IPoseidonT7(poseidon6_);
         _depth = depth_;
+        _owner = msg.sender;
+        emit OwnershipTransferred(address(0), msg.sender);
     }
 
     /// @notice Record a batch after verifying its proof for public inputs [root, count].
@@ -144,6 +203,51 @@ contract BatchAttestationRegistry {
         emit BatchAttested(
             batchId, root, count, msg.sender, [a[0], a[1], b[0][0], b[0][1], b[1][0], b[1][1], c[0], c[1]]
         );
+    }
+
+    /// @notice Revoke prediction `index` of batch `root` with a reason code; by the batch's attester or the owner.
+    function revokeLeaf(uint256 root, uint256 index, uint16 reason) external {
+        Batch storage record = _recorded(root);
+        if (index >= record.count) revert IndexOutOfRange(index, record.count);
+        bytes32 slot = slotId(root, index);
+        Revocation storage r = _leafRevocations[slot];
+        if (r.revoked) revert AlreadyRevoked(slot);
+        r.revoked = true;
+        r.revokedAt = uint48(block.timestamp);
+        r.reason = reason;
+        emit LeafRevoked(keccak256(abi.encode(root, uint256(record.count))), index, msg.sender, root, reason);
+    }
+
+    /// @notice Revoke every prediction of batch `root` with a reason code; by the batch's attester or the owner.
+    function revokeBatch(uint256 root, uint16 reason) external {
+        Batch storage record = _recorded(root);
+        bytes32 id = keccak256(abi.encode(root, uint256(record.count)));
+        Revocation storage r = _batchRevocations[root];
+        if (r.revoked) revert AlreadyRevoked(id);
+        r.revoked = true;
+        r.revokedAt = uint48(block.timestamp);
+        r.reason = reason;
+        emit BatchRevoked(id, msg.sender, root, reason);
+    }
+
+    /// @notice Revoke every prediction of model `modelHash`, past and future; owner only. Enforced by
+    ///         `isAttestedLeaf` (which is given the model); see the contract's notes.
+    function revokeModel(bytes32 modelHash, uint16 reason) external {
+        if (msg.sender != _owner) revert NotAuthorized(msg.sender);
+        Revocation storage r = _modelRevocations[modelHash];
+        if (r.revoked) revert AlreadyRevoked(modelHash);
+        r.revoked = true;
+        r.revokedAt = uint48(block.timestamp);
+        r.reason = reason;
+        emit ModelRevoked(modelHash, msg.sender, reason);
+    }
+
+    /// @notice Hand the owner role to `newOwner` (not the zero address); owner only.
+    function transferOwnership(address newOwner) external {
+        if (msg.sender != _owner) revert NotAuthorized(msg.sender);
+        if (newOwner == address(0)) revert ZeroAddress();
+        emit OwnershipTransferred(_owner, newOwner);
+        _owner = newOwner;
     }
 
     /// @notice The stored batch `batchId` and its root; reverts UnknownBatch if none.
@@ -211,7 +315,8 @@ contract BatchAttestationRegistry {
         );
     }
 
-    /// @notice One-call consumer check: the prediction (model, three digests, class) is leaf `index` of batch `root`.
+    /// @notice One-call consumer check: the prediction (model, three digests, class) is leaf `index` of batch `root`,
+    ///         and neither that prediction, its batch nor its model is revoked.
     function isAttestedLeaf(
         uint256 root,
         bytes32 modelHash,
@@ -223,8 +328,60 @@ contract BatchAttestationRegistry {
         uint256[] calldata path
     ) external view returns (bool) {
         if (inputDigest >= R || predictionDigest >= R || predictedClass >= R || explanationDigest >= R) return false;
+        if (_modelRevocations[modelHash].revoked || _slotRevoked(root, index)) return false;
         uint256 leaf = leafOf(modelHash, inputDigest, predictionDigest, predictedClass, explanationDigest);
         return verifyInclusion(root, leaf, index, path);
+    }
+
+    /// @notice One-call check of a bare leaf: `verifyInclusion(root, leaf, index, path)` and neither the prediction
+    ///         nor its batch is revoked. The leaf hides its model: check `modelRevocation` against the leaf's
+    ///         opening too (or use `isAttestedLeaf`, which does).
+    function isValidLeaf(uint256 root, uint256 leaf, uint256 index, uint256[] calldata path)
+        external
+        view
+        returns (bool)
+    {
+        if (_slotRevoked(root, index)) return false;
+        return verifyInclusion(root, leaf, index, path);
+    }
+
+    /// @notice True iff prediction `index` of batch `root` is revoked, itself or with its whole batch (model-wide
+    ///         revocation is `modelRevocation`). False for an unknown batch or slot.
+    function isRevokedLeaf(uint256 root, uint256 index) external view returns (bool) {
+        Batch storage record = _batches[root];
+        return record.blockNumber != 0 && index < record.count && _slotRevoked(root, index);
+    }
+
+    /// @notice Revocation of the slot itself (not of its batch or model): (false, 0, 0) unless revoked.
+    function leafRevocation(uint256 root, uint256 index)
+        external
+        view
+        returns (bool revoked, uint48 revokedAt, uint16 reason)
+    {
+        Revocation storage r = _leafRevocations[slotId(root, index)];
+        return (r.revoked, r.revokedAt, r.reason);
+    }
+
+    /// @notice Revocation of the whole batch `root`: (false, 0, 0) unless revoked.
+    function batchRevocation(uint256 root) external view returns (bool revoked, uint48 revokedAt, uint16 reason) {
+        Revocation storage r = _batchRevocations[root];
+        return (r.revoked, r.revokedAt, r.reason);
+    }
+
+    /// @notice Model-wide revocation of `modelHash`: (false, 0, 0) unless the owner revoked it.
+    function modelRevocation(bytes32 modelHash) external view returns (bool revoked, uint48 revokedAt, uint16 reason) {
+        Revocation storage r = _modelRevocations[modelHash];
+        return (r.revoked, r.revokedAt, r.reason);
+    }
+
+    /// @notice The id of slot `index` of batch `root` (key of its revocation): keccak256(abi.encode(root, index)).
+    function slotId(uint256 root, uint256 index) public pure returns (bytes32) {
+        return keccak256(abi.encode(root, index));
+    }
+
+    /// @notice The owner: may revoke any prediction, batch or model, and hand the role over.
+    function owner() external view returns (address) {
+        return _owner;
     }
 
     /// @notice The verifier holding the batch circuit's key.
@@ -245,5 +402,17 @@ contract BatchAttestationRegistry {
     /// @notice Number of batches recorded.
     function batchCount() external view returns (uint256) {
         return _batchCount;
+    }
+
+    /// @dev The recorded batch `root`, after checking the caller may revoke in it (its attester or the owner).
+    function _recorded(uint256 root) private view returns (Batch storage record) {
+        record = _batches[root];
+        if (record.blockNumber == 0) revert UnknownRoot(root);
+        if (msg.sender != record.attester && msg.sender != _owner) revert NotAuthorized(msg.sender);
+    }
+
+    /// @dev The slot or its whole batch is revoked.
+    function _slotRevoked(uint256 root, uint256 index) private view returns (bool) {
+        return _batchRevocations[root].revoked || _leafRevocations[slotId(root, index)].revoked;
     }
 }
