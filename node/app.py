@@ -1,9 +1,9 @@
 """The aiohttp application: thin handlers, typed AppKeys, middlewares, cleanup contexts, graceful shutdown.
 
 Resources live in one cleanup context, opened in order and closed in reverse on shutdown:
-database -> circuit keys -> chain (embedded EVM or RPC; deploys the registry if none is configured; in batch
-mode also the batch registry with its verifier and Poseidon hashers, unless ``chain.batch_registry`` names one)
--> prover pool -> pipeline. On shutdown intake stops first (503), an in-flight transaction completes,
+database -> circuit keys -> chain (embedded EVM or RPC; the registry: configured, else the one this node deployed on
+this chain earlier (recorded in the database), else deployed and recorded now; in batch mode also the batch registry
+with its verifier and Poseidon hashers, the same way; see :mod:`node.deployments`) -> prover pool -> pipeline. On shutdown intake stops first (503), an in-flight transaction completes,
 the rest of the work is already persisted and resumes at the next start.
 """
 
@@ -19,17 +19,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from contracts import abi as contracts_abi
 from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
 
-from . import db
+from . import db, deployments
 from .chain.ethereum import EthereumAdapter
 from .config import NodeConfig
 from .errors import NodeError
 from .jobs import ChainInfo, Pipeline
 from .metrics import Metrics
 from .openapi import document
-from .batch_chain import BatchSubmitter
 from .proving import ProverPool, ensure_batch_keys, ensure_keys
 from .service import ModelStore, NodeService
 
@@ -169,7 +167,9 @@ async def info(request: web.Request) -> web.Response:
         "embedded_chain": svc.chain.embedded, "attestation_mode": svc.config.attestation_mode,
         "batch_registry": svc.chain.batch_registry, "batch_verifier": svc.chain.batch_verifier,
         "batch_size": svc.config.batch_size if svc.config.attestation_mode == "batch" else None, "rpc_path": "/rpc" if svc.chain.embedded else None,
-        "circuit_classes": svc.config.circuit_classes, "confirmations": svc.config.confirmations,
+        "deployments": {k: v for k, v in (("registry", svc.chain.registry_origin),
+                                          ("batch_registry", svc.chain.batch_registry_origin)) if v is not None},
+        "circuit_classes": svc.config.circuit_classes, "confirmations": svc.pipeline.confirmations,
         "requests": counts, "inflight": svc.pipeline.inflight, "accepting": svc.pipeline.accepting,
     })
 
@@ -236,41 +236,6 @@ async def rpc(request: web.Request) -> web.Response:
 
 
 # -- resources ------------------------------------------------------------------------------------
-async def _check_onchain_key(adapter: EthereumAdapter, verifier: str, vk: object) -> None:
-    """Refuse to start against a registry whose verifier holds another key: every proof would be rejected."""
-    from prover.solidity import vk_calldata
-
-    from .chain.calldata import verifying_key_words
-    from .errors import ConfigError
-
-    contract = adapter.w3.eth.contract(address=verifier, abi=contracts_abi("Groth16Verifier"))
-    onchain = await contract.functions.verifyingKey().call()
-    if verifying_key_words(onchain) != verifying_key_words(vk_calldata(vk)):  # type: ignore[arg-type]
-        raise ConfigError(f"the registry's verifier {verifier} holds a different verifying key than this node's keys; "
-                          "use the keys it was deployed with, or deploy a new registry")
-
-
-async def _batch_registry(adapter: EthereumAdapter, config: NodeConfig, vk: object) -> BatchSubmitter:
-    """Batch mode: attach the configured BatchAttestationRegistry (its verifier must hold this node's batch key and
-    its tree the configured depth), or deploy one with its verifier and Poseidon hashers."""
-    from circuits.merkle import tree_depth
-    from prover.solidity import vk_calldata
-
-    from .errors import ConfigError
-
-    submitter = BatchSubmitter.sharing(adapter)
-    if config.batch_registry is None:
-        deployment = await submitter.deploy(vk_calldata(vk), config.batch_size)  # type: ignore[arg-type]
-        log.info("deployed batch registry %s (gas %s)", deployment.registry, dict(deployment.gas))
-        return submitter
-    deployment = await submitter.attach(config.batch_registry)
-    if deployment.depth != tree_depth(config.batch_size):
-        raise ConfigError(f"batch registry {deployment.registry} holds trees of depth {deployment.depth}, batch size "
-                          f"{config.batch_size} needs {tree_depth(config.batch_size)}")
-    await _check_onchain_key(adapter, deployment.verifier, vk)
-    return submitter
-
-
 async def resources(app: web.Application) -> AsyncIterator[None]:
     from prover.solidity import vk_calldata
 
@@ -293,18 +258,17 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     pool = ProverPool(paths, workers=config.prover_workers, batch_paths=batch_keys[0] if batch_keys else None)
     pipeline: Pipeline | None = None
     try:
-        if config.registry is None:
-            deployment = await adapter.deploy_registry(vk_calldata(vk))
-        else:
-            deployment = await adapter.attach_registry(config.registry)
-            await _check_onchain_key(adapter, deployment.verifier, vk)
-        submitter = None
+        deployment, origin = await deployments.single_registry(adapter, engine, config, vk_calldata(vk))
+        submitter, batch_origin = None, None
         if batch_keys is not None:
-            submitter = await _batch_registry(adapter, config, batch_keys[1])
+            submitter, batch_origin = await deployments.batch_registry(adapter, engine, config,
+                                                                       vk_calldata(batch_keys[1]))
         chain = ChainInfo(chain_id=adapter.chain_id, registry=deployment.registry, verifier=deployment.verifier,
                           embedded=config.rpc_url is None,
                           batch_registry=submitter.deployment.registry if submitter else None,
-                          batch_verifier=submitter.deployment.verifier if submitter else None)
+                          batch_verifier=submitter.deployment.verifier if submitter else None,
+                          registry_origin=origin.origin,
+                          batch_registry_origin=batch_origin.origin if batch_origin else None)
         models = ModelStore(engine, config.circuit_classes)
         pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, adapter=adapter, chain=chain,
                             metrics=app[METRICS], batch_submitter=submitter)

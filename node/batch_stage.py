@@ -9,8 +9,11 @@ Stages, each persisted before the next starts (so a node killed at any point res
              batch row (``proved``: proof, root, count, leaves);
 ``submit``   before sending, the registry is asked whether the root is already recorded (``isBatchRoot``: a crash
              between sending and storing) and the existing record is adopted; otherwise ``attestBatch`` is sent.
-             One database transaction then marks the batch and all its members ``attested``, each member with
-             its own disclosure (batch section: root, index, leaf, Merkle path).
+             With ``chain.confirmations`` > 1 the batch is stored ``submitted`` (tx hash, block) and goes on to
+``confirm``  the transaction must be ``confirmations`` deep with its block still canonical; when a reorg dropped it
+             the batch goes back to ``proved`` and is submitted again (``submitted`` batches are re-checked after a
+             restart). Then one database transaction marks the batch and all its members ``attested``, each member
+             with its own disclosure (batch section: root, index, leaf, Merkle path).
 
 The members and their order are fixed when the batch is formed, so a re-proof after a restart yields the same
 root and the idempotency check finds it. A batch formed for another batch size (configuration changed between
@@ -31,6 +34,8 @@ from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
 
 from . import db
 from .batch_chain import BatchChainError, BatchConnectionError, BatchReverted, BatchSubmitter, SubmittedBatch, batch_id
+from .chain.errors import ChainConnectionError, ChainError
+from .chain.txmanager import TransactionDropped
 from .batching import BatchOpening, BatchProof, batch_inclusion
 from .disclosure import BatchRef, ChainRef, leaf_id
 from .pipeline import Prepared
@@ -42,6 +47,8 @@ log = logging.getLogger("zkxai.batch")
 
 #: Submission attempts for chain errors other than an unreachable node (which is retried without limit).
 MAX_SUBMIT_ATTEMPTS = 5
+#: Re-submissions of a batch after reorgs dropped its transaction before it was ``confirmations`` deep.
+MAX_REORG_RESUBMITS = 5
 
 
 class BatchStage:
@@ -52,7 +59,9 @@ class BatchStage:
         self.waiting: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.prove_q: asyncio.Queue[str] = asyncio.Queue()
         self.submit_q: asyncio.Queue[str] = asyncio.Queue()
+        self.confirm_q: asyncio.Queue[str] = asyncio.Queue()
         self._dispatched: set[str] = set()
+        self._reorgs: dict[str, int] = {}
 
     @property
     def engine(self) -> Any:
@@ -62,11 +71,12 @@ class BatchStage:
         out = [asyncio.create_task(self._collect_loop(), name="batch-collect")]
         out += [asyncio.create_task(self._prove_loop(), name=f"batch-prove-{i}") for i in range(workers)]
         out.append(asyncio.create_task(self._submit_loop(), name="batch-submit"))
+        out.append(asyncio.create_task(self._confirm_loop(), name="batch-confirm"))
         return out
 
     def queue_sizes(self) -> dict[str, int]:
         return {"batch_collect": self.waiting.qsize(), "batch_prove": self.prove_q.qsize(),
-                "batch_submit": self.submit_q.qsize()}
+                "batch_submit": self.submit_q.qsize(), "batch_confirm": self.confirm_q.qsize()}
 
     # -- resume -----------------------------------------------------------------------------------
     async def resume(self, batch_key: str) -> None:
@@ -80,11 +90,11 @@ class BatchStage:
             for row in rows:
                 await self.pipeline._fail(row, "batch", "failed", f"batch {batch_key} is missing or failed")
             return
-        if batch.status != "attested" and batch.size != self.size:
+        if batch.status not in ("attested", "submitted") and batch.size != self.size:  # a mined one is kept
             await self._dissolve(batch, rows)
             return
         log.info("resuming batch %s (%s, %d prediction(s))", batch_key, batch.status, len(rows))
-        (self.prove_q if batch.status == "formed" else self.submit_q).put_nowait(batch_key)
+        {"formed": self.prove_q, "submitted": self.confirm_q}.get(batch.status, self.submit_q).put_nowait(batch_key)
 
     async def _dissolve(self, batch: db.BatchRow, rows: list[db.AttestationRow]) -> None:
         log.warning("batch %s was formed for size %d, this node proves size %d: re-batching its %d prediction(s)",
@@ -167,9 +177,8 @@ class BatchStage:
                     await self._fail(batch, rows, "submit", f"internal error: {type(exc).__name__}: {exc}")
 
     async def _submit(self, batch: db.BatchRow, rows: list[db.AttestationRow]) -> None:
-        root, count = int(batch.root or "0"), int(batch.count or 0)
-        proof = BatchProof(proof=proof_from_snarkjs(json.loads(batch.proof or "{}")), root=root, count=count,
-                           leaves=tuple(int(v) for v in json.loads(batch.leaves or "[]")))
+        proof = _stored_proof(batch)
+        root = proof.root
         t0 = time.monotonic()
         delay = 0.5
         while True:
@@ -200,19 +209,87 @@ class BatchStage:
                 log.warning("batch submission failed (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-        await self._attested(batch, rows, proof, sent, time.monotonic() - t0)
+        submit_s = time.monotonic() - t0
+        self.pipeline.metrics.latency.labels("submit").observe(submit_s)
+        db.touch(batch, status="submitted", registry_address=self.submitter.deployment.registry,
+                 batch_id="0x" + batch_id(proof.root, proof.count).hex(), tx_hash=sent.tx_hash,
+                 block_number=sent.block_number, gas_used=sent.gas_used, error=None,
+                 timings=json.dumps(json.loads(batch.timings or "{}") | {"submit_s": submit_s}))
+        confirmations = self.pipeline.confirmations
+        if confirmations == 1:  # final in its block
+            await self._attested(batch, rows, proof, sent)
+            return
+        await asyncio.to_thread(db.put, self.engine, batch)
+        log.info("batch %s mined in tx %s (block %d); final at %d confirmations", batch.batch_key, sent.tx_hash,
+                 sent.block_number, confirmations)
+        self.confirm_q.put_nowait(batch.batch_key)
+
+    # -- confirm ----------------------------------------------------------------------------------
+    async def _confirm_loop(self) -> None:
+        while True:
+            key = await self.confirm_q.get()
+            batch = await asyncio.to_thread(db.get_batch, self.engine, key)
+            rows = await asyncio.to_thread(db.batch_members, self.engine, key)
+            assert batch is not None
+            try:
+                await self._confirm(batch, rows)
+            except asyncio.CancelledError:
+                raise  # the batch stays ``submitted``: the next start checks it again
+            except Exception as exc:  # never let one batch stop the confirm stage
+                log.exception("confirming failed for batch %s", key)
+                await self._fail(batch, rows, "confirm", f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _confirm(self, batch: db.BatchRow, rows: list[db.AttestationRow]) -> None:
+        assert batch.tx_hash is not None and batch.block_number is not None
+        key = batch.batch_key
+        t0 = time.monotonic()
+        delay = 0.5
+        while True:
+            try:
+                receipt = await self.pipeline.adapter.confirm(batch.tx_hash, batch.block_number,
+                                                              self.pipeline.confirmations)
+                break
+            except TransactionDropped as exc:  # the root is fixed: the submit stage re-checks the registry first
+                reorgs = self._reorgs[key] = self._reorgs.get(key, 0) + 1
+                self.pipeline.metrics.failures.labels("submit_reorg").inc()
+                if reorgs > MAX_REORG_RESUBMITS:
+                    await self._fail(batch, rows, "confirm", f"dropped by {reorgs} reorgs: {exc}")
+                    return
+                if batch.size != self.size:  # formed before a batch size change: re-batch its predictions
+                    await self._dissolve(batch, rows)
+                    return
+                log.warning("batch %s: %s; submitting again", key, exc)
+                db.touch(batch, status="proved", tx_hash=None, block_number=None, gas_used=None,
+                         error=f"transaction dropped by a reorg, submitting again: {exc}")
+                await asyncio.to_thread(db.put, self.engine, batch)
+                self.submit_q.put_nowait(key)
+                return
+            except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
+                self.pipeline.metrics.failures.labels("confirm_retry").inc()
+                log.warning("chain unreachable while confirming batch %s (%s); retrying in %.1f s", key, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except ChainError as exc:  # not deep enough in time (slow blocks): it is mined, keep waiting
+                log.warning("batch %s: %s; still waiting", key, exc)
+        self.pipeline.metrics.latency.labels("confirm").observe(time.monotonic() - t0)
+        proof = _stored_proof(batch)
+        sent = SubmittedBatch(batch_id=batch_id(proof.root, proof.count), root=proof.root, count=proof.count,
+                              tx_hash=batch.tx_hash, block_number=int(receipt["blockNumber"]),
+                              gas_used=int(receipt["gasUsed"]))
+        await self._attested(batch, rows, proof, sent)
 
     async def _attested(self, batch: db.BatchRow, rows: list[db.AttestationRow], proof: BatchProof,
-                        sent: SubmittedBatch, submit_s: float) -> None:
+                        sent: SubmittedBatch) -> None:
         """Store the batch and every member as attested (one transaction), then answer their waiters."""
-        registry = self.submitter.deployment.registry
+        self._reorgs.pop(batch.batch_key, None)
+        registry = batch.registry_address or self.submitter.deployment.registry
         ident = "0x" + batch_id(proof.root, proof.count).hex()
         chain = ChainRef(self.pipeline.chain.chain_id, registry, sent.tx_hash, sent.block_number)
         proof_json = json.loads(batch.proof or "{}")
         batch_timings = json.loads(batch.timings or "{}")
+        submit_s = float(batch_timings.get("submit_s", 0.0))
         db.touch(batch, status="attested", registry_address=registry, batch_id=ident, tx_hash=sent.tx_hash,
-                 block_number=sent.block_number, gas_used=sent.gas_used, error=None,
-                 timings=json.dumps(batch_timings | {"submit_s": submit_s}))
+                 block_number=sent.block_number, gas_used=sent.gas_used, error=None)
         for row in rows:
             assert row.batch_index is not None
             inclusion = batch_inclusion(proof.leaves, row.batch_index)
@@ -231,7 +308,6 @@ class BatchStage:
                      block_number=sent.block_number, gas_used=-(-sent.gas_used // proof.count),
                      disclosure=json.dumps(disclosure.to_json()), timings=json.dumps(timings), error=None)
         await asyncio.to_thread(db.put_all, self.engine, [batch, *rows])
-        self.pipeline.metrics.latency.labels("submit").observe(submit_s)
         from .jobs import result_json
 
         for row in rows:
@@ -243,3 +319,9 @@ class BatchStage:
         await asyncio.to_thread(db.put, self.engine, batch)
         for row in rows:
             await self.pipeline._fail(row, stage, "failed", message)
+
+
+def _stored_proof(batch: db.BatchRow) -> BatchProof:
+    """The batch proof as stored with the batch (status ``proved`` and after)."""
+    return BatchProof(proof=proof_from_snarkjs(json.loads(batch.proof or "{}")), root=int(batch.root or "0"),
+                      count=int(batch.count or 0), leaves=tuple(int(v) for v in json.loads(batch.leaves or "[]")))

@@ -28,7 +28,8 @@ def _node(args: argparse.Namespace) -> int:
             "host": args.host, "port": args.port, "data_dir": args.data_dir, "database_url": args.database_url,
             "rpc_url": args.rpc_url, "registry": args.registry, "prover_workers": args.prover_workers,
             "attestation_mode": args.attestation_mode, "batch_size": args.batch_size,
-            "batch_latency_ms": args.batch_latency_ms, "batch_registry": args.batch_registry})
+            "batch_latency_ms": args.batch_latency_ms, "batch_registry": args.batch_registry,
+            "redeploy": args.redeploy or None, "confirmations": args.confirmations})
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
@@ -84,7 +85,12 @@ def _node_status(args: argparse.Namespace) -> int:
         for name, state in (ready.get("checks") or {}).items():
             print(f"  {name:<9} {state}")
     if isinstance(info, dict) and "registry" in info:
-        print(f"chain     {info['chain_id']} registry {info['registry']} (embedded: {info['embedded_chain']})")
+        origins = info.get("deployments") or {}
+        print(f"chain     {info['chain_id']} registry {info['registry']} ({origins.get('registry', '?')}; "
+              f"embedded: {info['embedded_chain']})")
+        if info.get("batch_registry"):
+            print(f"          batch registry {info['batch_registry']} ({origins.get('batch_registry', '?')}; "
+                  f"batch size {info.get('batch_size')})")
         print(f"requests  {info.get('requests')}  in flight {info.get('inflight')}")
     return code
 
@@ -218,7 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=None, help="default var/node")
     p.add_argument("--database-url", default=None, help="SQLAlchemy URL (default: SQLite in the data dir)")
     p.add_argument("--rpc-url", default=None, help="Ethereum JSON-RPC URL (default: embedded in-process EVM)")
-    p.add_argument("--registry", default=None, help="existing AttestationRegistry address (default: deploy one)")
+    p.add_argument("--registry", default=None,
+                   help="existing AttestationRegistry address (default: the one this node deployed on this chain "
+                        "earlier, remembered in its database; else deploy one)")
+    p.add_argument("--redeploy", action="store_true",
+                   help="deploy new registries although this node recorded deployments on this chain (after a chain "
+                        "reset); replaces the records")
+    p.add_argument("--confirmations", type=int, default=None,
+                   help="blocks on top of an attestation before it is final (default 1; reorgs re-submit)")
     p.add_argument("--prover-workers", type=int, default=None,
                    help=f"prover processes (default 1; this machine: {os.cpu_count()} cores)")
     p.add_argument("--attestation-mode", choices=("single", "batch"), default=None,
@@ -227,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-latency-ms", type=int, default=None,
                    help="batch mode: longest wait for a batch to fill (default 5000)")
     p.add_argument("--batch-registry", default=None,
-                   help="batch mode: existing BatchAttestationRegistry address (default: deploy one)")
+                   help="batch mode: existing BatchAttestationRegistry address (default: the one this node deployed "
+                        "on this chain for this batch size, else deploy one)")
     p.add_argument("--log-format", choices=("json", "text"), default="json")
     p.set_defaults(func=_node)
     p = node_sub.add_parser("init", help="write a commented config, a secrets file and an encrypted keystore")

@@ -30,10 +30,15 @@ class NodeConfig:
     #: None = embedded in-process EVM (eth-tester / py-evm); else any Ethereum JSON-RPC URL.
     rpc_url: str | None = None
     private_key: str | None = field(default=None, repr=False)
-    #: Existing registry to attest to; None = deploy a verifier + registry at start.
+    #: Existing registry to attest to; None = the one this node deployed on this chain earlier (remembered in the
+    #: database, see node.deployments), else deploy a verifier + registry at start and remember it.
     registry: str | None = None
-    #: Batch mode: existing BatchAttestationRegistry; None = deploy one (verifier + Poseidon hashers) at start.
+    #: Batch mode: existing BatchAttestationRegistry; None = the one this node deployed on this chain for this batch
+    #: size earlier, else deploy one (verifier + Poseidon hashers) and remember it.
     batch_registry: str | None = None
+    #: One-shot (command line ``--redeploy`` only): deploy new registries even though deployments are recorded for
+    #: this chain (after a chain reset), replacing the records. A configured address still wins.
+    redeploy: bool = False
     confirmations: int = 1
     #: Fee bumping of stuck transactions (see node.chain.txmanager.FeePolicy).
     fee_bump_after_s: float = 15.0

@@ -1,8 +1,9 @@
 """Persistence with sqlmodel: SQLite by default, any SQLAlchemy URL (PostgreSQL) by configuration.
 
 Rows are written before the client is answered: a request is stored as ``received`` first and moved
-through ``prepared`` / ``proved`` (single mode) or ``batched`` (batch mode, see :class:`BatchRow`) to
-``attested`` or ``failed``, so nothing accepted is lost silently.
+through ``prepared`` / ``proved`` / ``submitted`` (single mode: mined, waiting for ``chain.confirmations``) or
+``batched`` (batch mode, see :class:`BatchRow`) to ``attested`` or ``failed``, so nothing accepted is lost silently.
+The contracts the node deployed are remembered per chain (:class:`DeploymentRow`), so a restart attaches to them.
 Database calls are short and run in a worker thread (``asyncio.to_thread``) so the event loop never blocks.
 """
 
@@ -12,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import LargeBinary, Text
+from sqlalchemy import BigInteger, LargeBinary, Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
 
@@ -74,7 +75,8 @@ class AttestationRow(SQLModel, table=True):
 
 
 class BatchRow(SQLModel, table=True):
-    """One batch of predictions (batch mode): formed -> proved -> attested (or failed).
+    """One batch of predictions (batch mode): formed -> proved -> submitted (mined, waiting for
+    ``chain.confirmations``) -> attested (or failed).
 
     The members and their order are fixed when the batch is formed (in the same database transaction that
     moves the member rows to ``batched``), so a re-proof after a restart gives the same root."""
@@ -103,6 +105,32 @@ class BatchRow(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+
+class DeploymentRow(SQLModel, table=True):
+    """A registry this node deployed, one per (chain, kind, tree depth): what a restart attaches to instead of
+    deploying again (see :mod:`node.deployments`)."""
+
+    __tablename__ = "deployments"
+
+    chain_id: int = Field(sa_type=BigInteger, primary_key=True)
+    #: ``registry`` (AttestationRegistry) or ``batch_registry`` (BatchAttestationRegistry).
+    kind: str = Field(primary_key=True)
+    #: Merkle tree depth of a batch registry; 0 for the single registry.
+    depth: int = Field(default=0, primary_key=True)
+    batch_size: int | None = None
+    address: str
+    verifier: str
+    #: 0x + SHA-256 of the verifier's key words (see node.deployments.vk_digest).
+    vk_digest: str
+    #: The block the deployment was seen mined in, and the chain's genesis hash (tells a reset chain apart).
+    block: int = 0
+    genesis_hash: str | None = None
+    tx_hash: str | None = None
+    deployer: str | None = None
+    #: Deployed on the embedded in-process chain (its state is lost at exit: never attached to again).
+    embedded: bool = False
+    created_at: datetime = Field(default_factory=_now)
 
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -194,6 +222,21 @@ def batch_members(engine: Engine, batch_key: str) -> list[AttestationRow]:
         return list(session.exec(stmt))
 
 
+def get_deployment(engine: Engine, chain_id: int, kind: str, depth: int = 0) -> DeploymentRow | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(DeploymentRow, (chain_id, kind, depth))
+
+
+def list_deployments(engine: Engine, chain_id: int | None = None, kind: str | None = None) -> list[DeploymentRow]:
+    with Session(engine, expire_on_commit=False) as session:
+        stmt = select(DeploymentRow)
+        if chain_id is not None:
+            stmt = stmt.where(DeploymentRow.chain_id == chain_id)
+        if kind is not None:
+            stmt = stmt.where(DeploymentRow.kind == kind)
+        return list(session.exec(stmt.order_by(DeploymentRow.created_at)))  # type: ignore[arg-type]
+
+
 def get_model(engine: Engine, model_hash: str) -> ModelRow | None:
     with Session(engine, expire_on_commit=False) as session:
         return session.get(ModelRow, model_hash)
@@ -225,7 +268,7 @@ def list_attestations(engine: Engine, limit: int = 100) -> list[AttestationRow]:
 
 
 #: Statuses from which the pipeline continues after a restart, and the final ones.
-PENDING = ("received", "prepared", "proved", "batched")
+PENDING = ("received", "prepared", "proved", "submitted", "batched")
 FINAL = ("attested", "failed", "rejected", "revoked")
 
 

@@ -6,7 +6,14 @@ resumes on restart from the last stored stage (:meth:`Pipeline.resume`):
 ``received``  input stored (before the client was answered)      -> inference
 ``prepared``  fixed-point data and salts stored                  -> prove
 ``proved``    proof stored                                       -> submit
-``attested``  on chain, disclosure stored (final); ``failed`` / ``rejected`` are final too.
+``submitted`` mined (tx hash and block stored); only with ``chain.confirmations`` > 1 -> confirm
+``attested``  ``confirmations`` deep in the canonical chain, disclosure stored (final); ``failed`` / ``rejected``
+              are final too.
+
+Confirmation: a ``submitted`` row is final only once its transaction is ``confirmations`` blocks deep and its block
+is still canonical (:func:`node.chain.txmanager.wait_confirmed`). When a reorg drops it, the row goes back to
+``proved`` and is submitted again (at most ``MAX_REORG_RESUBMITS`` times); a node restarted meanwhile re-checks
+every ``submitted`` row the same way, so a crash between mining and confirmation loses nothing.
 
 Submission is idempotent: the attestation id is a hash of the statement, fixed once ``prepared`` is stored;
 before sending, the engine asks the registry whether that id is already recorded (a crash between sending
@@ -74,6 +81,9 @@ class ChainInfo:
     #: Batch mode: the BatchAttestationRegistry and its verifier.
     batch_registry: str | None = None
     batch_verifier: str | None = None
+    #: Where the registries came from: "configured", "recorded" (this node's earlier deployment) or "deployed".
+    registry_origin: str = "deployed"
+    batch_registry_origin: str | None = None
 
 
 @dataclass
@@ -107,6 +117,9 @@ class Pipeline:
         self.inference_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.prove_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.submit_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        self.confirm_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        #: Reorgs that dropped a request's transaction in this run (bounded by MAX_REORG_RESUBMITS).
+        self._reorgs: dict[str, int] = {}
         self.waiters = Waiters()
         self.inflight = 0
         self.accepting = True
@@ -129,6 +142,7 @@ class Pipeline:
             self._tasks += self.batches.tasks(self.config.prover_workers)
         # also in batch mode: rows proved singly before a switch to batch mode are still submitted
         self._tasks.append(asyncio.create_task(self._submit_loop(), name="submit"))
+        self._tasks.append(asyncio.create_task(self._confirm_loop(), name="confirm"))
         await self.resume()
 
     async def resume(self) -> int:
@@ -177,14 +191,16 @@ class Pipeline:
         if row.status == "prepared":
             self._to_prove(row)
         else:
-            {"received": self.inference_q, "proved": self.submit_q}[row.status].put_nowait(row)
+            {"received": self.inference_q, "proved": self.submit_q,
+             "submitted": self.confirm_q}[row.status].put_nowait(row)
         self._gauges()
 
     def _to_prove(self, row: db.AttestationRow) -> None:
         (self.prove_q if self.batches is None else self.batches.waiting).put_nowait(row)
 
     def _gauges(self) -> None:
-        for stage, q in (("inference", self.inference_q), ("prove", self.prove_q), ("submit", self.submit_q)):
+        for stage, q in (("inference", self.inference_q), ("prove", self.prove_q), ("submit", self.submit_q),
+                         ("confirm", self.confirm_q)):
             self.metrics.queue.labels(stage).set(q.qsize())
         if self.batches is not None:
             for stage, size in self.batches.queue_sizes().items():
@@ -194,6 +210,7 @@ class Pipeline:
         await asyncio.to_thread(db.put, self.engine, row)
         self.inflight -= 1
         started = self._started.pop(row.request_id, None)
+        self._reorgs.pop(row.request_id, None)
         if started is not None and row.status == "attested":
             self.metrics.latency.labels("total").observe(time.monotonic() - started)
         self.waiters.resolve(row.request_id, result)
@@ -331,7 +348,6 @@ class Pipeline:
         ident = calldata.attestation_id(model_hash, public[2], public[3], public[4], public[5])
         t0 = time.monotonic()
         delay = 0.5
-        reorgs = 0
         while True:
             try:
                 existing = await self.adapter.find_attestation(ident)
@@ -343,19 +359,9 @@ class Pipeline:
                     sent = await self.adapter.attest(model_hash, public[2], public[3], public[4], public[5], a, b, c)
                     tx_hash, block, gas = sent.tx_hash, sent.block_number, sent.gas_used
                     self.metrics.gas.inc(gas)
-                if self.confirmations > 1:  # raises TransactionDropped when a reorg removed it meanwhile
-                    receipt = await self.adapter.confirm(tx_hash, block, self.confirmations)
-                    block, gas = int(receipt["blockNumber"]), int(receipt["gasUsed"])
                 break
             except DuplicateAttestation:
                 continue  # an earlier send of ours was mined meanwhile: the next round adopts it
-            except TransactionDropped as exc:  # the id is fixed: the next round re-checks the registry first
-                reorgs += 1
-                self.metrics.failures.labels("submit_reorg").inc()
-                if reorgs > MAX_REORG_RESUBMITS:
-                    await self._fail(row, "submit", "failed", f"dropped by {reorgs} reorgs: {exc}")
-                    return
-                log.warning("request %s: %s; submitting again", row.request_id, exc)
             except TransactionReverted as exc:
                 await self._fail(row, "submit", "failed", f"the registry rejected the attestation: {exc}")
                 return
@@ -377,14 +383,76 @@ class Pipeline:
                 delay = min(delay * 2, 30.0)
         elapsed = time.monotonic() - t0
         self.metrics.latency.labels("submit").observe(elapsed)
-        self.metrics.attested.inc()
-        chain = ChainRef(self.chain.chain_id, self.chain.registry, tx_hash, block)
-        disclosure = prepared.disclosure("0x" + ident.hex(), chain, proof,
-                                         json.loads(row.assessment) if row.assessment else None)
         timings = json.loads(row.timings or "{}") | {"submit_s": elapsed}
-        db.touch(row, status="attested", attestation_id=disclosure.attestation_id, tx_hash=tx_hash,
-                 block_number=block, gas_used=gas, disclosure=json.dumps(disclosure.to_json()),
-                 timings=json.dumps(timings), error=None)
+        db.touch(row, status="submitted", attestation_id="0x" + ident.hex(), tx_hash=tx_hash, block_number=block,
+                 gas_used=gas, timings=json.dumps(timings), error=None)
+        if self.confirmations == 1:  # final in its block: no intermediate state to store
+            await self._attested(row)
+            return
+        await asyncio.to_thread(db.put, self.engine, row)
+        log.info("request %s mined in tx %s (block %d); final at %d confirmations", row.request_id, tx_hash, block,
+                 self.confirmations)
+        self.confirm_q.put_nowait(row)
+        self._gauges()
+
+    # -- confirm --------------------------------------------------------------------------------
+    async def _confirm_loop(self) -> None:
+        """One row at a time, in mining order: the ones behind are about as deep when the first is final."""
+        while True:
+            row = await self.confirm_q.get()
+            self._gauges()
+            try:
+                await self._confirm(row)
+            except asyncio.CancelledError:
+                raise  # the row stays ``submitted``: the next start checks it again
+            except Exception as exc:  # never let one request stop the confirm stage
+                log.exception("confirming failed for request %s", row.request_id)
+                await self._fail(row, "confirm", "failed", f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _confirm(self, row: db.AttestationRow) -> None:
+        assert row.tx_hash is not None and row.block_number is not None
+        t0 = time.monotonic()
+        delay = 0.5
+        while True:
+            try:
+                receipt = await self.adapter.confirm(row.tx_hash, row.block_number, self.confirmations)
+                break
+            except TransactionDropped as exc:  # the id is fixed: the submit stage re-checks the registry first
+                reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
+                self.metrics.failures.labels("submit_reorg").inc()
+                if reorgs > MAX_REORG_RESUBMITS:
+                    await self._fail(row, "confirm", "failed", f"dropped by {reorgs} reorgs: {exc}")
+                    return
+                log.warning("request %s: %s; submitting again", row.request_id, exc)
+                db.touch(row, status="proved", tx_hash=None, block_number=None, gas_used=None,
+                         error=f"transaction dropped by a reorg, submitting again: {exc}")
+                await asyncio.to_thread(db.put, self.engine, row)
+                self.submit_q.put_nowait(row)
+                self._gauges()
+                return
+            except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
+                self.metrics.failures.labels("confirm_retry").inc()
+                log.warning("chain unreachable while confirming (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except ChainError as exc:  # not deep enough in time (slow blocks): the transaction is mined, keep waiting
+                log.warning("request %s: %s; still waiting", row.request_id, exc)
+        elapsed = time.monotonic() - t0
+        self.metrics.latency.labels("confirm").observe(elapsed)
+        timings = json.loads(row.timings or "{}") | {"confirm_s": elapsed}
+        db.touch(row, block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]),
+                 timings=json.dumps(timings))
+        await self._attested(row)
+
+    async def _attested(self, row: db.AttestationRow) -> None:
+        """Final: store the disclosure (tx hash and block of the confirmed transaction) and answer the waiters."""
+        assert row.attestation_id is not None and row.tx_hash is not None and row.block_number is not None
+        prepared = Prepared.from_json(row.prepared or "")
+        chain = ChainRef(self.chain.chain_id, self.chain.registry, row.tx_hash, row.block_number)
+        disclosure = prepared.disclosure(row.attestation_id, chain, json.loads(row.proof or "{}"),
+                                         json.loads(row.assessment) if row.assessment else None)
+        self.metrics.attested.inc()
+        db.touch(row, status="attested", disclosure=json.dumps(disclosure.to_json()), error=None)
         await self._finish(row, result_json(row))
 
 
@@ -401,6 +469,9 @@ def result_json(row: db.AttestationRow) -> dict[str, Any]:
         if d.batch is not None:
             base["batch"] = d.batch.to_json()
         base["disclosure"] = d.to_json()
-    elif row.error:
-        base["error"] = row.error
+    else:
+        if row.status == "submitted":  # mined, not yet final
+            base |= {"attestation_id": row.attestation_id, "tx_hash": row.tx_hash, "block_number": row.block_number}
+        if row.error:
+            base["error"] = row.error
     return base

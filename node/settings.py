@@ -60,11 +60,15 @@ data_dir = "{data_dir}"     # SQLite database, circuit keys, logs
 
 [chain]
 # rpc_url = "http://127.0.0.1:8545"     # default: an embedded in-process EVM (development only)
-# registry = "0x..."                    # attach to a deployed registry; default: deploy one at start
+# registry = "0x..."                    # attach to a deployed registry; default: the one this node deployed on
+                                        # this chain before (remembered in its database, checked at start), else
+                                        # deploy one and remember it (`zkxai node --redeploy` after a chain reset)
 # batch_registry = "0x..."              # batch mode: attach to a deployed BatchAttestationRegistry (its
-                                        # verifier must hold this node's batch key); default: deploy one at start
+                                        # verifier must hold this node's batch key); default: as for registry,
+                                        # one per batch size
 keystore = "{keystore}"                 # eth-account keystore (scrypt); password in the secrets file
-confirmations = 1                       # blocks on top of an attestation before it counts as final (reorg-checked)
+confirmations = 1                       # blocks an attestation must be deep before it is final (status attested);
+                                        # until then it is "submitted", and re-submitted if a reorg drops it
 fee_bump_after_s = 15.0                 # a transaction without receipt this long is re-sent with fees +12.5%
 max_fee_gwei = 100.0                    # ... up to this max fee per gas
 

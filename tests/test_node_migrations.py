@@ -53,3 +53,28 @@ def test_database_from_before_migrations_is_adopted_keeping_its_rows(tmp_path: P
         assert context.get_current_revision() is not None
         assert compare_metadata(context, SQLModel.metadata) == []
     engine.dispose()
+
+
+def test_revision_0001_database_gets_the_deployments_table_keeping_its_rows(tmp_path: Path) -> None:
+    """A node's database at 0001 (before deployments were remembered): the upgrade adds the table, rows stay."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    url = f"sqlite:///{tmp_path / 'r1.db'}"
+    old = create_engine(url)
+    with old.begin() as conn:
+        command.upgrade(db.alembic_config(conn), "0001")  # type: ignore[arg-type]
+        conn.execute(text("INSERT INTO attestations (request_id, model_hash, method, status, attempts, created_at, "
+                          "updated_at) VALUES ('r1', '0xab', 'gradient', 'proved', 0, '2026-01-01', '2026-01-01')"))
+    assert "deployments" not in inspect(old).get_table_names()
+    old.dispose()
+    engine = db.make_engine(url)
+    assert [r.request_id for r in db.pending_attestations(engine)] == ["r1"]
+    db.put(engine, db.DeploymentRow(chain_id=131277322940537, kind="registry", address="0x" + "aa" * 20,
+                                    verifier="0x" + "bb" * 20, vk_digest="0x" + "cc" * 32))
+    assert db.get_deployment(engine, 131277322940537, "registry").address == "0x" + "aa" * 20  # type: ignore[union-attr]
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert context.get_current_revision() == "0002"
+        assert compare_metadata(context, SQLModel.metadata) == []
+    engine.dispose()

@@ -66,7 +66,8 @@ class RevocationReason(IntEnum):
 @dataclass(frozen=True)
 class Deployment:
     """Addresses of a deployed verifier + registry pair and the block of the registry's deployment
-    (0 when the registry was attached with :meth:`EthereumAdapter.attach_registry`, where it is not looked up)."""
+    (when the registry was attached with :meth:`EthereumAdapter.attach_registry`: the block given there, default 0;
+    it is where event queries start)."""
 
     verifier: str
     registry: str
@@ -74,6 +75,8 @@ class Deployment:
     #: Gas used by the two deployment transactions (0 when attached).
     verifier_gas: int = 0
     registry_gas: int = 0
+    #: The registry's deployment transaction ("" when attached).
+    registry_tx: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,8 +182,9 @@ class EthereumAdapter:
             raise NoRegistry("no registry deployed or attached")
         return self._deployment
 
-    async def attach_registry(self, registry: str) -> Deployment:
-        """Use an already deployed registry (checks that it is one and reads its verifier)."""
+    async def attach_registry(self, registry: str, *, block: int = 0) -> Deployment:
+        """Use an already deployed registry (checks that it is one and reads its verifier); ``block``: where it was
+        deployed, if known (event queries start there)."""
         address = AsyncWeb3.to_checksum_address(registry)
         if len(await self.w3.eth.get_code(address)) == 0:
             raise ContractMismatch(f"no contract at registry address {address}")
@@ -189,7 +193,7 @@ class EthereumAdapter:
             verifier = await contract.functions.verifier().call()
         except (ContractLogicError, Web3Exception) as exc:
             raise ContractMismatch(f"{address} does not answer like an AttestationRegistry") from exc
-        self._deployment = Deployment(verifier=str(verifier), registry=address, block=0)
+        self._deployment = Deployment(verifier=str(verifier), registry=address, block=block)
         return self._deployment
 
     async def deploy_registry(self, vk_calldata: Sequence[object]) -> Deployment:
@@ -217,6 +221,7 @@ class EthereumAdapter:
             block=int(receipt["blockNumber"]),
             verifier_gas=verifier_gas,
             registry_gas=int(receipt["gasUsed"]),
+            registry_tx=HexBytes(receipt["transactionHash"]).to_0x_hex(),
         )
         return self._deployment
 
