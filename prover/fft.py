@@ -4,6 +4,9 @@ r - 1 = 2^28 * t with t odd, and 5 generates F_r^*, so ``5^t`` is a primitive 2^
 unity; a domain of size n = 2^k uses ``omega_n = (5^t)^(2^(28-k))``. Coset transforms evaluate on
 ``g * <omega_n>`` with g = 5 (the multiplicative generator, as arkworks and snarkjs do), where the
 vanishing polynomial X^n - 1 is the non-zero constant g^n - 1.
+
+The transforms run in C (:func:`prover.native.fr_ntt`) when the extension is loaded, else in
+Python (:func:`ntt_python`); both are exposed for the tests.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from . import native as _native
 from .fields import R, fast_int
 
 TWO_ADICITY = 28
@@ -100,6 +104,13 @@ class Domain:
 
 
 def _ntt(a: list[int], omega: int) -> list[int]:
+    """Evaluations of ``a`` (reduced, power-of-two length) at the powers of ``omega``."""
+    if _native.NATIVE:
+        return _native.unpack_ints(_native.fr_ntt(_native.pack_ints(a), omega))
+    return ntt_python(a, omega)
+
+
+def ntt_python(a: list[int], omega: int) -> list[int]:
     """In-place iterative Cooley-Tukey (bit-reversal, then butterflies); returns ``a`` (plain
     ints; the butterflies run on gmpy2 ``mpz`` when available, about 1.5x faster)."""
     n = len(a)

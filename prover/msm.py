@@ -12,7 +12,12 @@ bucket), and windows are combined with c doublings each. The window c minimises
 In both, scalars 0 (and identity points) are skipped and scalars 1 are added directly.
 
 ``msm_reference_g1`` / ``msm_reference_g2`` are the slow, obviously-correct oracle: py_ecc
-``multiply`` + ``add`` per term. Tests run both on the same inputs.
+``multiply`` + ``add`` per term.
+
+Dispatch: ``msm_g1`` / ``msm_g2`` / ``msm_g1_jac`` / ``msm_g2_jac`` / ``msm_many_*`` run the C
+Pippenger of :mod:`prover.native` when the extension is loaded (:data:`NATIVE`), else the
+batch-affine Python path, which stays callable as ``msm_g1_python`` / ``msm_g2_python`` (and
+``*_jac_python``, ``msm_many_*_python``). Tests run every path on the same inputs.
 """
 
 from __future__ import annotations
@@ -29,16 +34,19 @@ from .curve import (
     G2Jac,
     g1_add,
     g1_double,
+    g1_from_affine,
     g1_from_pyecc,
     g1_is_zero_affine,
     g1_madd,
     g1_to_affine,
     g1_to_pyecc,
+    g2_from_affine,
     g2_from_pyecc,
     g2_is_zero_affine,
     g2_to_affine,
     g2_to_pyecc,
 )
+from . import native as _native
 from .batch_affine import msm_g1_batch_affine, msm_g2_batch_affine
 from .batch_affine import msm_many_g1 as msm_many_g1_batch_affine
 from .batch_affine import msm_many_g2 as msm_many_g2_batch_affine
@@ -49,6 +57,9 @@ J = TypeVar("J")
 C = TypeVar("C")
 
 SCALAR_BITS = 254
+
+#: True when the C extension is loaded (the default paths below then use it).
+NATIVE = _native.NATIVE
 
 
 def window_bits(n: int) -> int:
@@ -130,7 +141,7 @@ def _ones_g2(acc: G2Jac, ones: Sequence[G2Affine]) -> G2Jac:
     return acc
 
 
-def msm_g1_jac(points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Jac:
+def msm_g1_jac_python(points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Jac:
     """Batch-affine bucket MSM on G1, result in Jacobian coordinates."""
     big_pts, big_sc, ones = _prepare(points, scalars, g1_is_zero_affine)
     xs = [fast_int(p[0]) for p in big_pts]
@@ -138,7 +149,7 @@ def msm_g1_jac(points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Jac:
     return _ones_g1(msm_g1_batch_affine(xs, ys, big_sc), ones)
 
 
-def msm_g2_jac(points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Jac:
+def msm_g2_jac_python(points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Jac:
     """Batch-affine bucket MSM on G2, result in Jacobian coordinates."""
     big_pts, big_sc, ones = _prepare(points, scalars, g2_is_zero_affine)
     xs = [(fast_int(p[0][0]), fast_int(p[0][1])) for p in big_pts]
@@ -146,14 +157,42 @@ def msm_g2_jac(points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Jac:
     return _ones_g2(msm_g2_batch_affine(xs, ys, big_sc), ones)
 
 
+def msm_g1_python(points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Affine:
+    """Batch-affine Python MSM on G1 (the default when the extension is missing)."""
+    return g1_to_affine(msm_g1_jac_python(points, scalars))
+
+
+def msm_g2_python(points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Affine:
+    """Batch-affine Python MSM on G2."""
+    return g2_to_affine(msm_g2_jac_python(points, scalars))
+
+
 def msm_g1(points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Affine:
     """sum_i scalars[i] * points[i] on G1 (affine in, affine out; identity is (0, 0))."""
-    return g1_to_affine(msm_g1_jac(points, scalars))
+    if _native.NATIVE:
+        return _native.msm_g1_native(points, scalars)
+    return msm_g1_python(points, scalars)
 
 
 def msm_g2(points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Affine:
     """sum_i scalars[i] * points[i] on G2 (affine in, affine out; identity is ((0,0),(0,0)))."""
-    return g2_to_affine(msm_g2_jac(points, scalars))
+    if _native.NATIVE:
+        return _native.msm_g2_native(points, scalars)
+    return msm_g2_python(points, scalars)
+
+
+def msm_g1_jac(points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Jac:
+    """:func:`msm_g1` with the result in Jacobian coordinates."""
+    if _native.NATIVE:
+        return g1_from_affine(_native.msm_g1_native(points, scalars))
+    return msm_g1_jac_python(points, scalars)
+
+
+def msm_g2_jac(points: Sequence[G2Affine], scalars: Sequence[int]) -> G2Jac:
+    """:func:`msm_g2` with the result in Jacobian coordinates."""
+    if _native.NATIVE:
+        return g2_from_affine(_native.msm_g2_native(points, scalars))
+    return msm_g2_jac_python(points, scalars)
 
 
 def msm_g1_jacobian(points: Sequence[G1Affine], scalars: Sequence[int]) -> G1Affine:
@@ -221,14 +260,28 @@ def _many(
 
 
 def msm_many_g1(groups: Sequence[tuple[Sequence[G1Affine], Sequence[int]]]) -> list[G1Affine]:
-    """``[msm_g1(points, scalars) for points, scalars in groups]``, computed together (shared
-    batch inversions; far faster for many small MSMs, e.g. key generation)."""
-    out = _many(groups, g1_is_zero_affine, fast_int, msm_many_g1_batch_affine, (0, 0))
-    return [(int(x), int(y)) for x, y in out]
+    """``[msm_g1(points, scalars) for points, scalars in groups]`` (natively one C MSM each)."""
+    if _native.NATIVE:
+        return [_native.msm_g1_native(points, scalars) for points, scalars in groups]
+    return msm_many_g1_python(groups)
 
 
 def msm_many_g2(groups: Sequence[tuple[Sequence[G2Affine], Sequence[int]]]) -> list[G2Affine]:
     """G2 counterpart of :func:`msm_many_g1`."""
+    if _native.NATIVE:
+        return [_native.msm_g2_native(points, scalars) for points, scalars in groups]
+    return msm_many_g2_python(groups)
+
+
+def msm_many_g1_python(groups: Sequence[tuple[Sequence[G1Affine], Sequence[int]]]) -> list[G1Affine]:
+    """Python :func:`msm_many_g1`: all groups computed together (shared batch inversions; far
+    faster than separate Python MSMs for many small ones, e.g. key generation)."""
+    out = _many(groups, g1_is_zero_affine, fast_int, msm_many_g1_batch_affine, (0, 0))
+    return [(int(x), int(y)) for x, y in out]
+
+
+def msm_many_g2_python(groups: Sequence[tuple[Sequence[G2Affine], Sequence[int]]]) -> list[G2Affine]:
+    """Python :func:`msm_many_g2`."""
 
     def fast2(c: tuple[int, int]) -> tuple[Any, Any]:
         return (fast_int(c[0]), fast_int(c[1]))

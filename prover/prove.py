@@ -8,6 +8,11 @@ Each line is one MSM; constant terms ride along as extra MSM terms (scalar 1 is 
 The B-in-G2 MSM (the most expensive one) and the L part of C depend on neither H nor A/B, so
 with an ``executor`` (e.g. a long-lived ``ProcessPoolExecutor``) they start first and run beside
 the QAP work and the H, A and B1 MSMs.
+
+With the C extension (:data:`prover.native.NATIVE`) the whole pipeline stays on packed bytes
+(:func:`prove_native`): the key's bases are packed once per key object, the witness once per
+proof, the witness map runs in C and feeds H straight into the MSMs, L and H share one MSM, and
+each MSM uses every core itself, so ``executor`` is not used. Proofs are identical either way.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 from circuits.errors import CircuitError
 from circuits.r1cs import R1CS
 
+from . import native as _native
 from .curve import g1_add, g1_to_affine
 from .errors import KeyMismatch, UnsatisfiedWitness
 from .fft import Domain
@@ -27,7 +33,7 @@ from .fields import R
 from .keys import H_ODD_LAGRANGE, ProvingKey, Proof
 from .msm import msm_g1, msm_g1_jac, msm_g2
 from .r1cs_digest import r1cs_digest
-from .r1cs_to_qap import witness_map, witness_map_odd
+from .r1cs_to_qap import witness_map, witness_map_odd, witness_map_packed
 from .randomness import random_scalar
 
 
@@ -80,10 +86,14 @@ def prove(
     """
     check_key_matches(pk, r1cs)
     odd = pk.h_form == H_ODD_LAGRANGE
-    check_witness(r1cs, witness, constraints=not odd)  # the odd-coset witness map checks every row
+    native = _native.NATIVE
+    # the odd-coset and the native witness maps check every row themselves
+    check_witness(r1cs, witness, constraints=not (odd or native))
     w = list(witness)
     r = random_scalar(rng, nonzero=False)
     s = random_scalar(rng, nonzero=False)
+    if native:
+        return prove_native(pk, r1cs, w, r, s)
     vk = pk.vk
     b2_args = ([vk.beta_g2, *pk.b_g2_query, vk.delta_g2], [1, *w, s])
     l_args = (pk.l_query, w[pk.n_public + 1 :])
@@ -110,4 +120,19 @@ def prove(
         l_part = msm_g1_jac(*l_args)
     lh = g1_add(l_part, h_part)
     c = g1_to_affine(g1_add(lh, msm_g1_jac([a, b1, pk.delta_g1], [s, r, (-r * s) % R])))
+    return Proof(a=a, b=b2, c=c)
+
+
+def prove_native(pk: ProvingKey, r1cs: R1CS, witness: Sequence[int], r: int, s: int) -> Proof:
+    """The proof for blinding scalars ``r``, ``s`` with the C kernels (same result as the Python
+    path); ``witness`` must already be checked (:func:`check_witness`, rows excepted)."""
+    keys = _native.packed_key(pk)
+    wb = _native.pack_ints(witness)
+    one, rb, sb = (v.to_bytes(32, "little") for v in (1, r, s))
+    h = witness_map_packed(r1cs, wb, Domain(pk.domain_size), odd=pk.h_form == H_ODD_LAGRANGE)
+    a = _native.g1_msm_packed(keys.a, one + wb + rb)
+    b1 = _native.g1_msm_packed(keys.b1, one + wb + sb)
+    b2 = _native.g2_msm_packed(keys.b2, one + wb + sb)
+    lh = _native.g1_msm_packed(keys.lh, wb[32 * (pk.n_public + 1) :] + h)
+    c = _native.msm_g1_native([lh, a, b1, pk.delta_g1], [1, s, r, (-r * s) % R])
     return Proof(a=a, b=b2, c=c)

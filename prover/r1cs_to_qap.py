@@ -4,14 +4,20 @@ Rows of the QAP: the R1CS constraints, then one "input consistency" row per inst
 i = 0..n_public with A = wire i, B = 0, C = 0. Those rows make the A-polynomials of the public
 wires linearly independent, which Groth16's soundness needs. The domain is the smallest power of
 two holding all rows. Everything here is O(n log n) via NTTs; nothing quadratic.
+
+With the C extension loaded, both witness maps run natively on packed bytes
+(:func:`witness_map_packed`: R1CS rows, NTTs and the pointwise products in C, every row checked);
+``witness_map_python`` / ``witness_map_odd_python`` are the pure-Python versions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from circuits.errors import UnsatisfiedConstraint
 from circuits.r1cs import R1CS, evaluate
 
+from . import native as _native
 from .errors import UnsatisfiedWitness
 from .fft import COSET_SHIFT, Domain, domain_size_for, root_of_unity
 from .fields import R
@@ -26,6 +32,48 @@ def qap_domain(r1cs: R1CS) -> Domain:
 
 
 def witness_map(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]:
+    """Coefficients h_0..h_(n-2) of H = (A*B - C) / Z (:func:`witness_map_python`, natively in C)."""
+    if _native.NATIVE:
+        packed = _native.pack_scalars(witness)
+        return _native.unpack_ints(witness_map_packed(r1cs, packed, domain, odd=False))
+    return witness_map_python(r1cs, witness, domain)
+
+
+def witness_map_odd(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]:
+    """(A*B - C) at the odd 2n-th roots of unity (:func:`witness_map_odd_python`, natively in C)."""
+    if _native.NATIVE:
+        packed = _native.pack_scalars(witness)
+        return _native.unpack_ints(witness_map_packed(r1cs, packed, domain, odd=True))
+    return witness_map_odd_python(r1cs, witness, domain)
+
+
+def witness_map_packed(r1cs: R1CS, witness: bytes, domain: Domain, *, odd: bool) -> bytes:
+    """Native witness map on a packed witness: the H scalars of :func:`witness_map_odd_python`
+    (``odd``) or :func:`witness_map_python`, packed.
+
+    Raises :class:`UnsatisfiedWitness` at the first violated row (both forms check every row).
+    Per polynomial: one iNTT whose output scaling also applies the coset shift, then one NTT.
+    """
+    n = domain.size
+    a, b, c, bad = _native.r1cs_rows(r1cs, witness, n)
+    if bad >= 0:
+        raise UnsatisfiedWitness(str(UnsatisfiedConstraint(bad)))
+    shift = root_of_unity(2 * n) if odd else COSET_SHIFT
+    polys = []
+    for evals in (a, b, c):
+        coeffs = _native.fr_ntt(evals, domain.omega_inv, post=(domain.size_inv, shift))
+        polys.append(_native.fr_ntt(coeffs, domain.omega))
+    if odd:
+        return _native.fr_abc(polys[0], polys[1], polys[2], 1)
+    z_inv = pow(domain.vanishing_at(COSET_SHIFT), -1, R)
+    quotient = _native.fr_abc(polys[0], polys[1], polys[2], z_inv)
+    h = _native.fr_ntt(quotient, domain.omega_inv, post=(domain.size_inv, pow(COSET_SHIFT, -1, R)))
+    if any(h[32 * (n - 1) :]):
+        raise UnsatisfiedWitness("A*B - C is not divisible by the vanishing polynomial")
+    return h[: 32 * (n - 1)]
+
+
+def witness_map_python(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]:
     """Coefficients h_0..h_(n-2) of H = (A*B - C) / Z for a satisfying witness.
 
     A, B, C are interpolated from their row evaluations (iNTT), evaluated on the coset g*<omega>
@@ -53,7 +101,7 @@ def witness_map(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]
     return h[: n - 1]
 
 
-def witness_map_odd(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]:
+def witness_map_odd_python(r1cs: R1CS, witness: Sequence[int], domain: Domain) -> list[int]:
     """(A*B - C) at the odd 2n-th roots of unity w_2n^(2i+1), i < n (snarkjs' H scalars).
 
     A*B - C vanishes on the n-th roots (the even 2n-th roots) and has degree < 2n, so its value
