@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Load benchmark: N concurrent clients against a real node on loopback, for a fixed time, on anvil.
 
-Runs the node twice in the same run — one attestation per transaction (single mode) and batched attestations
-(batch mode) — and prints, for each: attested predictions per second, p50/p99 latency from request to confirmed
-attestation, gas per attested prediction, and the ratios batch/single.
+Runs the node once per mode in the same run — one attestation per transaction (single mode) and batched
+attestations (batch mode, once per batch size) — and prints, for each: attested predictions per second, p50/p99
+latency from request to confirmed attestation, gas per attested prediction, and the ratios against single mode.
 
-    .venv/bin/python scripts/bench_load.py --clients 8 --seconds 120 --batch-size 8
+    .venv/bin/python scripts/bench_load.py --clients 16 --seconds 120 --batch-sizes 4,8,16
+
+``--block-time S`` mines a block every S seconds instead of one per transaction (anvil's default automine), as a
+public chain does; ``--confirmations N`` waits N blocks per attestation. Keys are cached under ``ZKXAI_BENCH_DIR``
+(when set) so a second run does not repeat the batch circuits' setup.
 
 Proving is CPU-bound: the figures depend on the cores given to the prover (--prover-workers).
 """
@@ -32,7 +36,7 @@ from tests.node_harness import free_port  # noqa: E402
 ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
-async def wait_http(url: str, timeout: float = 600) -> None:
+async def wait_http(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 1800) -> None:
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as s:
         while time.monotonic() < deadline:
@@ -42,17 +46,25 @@ async def wait_http(url: str, timeout: float = 600) -> None:
                         return
             except aiohttp.ClientError:
                 pass
+            if proc.poll() is not None:
+                raise RuntimeError(f"the node exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
             await asyncio.sleep(0.3)
     raise RuntimeError(f"{url} not healthy")
 
 
-async def run_mode(mode: str, args: argparse.Namespace, anvil_url: str, work: Path, onnx: bytes, inputs: list) -> dict:
+async def run_mode(mode: str, batch_size: int, args: argparse.Namespace, anvil_url: str, work: Path, onnx: bytes,
+                   inputs: list) -> dict:
     port = free_port()
     env = {**os.environ, "ZKXAI_PRIVATE_KEY": ANVIL_KEY, "ZKXAI_PIPELINE_ATTESTATION_MODE": mode,
-           "ZKXAI_PIPELINE_BATCH_SIZE": str(args.batch_size), "ZKXAI_PIPELINE_BATCH_LATENCY_MS": str(args.batch_latency_ms),
-           "ZKXAI_PIPELINE_QUEUE_SIZE": str(max(64, 4 * args.clients))}
-    data = work / mode
+           "ZKXAI_PIPELINE_BATCH_LATENCY_MS": str(args.batch_latency_ms),
+           "ZKXAI_PIPELINE_QUEUE_SIZE": str(max(64, 4 * args.clients)),
+           "ZKXAI_CHAIN_CONFIRMATIONS": str(args.confirmations)}
+    if mode == "batch":
+        env["ZKXAI_PIPELINE_BATCH_SIZE"] = str(batch_size)
+    label = mode if mode == "single" else f"batch-{batch_size}"
+    data = work / label
     data.mkdir(parents=True, exist_ok=True)
+    (data / "zkxai.db").unlink(missing_ok=True)  # fresh requests and deployments; keys are kept
     log = open(data / "node.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "node.cli", "node", "--port", str(port), "--data-dir", str(data),
                              "--rpc-url", anvil_url, "--prover-workers", str(args.prover_workers)],
@@ -60,8 +72,8 @@ async def run_mode(mode: str, args: argparse.Namespace, anvil_url: str, work: Pa
     base = f"http://127.0.0.1:{port}"
     try:
         t0 = time.monotonic()
-        await wait_http(f"{base}/healthz")
-        print(f"  [{mode}] node ready in {time.monotonic() - t0:.0f} s (includes key setup on first run)", flush=True)
+        await wait_http(f"{base}/healthz", proc, data / "node.log")
+        print(f"  [{label}] node ready in {time.monotonic() - t0:.0f} s (includes key setup on first run)", flush=True)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3600)) as http:
             async with http.post(f"{base}/v1/models", data=onnx) as r:
                 model = (await r.json())["model_hash"]
@@ -92,7 +104,7 @@ async def run_mode(mode: str, args: argparse.Namespace, anvil_url: str, work: Pa
         log.close()
     n = len(latencies)
     return {
-        "mode": mode, "attested": n, "seconds": elapsed, "per_s": n / elapsed if elapsed else 0.0,
+        "mode": label, "attested": n, "seconds": elapsed, "per_s": n / elapsed if elapsed else 0.0,
         "p50": statistics.median(latencies) if latencies else float("nan"),
         "p99": sorted(latencies)[max(0, int(0.99 * n) - 1)] if latencies else float("nan"),
         "transactions": len(txs),
@@ -104,7 +116,9 @@ async def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=120)
-    ap.add_argument("--batch-size", type=int, default=8)
+    ap.add_argument("--batch-sizes", default="8", help="comma-separated batch sizes, one batch-mode run each")
+    ap.add_argument("--block-time", type=float, default=0.0, help="anvil block time in s (0: automine)")
+    ap.add_argument("--confirmations", type=int, default=1)
     ap.add_argument("--batch-latency-ms", type=int, default=5000)
     ap.add_argument("--prover-workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     ap.add_argument("--modes", default="single,batch")
@@ -118,27 +132,36 @@ async def main() -> int:
     inputs = X.tolist()
     anvil = ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
     port = free_port()
-    proc = subprocess.Popen([str(anvil), "--host", "127.0.0.1", "--port", str(port), "--silent"])
+    cmd = [str(anvil), "--host", "127.0.0.1", "--port", str(port), "--silent"]
+    if args.block_time:
+        cmd += ["--block-time", str(args.block_time)]
+    proc = subprocess.Popen(cmd)
     results = []
     try:
         time.sleep(0.5)
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(os.environ.get("ZKXAI_BENCH_DIR", tmp))
-            for mode in args.modes.split(","):
-                print(f"running {mode} mode: {args.clients} clients for {args.seconds:.0f} s", flush=True)
-                results.append(await run_mode(mode, args, f"http://127.0.0.1:{port}", work, onnx, inputs))
+            runs = [(m, size) for m in args.modes.split(",")
+                    for size in ([1] if m == "single" else [int(v) for v in args.batch_sizes.split(",")])]
+            for mode, size in runs:
+                print(f"running {mode} mode{'' if mode == 'single' else f' (batch size {size})'}: {args.clients} "
+                      f"clients for {args.seconds:.0f} s", flush=True)
+                results.append(await run_mode(mode, size, args, f"http://127.0.0.1:{port}", work, onnx, inputs))
     finally:
         proc.terminate()
     print()
-    print(f"{'mode':<8} {'attested':>8} {'per s':>7} {'p50 s':>7} {'p99 s':>7} {'txs':>5} {'gas/prediction':>15}")
+    print(f"anvil: {'automine' if not args.block_time else f'block every {args.block_time:g} s'}, "
+          f"confirmations {args.confirmations}, prover workers {args.prover_workers}, {os.cpu_count()} cores")
+    print(f"{'mode':<9} {'attested':>8} {'per s':>7} {'p50 s':>7} {'p99 s':>7} {'txs':>5} {'gas/prediction':>15}"
+          f" {'throughput':>11} {'gas':>9}")
+    base = next((r for r in results if r["mode"] == "single" and r["attested"]), None)
     for r in results:
-        print(f"{r['mode']:<8} {r['attested']:>8} {r['per_s']:>7.3f} {r['p50']:>7.1f} {r['p99']:>7.1f} "
-              f"{r['transactions']:>5} {r['gas_per_prediction']:>15,.0f}")
-    if len(results) == 2 and results[0]["attested"] and results[1]["attested"]:
-        s, b = results
-        print(f"\nbatch/single: throughput x{b['per_s'] / s['per_s']:.2f}, "
-              f"gas per prediction {s['gas_per_prediction'] / b['gas_per_prediction']:.1f}x cheaper, "
-              f"p50 latency x{b['p50'] / s['p50']:.2f}")
+        ratio = f"x{r['per_s'] / base['per_s']:.2f}" if base and r["attested"] else "-"
+        cheaper = f"{base['gas_per_prediction'] / r['gas_per_prediction']:.1f}x" if base and r["attested"] else "-"
+        print(f"{r['mode']:<9} {r['attested']:>8} {r['per_s']:>7.3f} {r['p50']:>7.1f} {r['p99']:>7.1f} "
+              f"{r['transactions']:>5} {r['gas_per_prediction']:>15,.0f} {ratio:>11} {cheaper:>9}")
+    if base:
+        print("(throughput and gas: against single mode, measured in this run)")
     return 0
 
 
