@@ -30,6 +30,7 @@ from .commitment import (
     CommitmentOpening,
     commitment_statement,
     is_argmax,
+    model_hash_limbs,
     public_inputs,
     secret_assignment,
 )
@@ -91,7 +92,7 @@ def _define_batch(size: int, num_classes: int, api: Api) -> None:
         statement = commitment_statement(api, num_classes, hi, lo, cls, prefix=prefix)
         leaves.append(poseidon_gadget(api, statement.as_list()))
 
-    active = [api.hint(lambda c, i=i: 1 if i < c else 0, count) for i in range(size)]
+    active = api.hints(lambda c: [1 if i < c else 0 for i in range(size)], size, count)
     assert_prefix_flags(api, active, count)
     masked = [api.mul(flag, leaf) for flag, leaf in zip(active, leaves)]
     api.assert_equal(merkle_root_gadget(api, masked), root)
@@ -154,19 +155,26 @@ def batch_secret_assignment(
     secret: dict[str, int | Sequence[int]] = {}
     for i, opening in enumerate(padded):
         prefix = slot_prefix(i)
-        hi, lo, _, _, cls, _ = public_inputs(opening)
+        hi, lo = model_hash_limbs(opening.model_hash)  # the statement's head, no digest needed here
+        cls = opening.predicted_class
         secret.update({prefix + "model_hash_hi": hi, prefix + "model_hash_lo": lo, prefix + "predicted_class": cls})
         secret.update({prefix + name: value for name, value in secret_assignment(opening).items()})
     return secret
 
 
 def batch_witness(
-    openings: Sequence[CommitmentOpening], size: int, public: Sequence[int] | None = None
+    openings: Sequence[CommitmentOpening],
+    size: int,
+    public: Sequence[int] | None = None,
+    *,
+    check: bool = True,
 ) -> list[int]:
     """Full witness of ``batch_circuit(size, num_classes)`` for the openings (in slot order).
 
     ``public`` overrides the claimed ``[root, count]`` (default: the native oracle's), so tests can check
-    that a wrong claim is unsatisfiable (:class:`~circuits.errors.UnsatisfiedConstraint`).
+    that a wrong claim is unsatisfiable (:class:`~circuits.errors.UnsatisfiedConstraint`). ``check=False``
+    skips re-checking the product rows (see :meth:`~circuits.builder.CompiledCircuit.solve`): for a caller
+    that hands the witness to a prover checking every row anyway.
     """
     if not openings:
         raise InvalidOpening("a batch holds at least one opening")
@@ -175,4 +183,4 @@ def batch_witness(
     claim = batch_public_inputs(openings, size) if public is None else list(public)
     if len(claim) != len(BATCH_PUBLIC_INPUTS):
         raise OpeningMismatch(f"expected {len(BATCH_PUBLIC_INPUTS)} public inputs, got {len(claim)}")
-    return batch_circuit(size, num_classes).solve(dict(zip(BATCH_PUBLIC_INPUTS, claim)), secret)
+    return batch_circuit(size, num_classes).solve(dict(zip(BATCH_PUBLIC_INPUTS, claim)), secret, check=check)

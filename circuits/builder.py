@@ -4,14 +4,25 @@ Variables (:class:`Var`) are linear combinations of wires, so adding, subtractin
 free; only :meth:`Api.mul` (of two non-constant variables) and the assertions create R1CS
 constraints. Gadgets are plain functions taking ``api``.
 
-Compiling and solving run the *same* ``define``:
+Compiling and solving:
 
-* :func:`compile` runs it without values and records the constraint system;
-* :meth:`CompiledCircuit.solve` runs it again with every input value attached, so each new wire
-  (products, hints) gets its value computed natively on the fly. The constraints recorded on that
-  run must be identical to the compiled ones (a ``define`` whose structure depended on input
-  values would be rejected with :class:`StructureMismatch`), and the full witness is finally checked
-  against the R1CS, so a returned witness always satisfies it.
+* :func:`compile` runs ``define`` without values and records the constraint system, and beside it a
+  *witness program*: for every wire that is not an input, how its value is computed from earlier
+  wires (a product of two linear combinations, a hint, or a native block, see below);
+* :meth:`CompiledCircuit.solve` replays that program over plain ints (a circom/gnark-style witness
+  calculator: ``define`` is not run again and no variable is built), then checks the witness against
+  the R1CS (``check=False``: only the assertion rows, see :meth:`CompiledCircuit.solve`);
+* :meth:`CompiledCircuit.solve_reference` is the original solver, kept as the reference the fast one is
+  tested against: it runs ``define`` again with every input value attached, so each new wire gets its
+  value on the fly, rejects a ``define`` whose structure depended on input values
+  (:class:`StructureMismatch`) and checks every constraint.
+
+Native blocks (:meth:`Api.native_block`): a gadget whose wires are all determined by a few inputs
+(a Poseidon permutation: its S-box products) can name a native function computing those wires' values
+in allocation order; the program then calls that function once instead of replaying the gadget's
+products one linear combination at a time. The constraints are the gadget's own, unchanged; the block
+only changes how the solver computes values (the reference solver ignores it, which is how blocks are
+tested).
 
 Public inputs and Groth16 non-malleability: in Groth16 a public input ``x_i`` enters verification
 only through ``IC_i = (beta*u_i(tau) + alpha*v_i(tau) + w_i(tau)) / gamma``, where ``u_i, v_i, w_i``
@@ -24,9 +35,11 @@ the circuit otherwise uses it (e.g. model-hash limbs that the statement only car
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Union
+from operator import mul as _mul
+from typing import Any, Union
 
 from .errors import CircuitError, WitnessError
 from .field import R, element
@@ -35,8 +48,17 @@ from .r1cs import R1CS, Constraint
 Operand = Union["Var", int]
 Define = Callable[["Api"], None]
 _RawConstraint = tuple[dict[int, int], dict[int, int], dict[int, int]]
+#: A native solver: input values in, the values of a run of consecutive new wires out.
+Solver = Callable[..., Sequence[int]]
 
 _ONE = 0  # wire 0 is the constant 1
+
+# witness-program operations (builder wire ids while recording, R1CS wire indices once compiled):
+#   (_OP_MUL, out, a, b)                      w[out] = <a, w> * <b, w>
+#   (_OP_HINT, out, fn, (lc, ...))            w[out] = fn(<lc, w>, ...)
+#   (_OP_BLOCK, start, count, fn, (lc, ...))  w[start:start+count] = fn(<lc, w>, ...)
+# a linear combination is recorded as a dict while compiling, as (wires, coeffs) tuples once compiled
+_OP_MUL, _OP_HINT, _OP_BLOCK = 0, 1, 2
 
 
 class StructureMismatch(CircuitError):
@@ -134,6 +156,11 @@ class Api:
         self._secret_layout: list[tuple[str, int | None]] = []
         self._public_layout: list[str] = []
         self.constraints: list[_RawConstraint] = []
+        # the witness program (recorded while compiling only)
+        self._program: list[tuple[Any, ...]] = []
+        self._inputs: list[tuple[int, str, int | None]] = []
+        self._assertion_rows: list[int] = []
+        self._block_depth = 0
 
     # ----------------------------------------------------------------- wires and inputs
     def _new_wire(self, value: int | None, name: str | None = None) -> Var:
@@ -144,6 +171,8 @@ class Api:
         return Var(self, {wire: 1}, value)
 
     def _declare(self, name: str) -> None:
+        if self._block_depth:
+            raise CircuitError(f"input {name!r} declared inside a native block")
         if not isinstance(name, str) or not name:
             raise CircuitError(f"input name must be a non-empty str, got {name!r}")
         if name in self._declared:
@@ -157,6 +186,7 @@ class Api:
         value = self._public_values.get(name) if self._solving else None
         var = self._new_wire(value, name)
         self._public_wires.append(next(iter(var.lc)))
+        self._inputs.append((self._public_wires[-1], name, None))
         return var
 
     def secret(self, name: str) -> Var:
@@ -164,7 +194,9 @@ class Api:
         self._declare(name)
         self._secret_layout.append((name, None))
         value = self._secret_values.get(name) if self._solving else None
-        return self._new_wire(value if isinstance(value, int) else None, name)
+        var = self._new_wire(value if isinstance(value, int) else None, name)
+        self._inputs.append((len(self._values) - 1, name, None))
+        return var
 
     def secret_vector(self, name: str, length: int) -> list[Var]:
         """Declare a private input vector of fixed ``length`` (solve takes a sequence for it)."""
@@ -173,10 +205,11 @@ class Api:
         self._declare(name)
         self._secret_layout.append((name, length))
         values = self._secret_values.get(name) if self._solving else None
-        return [
-            self._new_wire(None if values is None else values[i], f"{name}[{i}]")  # type: ignore[index]
-            for i in range(length)
-        ]
+        out = []
+        for i in range(length):
+            out.append(self._new_wire(None if values is None else values[i], f"{name}[{i}]"))  # type: ignore[index]
+            self._inputs.append((len(self._values) - 1, name, i))
+        return out
 
     def constant(self, c: int) -> Var:
         c %= R
@@ -229,8 +262,15 @@ class Api:
         return self.linear_combination([1] * len(terms), terms)
 
     # ----------------------------------------------------------------- constraints
-    def _constrain(self, a: Var, b: Var, c: Var) -> None:
+    def _constrain(self, a: Var, b: Var, c: Var, *, assertion: bool = True) -> None:
+        if assertion:
+            self._assertion_rows.append(len(self.constraints))
         self.constraints.append((dict(a.lc), dict(b.lc), dict(c.lc)))
+
+    @property
+    def _recording(self) -> bool:
+        """Whether a new wire needs a witness-program step (compiling, outside native blocks)."""
+        return not self._solving and not self._block_depth
 
     def mul(self, a: Operand, b: Operand) -> Var:
         """a * b: a new wire and one constraint, unless an operand is constant (then free)."""
@@ -240,7 +280,9 @@ class Api:
         if vb.is_constant():
             return self.scale(va, vb.constant_value())
         out = self._new_wire(va.value * vb.value % R if self._solving else None)  # type: ignore[operator]
-        self._constrain(va, vb, out)
+        self._constrain(va, vb, out, assertion=False)  # holds by construction of the solved value
+        if self._recording:
+            self._program.append((_OP_MUL, len(self._values) - 1, dict(va.lc), dict(vb.lc)))
         return out
 
     def assert_equal(self, a: Operand, b: Operand) -> None:
@@ -265,11 +307,47 @@ class Api:
         """A new private wire holding ``fn(*input values) mod R``; the caller MUST constrain it."""
         vars_ = [self.as_var(x) for x in inputs]
         if not self._solving:
-            return self._new_wire(None)
-        result = fn(*(v.value for v in vars_))
-        if isinstance(result, bool) or not isinstance(result, int):
-            raise CircuitError(f"hint {getattr(fn, '__name__', fn)!r} returned {type(result).__name__}, not int")
-        return self._new_wire(result % R)
+            var = self._new_wire(None)
+            if self._recording:
+                self._program.append((_OP_HINT, len(self._values) - 1, fn, tuple(dict(v.lc) for v in vars_)))
+            return var
+        return self._new_wire(_hint_value(fn, fn(*(v.value for v in vars_))))
+
+    def hints(self, fn: Callable[..., Sequence[int]], n: int, *inputs: Operand) -> list[Var]:
+        """``n`` new private wires holding ``fn(*input values)`` (a sequence of ``n`` ints, reduced mod R).
+
+        One call for many outputs (e.g. all the bits of a value); wires as ``n`` :meth:`hint` calls would
+        allocate them. The caller MUST constrain them."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise CircuitError(f"hint output count must be a positive int, got {n!r}")
+        vars_ = [self.as_var(x) for x in inputs]
+        if not self._solving:
+            start = len(self._values)
+            out = [self._new_wire(None) for _ in range(n)]
+            if self._recording:
+                self._program.append((_OP_BLOCK, start, n, fn, tuple(dict(v.lc) for v in vars_)))
+            return out
+        values = _block_values(fn, fn(*(v.value for v in vars_)), n)
+        return [self._new_wire(v) for v in values]
+
+    @contextmanager
+    def native_block(self, solver: Solver, inputs: Sequence[Operand]) -> Iterator[None]:
+        """Wires allocated inside the ``with`` are computed, when solving, by ``solver(*input values)``.
+
+        ``solver`` returns the values of every wire the block allocates (products and hints), in
+        allocation order; the block's constraints are recorded as usual (and checked, see
+        :meth:`CompiledCircuit.solve`). Inputs cannot be declared inside; nested blocks belong to the
+        outermost one. The reference solver runs the block's body instead of ``solver``."""
+        vars_ = [self.as_var(x) for x in inputs]
+        start = len(self._values)
+        self._block_depth += 1
+        try:
+            yield
+        finally:
+            self._block_depth -= 1
+        count = len(self._values) - start
+        if count and self._recording:
+            self._program.append((_OP_BLOCK, start, count, solver, tuple(dict(v.lc) for v in vars_)))
 
     # ----------------------------------------------------------------- finishing
     def _layout(self) -> InputLayout:
@@ -287,19 +365,85 @@ class Api:
         return [_ONE, *self._public_wires, *rest]
 
 
+def _hint_value(fn: Callable[..., Any], result: object) -> int:
+    if isinstance(result, bool) or not isinstance(result, int):
+        raise CircuitError(f"hint {getattr(fn, '__name__', fn)!r} returned {type(result).__name__}, not int")
+    return result % R
+
+
+def _block_values(fn: Callable[..., Any], result: object, count: int) -> list[int]:
+    if isinstance(result, (str, bytes)) or not isinstance(result, Sequence) or len(result) != count:
+        raise CircuitError(f"native solver {getattr(fn, '__name__', fn)!r} must return {count} ints")
+    if set(map(type, result)) == {int}:  # the usual case, checked in C
+        return [v % R for v in result]
+    return [_hint_value(fn, v) for v in result]
+
+
 def _remap(lc: Mapping[int, int], new_index: Mapping[int, int]) -> dict[int, int]:
     return {new_index[w]: c for w, c in lc.items()}
 
 
+_FlatLc = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+def _flat(lc: Mapping[int, int], new_index: Mapping[int, int]) -> _FlatLc:
+    """A recorded linear combination in R1CS wire indices, as (wires, coeffs)."""
+    return tuple(new_index[w] for w in lc), tuple(lc.values())
+
+
+def _compile_program(program: Sequence[tuple[Any, ...]], new_index: Mapping[int, int]) -> tuple[tuple[Any, ...], ...]:
+    out: list[tuple[Any, ...]] = []
+    for op in program:
+        kind = op[0]
+        if kind == _OP_MUL:
+            _, wire, a, b = op
+            out.append((_OP_MUL, new_index[wire], *_flat(a, new_index), *_flat(b, new_index)))
+        elif kind == _OP_HINT:
+            _, wire, fn, lcs = op
+            out.append((_OP_HINT, new_index[wire], fn, tuple(_flat(lc, new_index) for lc in lcs)))
+        else:
+            _, start, count, fn, lcs = op
+            first = new_index[start]
+            # a block's wires are consecutive builder ids and never public, so consecutive in the R1CS too
+            if [new_index[w] for w in range(start, start + count)] != list(range(first, first + count)):
+                raise CircuitError("native block wires are not consecutive")  # defensive
+            out.append((_OP_BLOCK, first, count, fn, tuple(_flat(lc, new_index) for lc in lcs)))
+    return tuple(out)
+
+
+def _run_program(program: Sequence[tuple[Any, ...]], witness: list[int]) -> None:
+    """Fill ``witness`` (inputs already set) by replaying the witness program over ints."""
+    get = witness.__getitem__
+    for op in program:
+        kind = op[0]
+        if kind == _OP_MUL:
+            _, out, aw, ac, bw, bc = op
+            witness[out] = sum(map(_mul, ac, map(get, aw))) * sum(map(_mul, bc, map(get, bw))) % R
+        elif kind == _OP_HINT:
+            _, out, fn, lcs = op
+            args = [sum(map(_mul, cs, map(get, ws))) % R for ws, cs in lcs]
+            witness[out] = _hint_value(fn, fn(*args))
+        else:
+            _, start, count, fn, lcs = op
+            args = [sum(map(_mul, cs, map(get, ws))) % R for ws, cs in lcs]
+            witness[start : start + count] = _block_values(fn, fn(*args), count)
+
+
 @dataclass(frozen=True, eq=False)
 class CompiledCircuit:
-    """A compiled ``define``: its R1CS plus what :meth:`solve` needs to recompute a witness."""
+    """A compiled ``define``: its R1CS plus what :meth:`solve` needs to compute a witness."""
 
     r1cs: R1CS
     layout: InputLayout
     _define: Define = field(repr=False)
     _raw_constraints: tuple[_RawConstraint, ...] = field(repr=False)
     _order: tuple[int, ...] = field(repr=False)
+    #: the witness program, in R1CS wire indices
+    _program: tuple[tuple[Any, ...], ...] = field(repr=False)
+    #: (R1CS wire, input name, vector index or None) for every input wire
+    _inputs: tuple[tuple[int, str, int | None], ...] = field(repr=False)
+    #: constraints that are assertions (not ``a * b = out`` of a product the solver computed), in order
+    _assertion_rows: tuple[int, ...] = field(repr=False)
 
     @property
     def n_constraints(self) -> int:
@@ -330,11 +474,39 @@ class CompiledCircuit:
             for i, v in enumerate(value):
                 _field_input(v, f"secret input {name}[{i}]")
 
-    def solve(self, public: Mapping[str, int], secret: Mapping[str, int | Sequence[int]]) -> list[int]:
-        """The full witness (R1CS wire order) for these inputs; it satisfies ``self.r1cs``.
+    def solve(
+        self, public: Mapping[str, int], secret: Mapping[str, int | Sequence[int]], *, check: bool = True
+    ) -> list[int]:
+        """The full witness (R1CS wire order) for these inputs, computed by replaying the witness program.
+
+        ``check=True`` checks every constraint, so the witness returned satisfies ``self.r1cs``.
+        ``check=False`` checks only the assertion rows (equalities, booleanity, public bindings: where
+        inputs can fail the statement) and skips the product rows, which the solver satisfies by
+        construction (native-block products by the block's solver, tested against
+        :meth:`solve_reference`); for callers that check every row anyway, like the Groth16 prover.
+        Either way the witness equals :meth:`solve_reference`'s.
 
         Raises :class:`WitnessError` for missing, extra or out-of-field inputs and
         :class:`~circuits.errors.UnsatisfiedConstraint` when the inputs do not satisfy the statement.
+        """
+        self._check_inputs(public, secret)
+        witness = [0] * self.r1cs.n_wires
+        witness[0] = 1
+        for wire, name, index in self._inputs:
+            value = public[name] if wire <= self.r1cs.n_public else secret[name]
+            witness[wire] = int(value if index is None else value[index])  # type: ignore[index]
+        _run_program(self._program, witness)
+        if check:
+            self.r1cs.check(witness)
+        else:
+            self.r1cs.check_rows(witness, self._assertion_rows)
+        return witness
+
+    def solve_reference(self, public: Mapping[str, int], secret: Mapping[str, int | Sequence[int]]) -> list[int]:
+        """The witness computed by running ``define`` again with the input values (slow; the reference).
+
+        Same result and errors as :meth:`solve`, plus :class:`StructureMismatch` when ``define`` builds a
+        different constraint system once given values. Always checks every constraint.
         """
         self._check_inputs(public, secret)
         api = Api(public, secret)
@@ -379,10 +551,14 @@ def compile(define: Define) -> CompiledCircuit:  # noqa: A001 - the natural name
         public_names=tuple(api._public_layout),
         wire_names={new_index[w]: name for w, name in api._names.items()},
     )
+    r1cs._flat  # noqa: B018 - prepare the constraint checker now rather than in the first solve
     return CompiledCircuit(
         r1cs=r1cs,
         layout=api._layout(),
         _define=define,
         _raw_constraints=tuple(api.constraints),
         _order=tuple(order),
+        _program=_compile_program(api._program, new_index),
+        _inputs=tuple((new_index[wire], name, index) for wire, name, index in api._inputs),
+        _assertion_rows=tuple(api._assertion_rows),
     )

@@ -348,15 +348,17 @@ def secret_assignment(opening: CommitmentOpening) -> dict[str, int | Sequence[in
     }
 
 
-def commitment_witness(opening: CommitmentOpening) -> list[int]:
+def commitment_witness(opening: CommitmentOpening, *, check: bool = True) -> list[int]:
     """Full witness of ``commitment_circuit(opening.num_classes)`` for the opening.
 
-    Raises OpeningMismatch (natively, before solving) when the class is not an argmax.
+    Raises OpeningMismatch (natively, before solving) when the class is not an argmax. ``check=False``
+    skips re-checking the product rows (see :meth:`~circuits.builder.CompiledCircuit.solve`): for a caller
+    that hands the witness to a prover checking every row anyway.
     """
     if not is_argmax(opening.scores, opening.predicted_class):
         raise OpeningMismatch(f"class {opening.predicted_class} is not an argmax of the scores")
     circuit = commitment_circuit(opening.num_classes)
-    return circuit.solve(public_assignment(public_inputs(opening)), secret_assignment(opening))
+    return circuit.solve(public_assignment(public_inputs(opening)), secret_assignment(opening), check=check)
 
 
 def commitment_public_values(witness: Sequence[int], circuit: CompiledCircuit) -> Mapping[str, int]:

@@ -6,8 +6,10 @@ inputs in declaration order, the remaining wires are private.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from operator import mul
 
 from .errors import UnsatisfiedConstraint, WitnessError
 from .field import R
@@ -43,15 +45,45 @@ class R1CS:
     def public_values(self, witness: Sequence[int]) -> list[int]:
         return list(witness[1 : 1 + self.n_public])
 
+    @cached_property
+    def _flat(self) -> tuple[tuple[tuple[tuple[int, ...], tuple[int, ...]], ...], tuple[tuple[int, int, int], ...]]:
+        """(distinct linear combinations as (wires, coeffs), each constraint as indices of its A, B, C).
+
+        Interning matters: a Poseidon S-box ``x2 = x*x, x4 = x2*x2, x5 = x4*x`` has its long ``x`` three
+        times, so a check evaluates it once."""
+        index: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
+        rows = []
+        for con in self.constraints:
+            ids = []
+            for lc in (con.a, con.b, con.c):
+                key = (tuple(lc), tuple(lc.values()))
+                ids.append(index.setdefault(key, len(index)))
+            rows.append((ids[0], ids[1], ids[2]))
+        return tuple(index), tuple(rows)
+
     def check(self, witness: Sequence[int]) -> None:
         """Raise :class:`UnsatisfiedConstraint` at the first violated constraint."""
+        self.check_rows(witness, range(len(self.constraints)))
+
+    def check_rows(self, witness: Sequence[int], rows: Iterable[int]) -> None:
+        """Like :meth:`check`, for the constraints ``rows`` only (increasing indices; the first violated is reported)."""
         if len(witness) != self.n_wires:
             raise WitnessError(f"witness has {len(witness)} wires, the circuit has {self.n_wires}")
         if witness[0] != 1:
             raise WitnessError("wire 0 must hold the constant 1")
-        for i, con in enumerate(self.constraints):
-            a, b, c = evaluate(con.a, witness), evaluate(con.b, witness), evaluate(con.c, witness)
-            if a * b % R != c:
+        lcs, flat = self._flat
+        get = witness.__getitem__
+        values: dict[int, int] = {}
+        for i in rows:
+            abc = []
+            for j in flat[i]:
+                v = values.get(j)
+                if v is None:
+                    wires, coeffs = lcs[j]
+                    v = values[j] = sum(map(mul, coeffs, map(get, wires)))
+                abc.append(v)
+            a, b, c = abc
+            if (a * b - c) % R:
                 raise UnsatisfiedConstraint(i)
 
     def is_satisfied(self, witness: Sequence[int]) -> bool:

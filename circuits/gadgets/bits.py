@@ -23,7 +23,7 @@ def to_bits(api: Api, x: Operand, n: int) -> list[Var]:
     """
     _check_width(n)
     value = api.as_var(x)
-    bits = [api.hint(lambda v, i=i: (v >> i) & 1, value) for i in range(n)]
+    bits = api.hints(lambda v: [(v >> i) & 1 for i in range(n)], n, value)
     for bit in bits:
         api.assert_boolean(bit)
     api.assert_equal(api.linear_combination([1 << i for i in range(n)], bits), value)

@@ -17,7 +17,7 @@ def select_one_hot(api: Api, index: Operand, n: int) -> list[Var]:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise CircuitError(f"one-hot size must be a positive int, got {n!r}")
     idx = api.as_var(index)
-    indicators = [api.hint(lambda v, i=i: int(v == i), idx) for i in range(n)]
+    indicators = api.hints(lambda v: [int(v == i) for i in range(n)], n, idx)
     for e in indicators:
         api.assert_boolean(e)
     api.assert_equal(api.sum(indicators), 1)
