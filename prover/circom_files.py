@@ -12,6 +12,11 @@ sorted by wire, coefficients plain little-endian) and 3 (wire -> label map, the 
 has no room for names (circom keeps those in ``.sym``), and our R1CS does not tell private inputs
 from intermediate wires, so nPrvIn is 0 (snarkjs uses it for display only) and reading the file back
 gives the same wires and constraints with generic public names.
+
+With the native extension, section 2 of a ``.r1cs`` is parsed in C (``prover._native.parse_r1cs``),
+which also leaves the circuit's CSR rows in :func:`prover.native.packed_r1cs`'s cache; a file it
+does not accept as it is (malformed, or a wire repeated within a linear combination) goes to the
+Python parser, which merges repeats and raises the usual errors.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 
 from circuits.r1cs import R1CS, Constraint
 
+from . import native
 from .binfile import BinFile, build_binfile, le_ints, parse_binfile, read_binfile
 from .errors import SerializationError
 from .fields import R
@@ -56,7 +62,20 @@ def _r1cs_from(f: BinFile) -> R1CS:
     n_public = n_out + n_pub_in
     if n_wires < n_public + 1:
         raise SerializationError(".r1cs declares more public signals than wires")
-    data = bytes(f.section(2))
+    names = tuple(f"public_{i}" for i in range(n_public))
+    if native.NATIVE:
+        parsed = native.module().parse_r1cs(f.section(2), n_cons, n_wires, n_public, Constraint)
+        if parsed is not None:  # None: malformed (or repeated wires): the Python parser says why
+            cons_t, (a, b, c) = parsed
+            r1cs = R1CS(n_wires=n_wires, n_public=n_public, constraints=cons_t, public_names=names, wire_names={})
+            native.remember_packed_r1cs(r1cs, native.PackedR1CS(a=a, b=b, c=c))
+            return r1cs
+    return _parse_constraints(bytes(f.section(2)), n8, n_cons, n_wires, n_public, names)
+
+
+def _parse_constraints(
+    data: bytes, n8: int, n_cons: int, n_wires: int, n_public: int, names: tuple[str, ...]
+) -> R1CS:
     pos = 0
     cons: list[Constraint] = []
     try:
@@ -80,7 +99,6 @@ def _r1cs_from(f: BinFile) -> R1CS:
         raise SerializationError("truncated .r1cs constraint section") from exc
     if pos != len(data):
         raise SerializationError(".r1cs constraint section has trailing bytes")
-    names = tuple(f"public_{i}" for i in range(n_public))
     return R1CS(n_wires=n_wires, n_public=n_public, constraints=tuple(cons), public_names=names, wire_names={})
 
 

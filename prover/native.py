@@ -2,10 +2,13 @@
 
 The extension does BN254 arithmetic on 4x64-bit Montgomery limbs: Pippenger MSMs on G1 / G2
 (XYZZ buckets, signed digits, windows shared out over threads, GIL released), radix-2 NTTs over
-F_r and the sparse R1CS row products of the witness map. It is built by ``setup.py`` as an
-*optional* extension, so an install without a C compiler still works: then :data:`NATIVE` is
-False and :mod:`prover.msm`, :mod:`prover.fft` and :mod:`prover.r1cs_to_qap` run their
-pure-Python paths. ``ZKXAI_NO_NATIVE=1`` (read at import) forces the Python paths;
+F_r and the sparse R1CS row products of the witness map; and it loads files: ``.r1cs``
+constraints (building the CSR rows too), ``.zkey`` point sections (Montgomery -> canonical, each
+point checked on the curve) and coefficient sections (compared with the R1CS), and the text of
+:func:`prover.r1cs_digest.r1cs_digest`. It is built by ``setup.py`` as an *optional* extension,
+so an install without a C compiler still works: then :data:`NATIVE` is False and
+:mod:`prover.msm`, :mod:`prover.fft`, :mod:`prover.r1cs_to_qap`, :mod:`prover.zkey`,
+:mod:`prover.circom_files` and :mod:`prover.r1cs_digest` run their pure-Python paths. ``ZKXAI_NO_NATIVE=1`` (read at import) forces the Python paths;
 ``ZKXAI_PROVER_THREADS`` sets the default MSM thread count (else ``os.cpu_count()``).
 
 Data crosses the boundary as packed bytes: 32-byte little-endian integers, a G1 point as x || y
@@ -13,7 +16,8 @@ and a G2 point as x0 || x1 || y0 || y1, the identity as all zeros (our affine co
 side checks lengths and that coordinates are < q (ValueError otherwise); scalars and F_r values
 are reduced mod r there. Packing a proving key's point lists costs far more than the
 conversion inside C, so :func:`packed_key` caches it per key object (likewise
-:func:`packed_r1cs` for the CSR form of a constraint system).
+:func:`packed_r1cs` for the CSR form of a constraint system); the file readers seed both caches
+with the bytes they already made.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any, TypeVar
 
 from circuits.r1cs import R1CS
 
-from .fields import R
+from .fields import Q, R
 from .keys import G1, G2, ProvingKey
 
 _native: ModuleType | None
@@ -153,6 +157,13 @@ class _IdentityCache:
         entries[key] = (ref, value)
         return value
 
+    def put(self, obj: K, value: V) -> None:
+        """Record ``value`` for ``obj`` (made elsewhere, e.g. while reading a file)."""
+        key = id(obj)
+        entries = self._entries
+        ref = weakref.ref(obj, lambda _ref, key=key: entries.pop(key, None))
+        entries[key] = (ref, value)
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -183,6 +194,11 @@ _KEYS = _IdentityCache()
 def packed_key(pk: ProvingKey) -> PackedKey:
     """The packed bases of ``pk`` (computed once per key object)."""
     return _KEYS.get(pk, _pack_key)
+
+
+def remember_packed_key(pk: ProvingKey, packed: PackedKey) -> None:
+    """Seed :func:`packed_key` for ``pk`` (the zkey reader has the canonical bytes already)."""
+    _KEYS.put(pk, packed)
 
 
 def _le_u32(values: list[int]) -> bytes:
@@ -237,6 +253,11 @@ def packed_r1cs(r1cs: R1CS) -> PackedR1CS:
     return _R1CS.get(r1cs, _pack_r1cs)
 
 
+def remember_packed_r1cs(r1cs: R1CS, packed: PackedR1CS) -> None:
+    """Seed :func:`packed_r1cs` for ``r1cs`` (the .r1cs reader builds the CSR while parsing)."""
+    _R1CS.put(r1cs, packed)
+
+
 # ----------------------------------------------------------------------------- F_r kernels
 def fr_ntt(
     data: bytes,
@@ -267,3 +288,40 @@ def r1cs_rows(r1cs: R1CS, witness: bytes, n_out: int) -> tuple[bytes, bytes, byt
     p = packed_r1cs(r1cs)
     a, b, c, bad = module().fr_r1cs_rows(witness, n_out, p.a, p.b, p.c)
     return a, b, c, bad
+
+
+# ----------------------------------------------------------------------------- file loading
+# Each of these has a Python counterpart that gives the same result (prover.zkey,
+# prover.circom_files, prover.r1cs_digest); on malformed input they report where, and the caller
+# lets the Python path raise its usual error.
+def zkey_points(data: bytes | memoryview, *, g2: bool) -> tuple[bytes, int]:
+    """snarkjs Montgomery points -> (canonical packed bytes, index of the first point with a
+    coordinate >= q or off the curve / twist, -1 when none). The all-zero identity passes."""
+    canon, bad = module().zkey_points(data, g2)
+    return canon, bad
+
+
+def unpack_points(data: bytes, *, g2: bool) -> tuple[Any, ...]:
+    """Canonical packed points as a tuple of our affine tuples (G1 ``(x, y)``, G2 ``((x0, x1), (y0, y1))``)."""
+    return module().unpack_points(data, g2)  # type: ignore[no-any-return]
+
+
+def zkey_coefs_match(section: bytes | memoryview, r1cs: R1CS) -> bool:
+    """True when a zkey coefficient section (section 4) holds exactly the A and B rows of
+    ``r1cs`` plus its input-consistency rows, as snarkjs writes them (terms may be permuted
+    within a row). False means "not shown equal": the caller decides with the Python check."""
+    try:
+        p = packed_r1cs(r1cs)
+    except (ValueError, OverflowError, TypeError):  # wire indices outside u32: not for the fast path
+        return False
+    return bool(module().zkey_coefs_match(section, p.a, p.b, r1cs.n_constraints))
+
+
+def g2_in_subgroup(p: G2) -> bool:
+    """``r * p == O`` for a point ``p`` on the twist (canonical coordinates), as ``(r - 1) * p == -p``
+    with the native G2 MSM. The identity is a member."""
+    if p == ((0, 0), (0, 0)):
+        return True
+    (x0, x1), (y0, y1) = p
+    got = g2_msm_packed(pack_g2([p]), (R - 1).to_bytes(32, "little"), threads=1)
+    return got == ((x0, x1), ((Q - y0) % Q, (Q - y1) % Q))

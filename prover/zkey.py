@@ -11,6 +11,12 @@ Points are Montgomery little-endian, G2 as (x0, x1, y0, y1); the identity is all
 Reading checks every point (coordinates < q, on curve, vk G2 points in the subgroup) and, given
 the circuit, that section 4 encodes exactly its A and B matrices plus the public-input rows, so
 the key is bound to the R1CS it is used with (its ``r1cs_digest`` is then that circuit's).
+
+With the native extension (:mod:`prover.native`) the bulk of that runs in C with the same checks:
+the point sections are converted and checked on the curve there (the vk's G2 subgroup checks use
+the native G2 MSM), section 4 is compared with the R1CS's packed rows, and the canonical point
+bytes are kept as the key's packed MSM bases. Whatever the C side does not accept is handed to
+the Python checks below, so a malformed key is refused with the same errors either way.
 """
 
 from __future__ import annotations
@@ -18,13 +24,15 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Sequence
+from typing import Any
 
 from circuits.r1cs import R1CS
 
+from . import native
 from .binfile import BinFile, build_binfile, le_ints, read_binfile, to_montgomery_q
 from .binfile import from_montgomery_q as _fm
 from .binfile import zkey_coef_value
-from .errors import KeyMismatch, SerializationError
+from .errors import InvalidPoint, KeyMismatch, SerializationError
 from .fields import Q, R
 from .keys import G1, G2, H_ODD_LAGRANGE, ProvingKey, VerifyingKey
 from .r1cs_digest import r1cs_digest
@@ -34,26 +42,52 @@ _G1_BYTES = 64
 _G2_BYTES = 128
 
 
-def _g1_list(buf: memoryview, count: int, what: str) -> list[G1]:
+def _g1_list(buf: memoryview, count: int, what: str, *, start: int = 0) -> list[G1]:
+    """``count`` G1 points, checked; ``start`` numbers them in messages (a slice of a section)."""
     if len(buf) != count * _G1_BYTES:
         raise SerializationError(f"zkey {what}: expected {count} G1 points")
     raw = le_ints(buf, 32, 2 * count)
     out: list[G1] = []
     for i in range(count):
         x, y = raw[2 * i], raw[2 * i + 1]
-        out.append(check_g1((_fm(x), _fm(y)), f"zkey {what}[{i}]", allow_identity=True))
+        out.append(check_g1((_fm(x), _fm(y)), f"zkey {what}[{start + i}]", allow_identity=True))
     return out
 
 
-def _g2_list(buf: memoryview, count: int, what: str, *, subgroup: bool) -> list[G2]:
+def _g2_list(buf: memoryview, count: int, what: str, *, subgroup: bool, start: int = 0) -> list[G2]:
     if len(buf) != count * _G2_BYTES:
         raise SerializationError(f"zkey {what}: expected {count} G2 points")
     raw = le_ints(buf, 32, 4 * count)
     out: list[G2] = []
+    fast = subgroup and native.NATIVE
     for i in range(count):
         x0, x1, y0, y1 = (_fm(v) for v in raw[4 * i : 4 * i + 4])
-        out.append(check_g2(((x0, x1), (y0, y1)), f"zkey {what}[{i}]", allow_identity=True, subgroup=subgroup))
+        where = f"zkey {what}[{start + i}]"
+        pt = check_g2(((x0, x1), (y0, y1)), where, allow_identity=True, subgroup=subgroup and not fast)
+        if fast and not native.g2_in_subgroup(pt):
+            raise InvalidPoint(f"{where}: not in the order-r subgroup of G2")
+        out.append(pt)
     return out
+
+
+def _points(buf: memoryview, count: int, what: str, *, g2: bool) -> tuple[tuple[Any, ...], bytes | None]:
+    """A point section (no subgroup checks) as a tuple of points, plus the canonical packed bytes
+    when the native loader read it (None on the Python path)."""
+    if not native.NATIVE:
+        pts = _g2_list(buf, count, what, subgroup=False) if g2 else _g1_list(buf, count, what)
+        return tuple(pts), None
+    size = _G2_BYTES if g2 else _G1_BYTES
+    if len(buf) != count * size:
+        raise SerializationError(f"zkey {what}: expected {count} {'G2' if g2 else 'G1'} points")
+    canon, bad = native.zkey_points(buf, g2=g2)
+    if bad >= 0:  # the Python check of that point raises the usual error
+        one = buf[bad * size : (bad + 1) * size]
+        if g2:
+            _g2_list(one, 1, what, subgroup=False, start=bad)
+        else:
+            _g1_list(one, 1, what, start=bad)
+        raise SerializationError(f"zkey {what}[{bad}]: rejected by the native point check")
+    return native.unpack_points(canon, g2=g2), canon
 
 
 def expected_coefficients(r1cs: R1CS) -> list[tuple[int, int, int, int]]:
@@ -70,6 +104,8 @@ def expected_coefficients(r1cs: R1CS) -> list[tuple[int, int, int, int]]:
 
 def read_coefficients(f: BinFile) -> list[tuple[int, int, int, int]]:
     sec = bytes(f.section(4))
+    if len(sec) < 4:
+        raise SerializationError("zkey coefficient section has the wrong size")
     (count,) = struct.unpack_from("<I", sec, 0)
     if len(sec) != 4 + count * 44:
         raise SerializationError("zkey coefficient section has the wrong size")
@@ -80,6 +116,15 @@ def read_coefficients(f: BinFile) -> list[tuple[int, int, int, int]]:
         value = zkey_coef_value(int.from_bytes(sec[off + 12 : off + 44], "little"))
         out.append((mat, row, wire, value))
     return out
+
+
+def check_coefficient_section(f: BinFile, r1cs: R1CS) -> None:
+    """Section 4 of ``f`` must encode the A and B rows of ``r1cs`` (KeyMismatch otherwise)."""
+    if native.NATIVE:
+        sec = f.section(4)
+        if len(sec) >= 4 and native.zkey_coefs_match(sec, r1cs):
+            return
+    _check_coefficients(read_coefficients(f), r1cs)
 
 
 def _check_coefficients(coefs: Sequence[tuple[int, int, int, int]], r1cs: R1CS) -> None:
@@ -104,15 +149,18 @@ def read_zkey(path: str | os.PathLike[str], r1cs: R1CS) -> ProvingKey:
     if len(proto) != 4 or struct.unpack_from("<I", proto, 0)[0] != 1:
         raise SerializationError("zkey is not a Groth16 key")
     h = bytes(f.section(2))
-    n8q = struct.unpack_from("<I", h, 0)[0]
-    q = int.from_bytes(h[4 : 4 + n8q], "little")
-    pos = 4 + n8q
-    n8r = struct.unpack_from("<I", h, pos)[0]
-    r = int.from_bytes(h[pos + 4 : pos + 4 + n8r], "little")
-    pos += 4 + n8r
-    if (n8q, q, n8r, r) != (32, Q, 32, R):
-        raise SerializationError("zkey is not over BN254")
-    n_vars, n_public, domain = struct.unpack_from("<III", h, pos)
+    try:
+        n8q = struct.unpack_from("<I", h, 0)[0]
+        q = int.from_bytes(h[4 : 4 + n8q], "little")
+        pos = 4 + n8q
+        n8r = struct.unpack_from("<I", h, pos)[0]
+        r = int.from_bytes(h[pos + 4 : pos + 4 + n8r], "little")
+        pos += 4 + n8r
+        if (n8q, q, n8r, r) != (32, Q, 32, R):
+            raise SerializationError("zkey is not over BN254")
+        n_vars, n_public, domain = struct.unpack_from("<III", h, pos)
+    except struct.error as exc:
+        raise SerializationError("zkey header is truncated") from exc
     pos += 12
     if len(h) != pos + 3 * _G1_BYTES + 3 * _G2_BYTES:
         raise SerializationError("zkey header has the wrong size")
@@ -130,23 +178,23 @@ def read_zkey(path: str | os.PathLike[str], r1cs: R1CS) -> ProvingKey:
         )
     if domain < r1cs.n_constraints + n_public + 1 or domain & (domain - 1):
         raise SerializationError("zkey domain size does not fit the circuit")
-    _check_coefficients(read_coefficients(f), r1cs)
-    vk = VerifyingKey(
-        alpha_g1=alpha1,
-        beta_g2=beta2,
-        gamma_g2=gamma2,
-        delta_g2=delta2,
-        ic=tuple(_g1_list(f.section(3), n_public + 1, "IC")),
-    )
-    return ProvingKey(
+    check_coefficient_section(f, r1cs)
+    ic, _ = _points(f.section(3), n_public + 1, "IC", g2=False)
+    vk = VerifyingKey(alpha_g1=alpha1, beta_g2=beta2, gamma_g2=gamma2, delta_g2=delta2, ic=ic)
+    a_query, a_raw = _points(f.section(5), n_vars, "A", g2=False)
+    b1_query, b1_raw = _points(f.section(6), n_vars, "B1", g2=False)
+    b2_query, b2_raw = _points(f.section(7), n_vars, "B2", g2=True)
+    h_query, h_raw = _points(f.section(9), domain, "H", g2=False)
+    l_query, l_raw = _points(f.section(8), n_vars - n_public - 1, "C", g2=False)
+    pk = ProvingKey(
         vk=vk,
         beta_g1=beta1,
         delta_g1=delta1,
-        a_query=tuple(_g1_list(f.section(5), n_vars, "A")),
-        b_g1_query=tuple(_g1_list(f.section(6), n_vars, "B1")),
-        b_g2_query=tuple(_g2_list(f.section(7), n_vars, "B2", subgroup=False)),
-        h_query=tuple(_g1_list(f.section(9), domain, "H")),
-        l_query=tuple(_g1_list(f.section(8), n_vars - n_public - 1, "C")),
+        a_query=a_query,
+        b_g1_query=b1_query,
+        b_g2_query=b2_query,
+        h_query=h_query,
+        l_query=l_query,
         n_public=n_public,
         n_wires=n_vars,
         n_constraints=r1cs.n_constraints,
@@ -154,6 +202,19 @@ def read_zkey(path: str | os.PathLike[str], r1cs: R1CS) -> ProvingKey:
         r1cs_digest=r1cs_digest(r1cs),
         h_form=H_ODD_LAGRANGE,
     )
+    if a_raw is not None and b1_raw is not None and b2_raw is not None and h_raw is not None and l_raw is not None:
+        # the MSM bases in the order prover.prove uses them, from the bytes already converted
+        g1, g2 = native.pack_g1, native.pack_g2
+        native.remember_packed_key(
+            pk,
+            native.PackedKey(
+                a=g1([alpha1]) + a_raw + g1([delta1]),
+                b1=g1([beta1]) + b1_raw + g1([delta1]),
+                b2=g2([beta2]) + b2_raw + g2([delta2]),
+                lh=l_raw + h_raw,
+            ),
+        )
+    return pk
 
 
 # ----------------------------------------------------------------------------- writing

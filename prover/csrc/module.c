@@ -8,6 +8,7 @@
 #include <Python.h>
 
 #include "fr_ops.h"
+#include "io_ops.h"
 #include "msm.h"
 
 typedef int (*msm_fn)(const unsigned char *, const unsigned char *, size_t, int, int, unsigned char *,
@@ -238,10 +239,29 @@ static PyMethodDef methods[] = {
     {"fr_abc", py_fr_abc, METH_VARARGS, "fr_abc(a, b, c, factor) -> bytes: (a_i * b_i - c_i) * factor over F_r."},
     {"fr_r1cs_rows", py_fr_r1cs_rows, METH_VARARGS,
      "fr_r1cs_rows(witness, n_out, A, B, C) -> (a, b, c, first_bad_row): CSR matrices (rowptr, cols, coeffs)."},
+    {"zkey_points", io_zkey_points, METH_VARARGS,
+     "zkey_points(data, g2) -> (canonical bytes, first bad index or -1): Montgomery LE points to canonical LE, "
+     "each checked (coordinates < q, on the curve / twist; the all-zero identity passes)."},
+    {"unpack_points", io_unpack_points, METH_VARARGS,
+     "unpack_points(data, g2) -> tuple of (x, y) / ((x0, x1), (y0, y1)) ints from canonical packed points."},
+    {"zkey_coefs_match", io_zkey_coefs_match, METH_VARARGS,
+     "zkey_coefs_match(section4, A, B, n_constraints) -> bool: the zkey A/B coefficients equal the CSR rows "
+     "(False: not shown equal, decide another way)."},
+    {"parse_r1cs", io_parse_r1cs, METH_VARARGS,
+     "parse_r1cs(section2, n_constraints, n_wires, n_public, Constraint) -> None or (constraints, (A, B, C) CSR)."},
+    {"r1cs_digest_update", io_r1cs_digest_update, METH_VARARGS,
+     "r1cs_digest_update(hasher, constraints) -> bool: feed the digest text of the constraints (False: nothing fed)."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "prover._native",
-                                    "Native BN254 kernels for the zkxai prover (MSM, NTT, R1CS rows).", -1, methods, NULL, NULL, NULL, NULL};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT,
+                                    "prover._native",
+                                    "Native BN254 kernels for the zkxai prover (MSM, NTT, R1CS rows, file loading).",
+                                    -1,
+                                    methods,
+                                    NULL,
+                                    NULL,
+                                    NULL,
+                                    NULL};
 
 PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
