@@ -1,6 +1,11 @@
 """Fixed-base batch scalar multiplication (the setup multiplies G1/G2 generators by thousands
 of scalars): a windowed table ``T[i][d] = d * 2^(w*i) * G`` in affine form, then each product
 is one mixed addition per window. The window w minimises table cost + per-scalar cost.
+
+:func:`batch_mul_g1` / :func:`batch_mul_g2` run the C kernel (:mod:`prover.native`, same
+algorithm with signed digits, threads and the GIL released) when ``prover.native.NATIVE`` is on;
+the ``*_python`` functions are the pure-Python reference and the fallback. Both give the same
+affine points (identity ``(0, 0)`` / ``((0, 0), (0, 0))``; scalars reduced mod r).
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import native
 from .curve import (
     G1_INF,
     G2_INF,
@@ -83,7 +89,21 @@ def _fast2(c: tuple[int, int]) -> tuple[int, int]:
 
 
 def batch_mul_g1(base: G1Affine, scalars: Sequence[int]) -> list[G1Affine]:
-    """[k * base for k in scalars] (affine; k = 0 gives (0, 0))."""
+    """[k * base for k in scalars] (affine; k = 0 gives (0, 0)); native when available."""
+    if native.NATIVE:
+        return native.batch_mul_g1_native(base, scalars)
+    return batch_mul_g1_python(base, scalars)
+
+
+def batch_mul_g2(base: G2Affine, scalars: Sequence[int]) -> list[G2Affine]:
+    """[k * base for k in scalars] (affine; k = 0 gives the identity); native when available."""
+    if native.NATIVE:
+        return native.batch_mul_g2_native(base, scalars)
+    return batch_mul_g2_python(base, scalars)
+
+
+def batch_mul_g1_python(base: G1Affine, scalars: Sequence[int]) -> list[G1Affine]:
+    """Pure-Python :func:`batch_mul_g1` (the reference)."""
     return _batch_mul(
         g1_from_affine(base),
         scalars,
@@ -96,8 +116,8 @@ def batch_mul_g1(base: G1Affine, scalars: Sequence[int]) -> list[G1Affine]:
     )
 
 
-def batch_mul_g2(base: G2Affine, scalars: Sequence[int]) -> list[G2Affine]:
-    """[k * base for k in scalars] (affine; k = 0 gives the identity)."""
+def batch_mul_g2_python(base: G2Affine, scalars: Sequence[int]) -> list[G2Affine]:
+    """Pure-Python :func:`batch_mul_g2` (the reference)."""
     return _batch_mul(
         g2_from_affine(base),
         scalars,

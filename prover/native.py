@@ -1,13 +1,14 @@
 """Python face of the optional C kernels in ``prover._native`` (sources in prover/csrc).
 
 The extension does BN254 arithmetic on 4x64-bit Montgomery limbs: Pippenger MSMs on G1 / G2
-(XYZZ buckets, signed digits, windows shared out over threads, GIL released), radix-2 NTTs over
+(XYZZ buckets, signed digits, windows shared out over threads, GIL released), fixed-base batch
+multiplication on G1 / G2 (the setup's key points), radix-2 NTTs over
 F_r and the sparse R1CS row products of the witness map; and it loads files: ``.r1cs``
 constraints (building the CSR rows too), ``.zkey`` point sections (Montgomery -> canonical, each
 point checked on the curve) and coefficient sections (compared with the R1CS), and the text of
 :func:`prover.r1cs_digest.r1cs_digest`. It is built by ``setup.py`` as an *optional* extension,
 so an install without a C compiler still works: then :data:`NATIVE` is False and
-:mod:`prover.msm`, :mod:`prover.fft`, :mod:`prover.r1cs_to_qap`, :mod:`prover.zkey`,
+:mod:`prover.msm`, :mod:`prover.fixed_base`, :mod:`prover.fft`, :mod:`prover.r1cs_to_qap`, :mod:`prover.zkey`,
 :mod:`prover.circom_files` and :mod:`prover.r1cs_digest` run their pure-Python paths. ``ZKXAI_NO_NATIVE=1`` (read at import) forces the Python paths;
 ``ZKXAI_PROVER_THREADS`` sets the default MSM thread count (else ``os.cpu_count()``).
 
@@ -131,6 +132,21 @@ def msm_g2_native(
     """``sum_i scalars[i] * points[i]`` on G2 with the C Pippenger."""
     _check_lengths(points, scalars)
     return g2_msm_packed(pack_g2(points), pack_scalars(scalars), threads, window)
+
+
+# ----------------------------------------------------------------------------- fixed-base batch mul
+def batch_mul_g1_native(base: G1, scalars: Sequence[int], *, threads: int | None = None) -> list[G1]:
+    """``[k * base for k in scalars]`` on G1 with the C fixed-base kernel (windowed table of
+    ``base``, one inversion per chunk); affine out, ``k = 0`` gives ``(0, 0)``. ValueError when
+    ``base`` is off the curve or has a coordinate outside [0, q)."""
+    out = module().g1_fixed_base(pack_g1([base]), pack_scalars(scalars), threads or default_threads())
+    return list(unpack_points(out, g2=False))
+
+
+def batch_mul_g2_native(base: G2, scalars: Sequence[int], *, threads: int | None = None) -> list[G2]:
+    """G2 counterpart of :func:`batch_mul_g1_native` (the base is checked against the twist)."""
+    out = module().g2_fixed_base(pack_g2([base]), pack_scalars(scalars), threads or default_threads())
+    return list(unpack_points(out, g2=True))
 
 
 # ----------------------------------------------------------------------------- per-object caches

@@ -31,7 +31,12 @@ from prover.curve import (
     g2_to_affine,
 )
 from prover.fields import Q, R
-from prover.fixed_base import batch_mul_g1, batch_mul_g2
+from prover.fixed_base import (
+    batch_mul_g1,
+    batch_mul_g1_python,
+    batch_mul_g2,
+    batch_mul_g2_python,
+)
 from prover.msm import (
     msm_g1,
     msm_g1_jacobian,
@@ -173,6 +178,118 @@ def test_fixed_base_batch_mul_matches_double_and_add() -> None:
     assert batch_mul_g1(G1_GEN, sc) == [g1_to_affine(g1_mul(G1_GEN, k)) for k in sc]
     sc2 = sc[:8]
     assert batch_mul_g2(G2_GEN, sc2) == [g2_to_affine(g2_mul(G2_GEN, k)) for k in sc2]
+
+
+FIXED_BASE_SCALARS = [0, 1, 2, R - 1, R - 2, R, R + 1, 2 * R + 3, (1 << 256) - 1, -1, 1 << 253]
+
+
+def _g2_off_subgroup():  # type: ignore[no-untyped-def]
+    """A point on the twist outside the r-torsion (both paths still reduce scalars mod r)."""
+    from prover.curve import B2
+    from prover.fields import f2_add, f2_mul, f2_sqr, f2_sqrt
+
+    rng = random.Random(4)
+    while True:
+        x = (rng.randrange(Q), rng.randrange(Q))
+        y = f2_sqrt(f2_add(f2_mul(f2_sqr(x), x), B2))
+        if y is not None:
+            return (x, y)
+
+
+def _fixed_base_g1_bases() -> list:  # type: ignore[type-arg]
+    return [G1_GEN, g1_to_affine(g1_mul(G1_GEN, 987654321)), G1_ZERO]
+
+
+@needs_native
+@pytest.mark.parametrize("base_index", [0, 1, 2])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_fixed_base_g1_native_matches_python(base_index: int, threads: int) -> None:
+    base = _fixed_base_g1_bases()[base_index]
+    rng = random.Random(21 + base_index)
+    sc = FIXED_BASE_SCALARS + [rng.randrange(R) for _ in range(250)]  # 250 > 3 * 64: threads split
+    got = native.batch_mul_g1_native(base, sc, threads=threads)
+    want = batch_mul_g1_python(base, sc)
+    assert got == want and len(got) == len(sc)
+    assert got[0] == G1_ZERO and got[1] == (G1_ZERO if base == G1_ZERO else base)
+    assert got[3] == (G1_ZERO if base == G1_ZERO else g1_neg_affine(base))
+    for i in (2, 11, 40):  # spot checks against double-and-add
+        assert got[i] == g1_to_affine(g1_mul(base, sc[i] % R))
+    assert native.batch_mul_g1_native(base, [], threads=threads) == [] == batch_mul_g1_python(base, [])
+    if base != G1_ZERO:  # reject: a changed scalar gives a different point
+        assert native.batch_mul_g1_native(base, [sc[20] + 1], threads=threads)[0] != want[20]
+
+
+@needs_native
+@pytest.mark.parametrize("base_index", [0, 1, 2, 3])
+def test_fixed_base_g2_native_matches_python(base_index: int) -> None:
+    base = [G2_GEN, g2_to_affine(g2_mul(G2_GEN, 123456789)), G2_ZERO, _g2_off_subgroup()][base_index]
+    rng = random.Random(31 + base_index)
+    sc = FIXED_BASE_SCALARS + [rng.randrange(R) for _ in range(20)]
+    got = native.batch_mul_g2_native(base, sc, threads=2)
+    assert got == batch_mul_g2_python(base, sc)
+    assert got[0] == G2_ZERO and got[1] == (G2_ZERO if base == G2_ZERO else base)
+    if base_index < 2:  # in the r-torsion: (r - 1) B = -B
+        assert got[3] == g2_neg_affine(base)
+        assert got[12] == g2_to_affine(g2_mul(base, sc[12]))
+        assert native.batch_mul_g2_native(base, [sc[12] + 1])[0] != got[12]
+    assert native.batch_mul_g2_native(base, []) == [] == batch_mul_g2_python(base, [])
+
+
+def test_fixed_base_dispatch_follows_native_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    sc = [5, 0, R - 1]
+    want1, want2 = batch_mul_g1_python(G1_GEN, sc), batch_mul_g2_python(G2_GEN, sc)
+
+    def boom(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise AssertionError("native path used with NATIVE off")
+
+    monkeypatch.setattr(native, "batch_mul_g1_native", boom)
+    monkeypatch.setattr(native, "batch_mul_g2_native", boom)
+    monkeypatch.setattr(native, "NATIVE", False)
+    assert batch_mul_g1(G1_GEN, sc) == want1 and batch_mul_g2(G2_GEN, sc) == want2
+    monkeypatch.undo()
+    if native.AVAILABLE:
+        calls = []
+        real = native.batch_mul_g1_native
+        monkeypatch.setattr(native, "NATIVE", True)
+        monkeypatch.setattr(
+            native, "batch_mul_g1_native", lambda *a, **k: calls.append(1) or real(*a, **k)
+        )
+        assert batch_mul_g1(G1_GEN, sc) == want1 and calls == [1]
+        assert batch_mul_g2(G2_GEN, sc) == want2
+
+
+@needs_native
+def test_fixed_base_native_rejects_bad_input() -> None:
+    mod = native.module()
+    one = (1).to_bytes(32, "little")
+    g1 = native.pack_g1([G1_GEN])
+    g2 = native.pack_g2([G2_GEN])
+    with pytest.raises(ValueError, match="not on the curve"):  # off the curve
+        native.batch_mul_g1_native((1, 3), [1])
+    with pytest.raises(ValueError):  # (0, 2): not the identity, off the curve
+        native.batch_mul_g1_native((0, 2), [])
+    with pytest.raises(ValueError):  # coordinate >= q (G1_GEN.y + q is "the same" point mod q)
+        native.batch_mul_g1_native((1, 2 + Q), [1])
+    with pytest.raises(ValueError):  # coordinate >= 2^256
+        native.batch_mul_g1_native((1, 1 << 256), [1])
+    (x0, x1), (y0, y1) = G2_GEN
+    with pytest.raises(ValueError):  # off the twist
+        native.batch_mul_g2_native(((x0, x1), (y0, (y1 + 1) % Q)), [1])
+    with pytest.raises(ValueError):
+        native.batch_mul_g2_native(((x0 + Q, x1), (y0, y1)), [1])
+    with pytest.raises(ValueError):  # base of the wrong size
+        mod.g1_fixed_base(g1[:-1], one)
+    with pytest.raises(ValueError):
+        mod.g2_fixed_base(g1, one)
+    with pytest.raises(ValueError):  # scalar buffer not a multiple of 32 bytes
+        mod.g1_fixed_base(g1, one + b"\x00")
+    with pytest.raises(ValueError):
+        mod.g2_fixed_base(g2, one, 0)  # threads out of range
+    with pytest.raises(TypeError):
+        mod.g1_fixed_base("not bytes", one)
+    # accept: raw scalars >= r are reduced in C (the packers reduce first, this bypasses them)
+    raw = mod.g1_fixed_base(g1, ((1 << 256) - 1).to_bytes(32, "little") + R.to_bytes(32, "little"))
+    assert native.unpack_points(raw, g2=False) == (g1_to_affine(g1_mul(G1_GEN, ((1 << 256) - 1) % R)), G1_ZERO)
 
 
 def test_plain_int_fallback_without_gmpy2(monkeypatch: pytest.MonkeyPatch) -> None:

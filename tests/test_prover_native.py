@@ -1,6 +1,6 @@
-"""The native (C) prover pipeline against the Python one: witness maps (both H layouts), whole
-proofs (identical bytes for the same randomness, verified by our verifier), the per-key and
-per-circuit packing caches, and input validation of the R1CS kernel."""
+"""The native (C) prover pipeline against the Python one: witness maps (both H layouts), setup
+keys (fixed-base kernel), whole proofs (identical bytes for the same randomness, verified by our
+verifier), the per-key and per-circuit packing caches, and input validation of the R1CS kernel."""
 
 from __future__ import annotations
 
@@ -107,6 +107,21 @@ def test_native_proof_equals_python_proof_and_verifies(monkeypatch: pytest.Monke
     bad[10] = (bad[10] + 1) % R
     with pytest.raises(UnsatisfiedWitness):
         prove(pk, r1, bad)
+
+
+def test_native_setup_equals_python_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixed-base kernel makes the same keys as the Python reference for the same toxic waste."""
+    r1, w = chain(30)
+    keys = []
+    for flag in (True, False):
+        monkeypatch.setattr(native, "NATIVE", flag)
+        keys.append(setup(r1, rng=random.Random(3)))
+    assert keys[0] == keys[1]
+    pk, vk = keys[0]
+    monkeypatch.setattr(native, "NATIVE", True)
+    proof = prove(pk, r1, w, rng=random.Random(5))
+    assert verify(vk, r1.public_values(w), proof)
+    assert not verify(vk, [(v + 1) % R for v in r1.public_values(w)], proof)
 
 
 def test_odd_lagrange_layout_same_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-/* prover._native: the CPython face of the BN254 kernels (msm.c, fr_ops.c).
+/* prover._native: the CPython face of the BN254 kernels (msm.c: MSM and fixed-base batch mul; fr_ops.c).
  *
  * Every argument is a bytes-like buffer of little-endian 32-byte field elements; lengths and
  * coordinates are validated here (ValueError, never an out-of-bounds read), then the work runs
@@ -67,6 +67,62 @@ static PyObject *py_g1_msm(PyObject *self, PyObject *args, PyObject *kwargs) {
 static PyObject *py_g2_msm(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
     return run_msm(args, kwargs, g2_msm, 128, "G2");
+}
+
+typedef int (*fixed_base_fn)(const unsigned char *, const unsigned char *, size_t, int, unsigned char *);
+
+static PyObject *run_fixed_base(PyObject *args, PyObject *kwargs, fixed_base_fn fn, Py_ssize_t point_bytes,
+                                const char *group) {
+    static char *kwlist[] = {"base", "scalars", "threads", NULL};
+    Py_buffer base, scs;
+    int threads = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*y*|i", kwlist, &base, &scs, &threads)) return NULL;
+    PyObject *result = NULL;
+    if (base.len != point_bytes) {
+        PyErr_Format(PyExc_ValueError, "%s base must be %zd bytes, got %zd", group, point_bytes, base.len);
+        goto out;
+    }
+    if (scs.len % 32 != 0) {
+        PyErr_Format(PyExc_ValueError, "scalars buffer has %zd bytes, not a multiple of 32", scs.len);
+        goto out;
+    }
+    if (threads < 1 || threads > MSM_MAX_THREADS) {
+        PyErr_Format(PyExc_ValueError, "threads must be in [1, %d], got %d", MSM_MAX_THREADS, threads);
+        goto out;
+    }
+    size_t n = (size_t)(scs.len / 32);
+    if (n > (size_t)(PY_SSIZE_T_MAX / point_bytes)) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    result = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n * point_bytes);
+    if (result == NULL) goto out;
+    unsigned char *dst = (unsigned char *)PyBytes_AS_STRING(result);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = fn((const unsigned char *)base.buf, (const unsigned char *)scs.buf, n, threads, dst);
+    Py_END_ALLOW_THREADS
+    if (rc == MSM_BAD_POINT) {
+        Py_CLEAR(result);
+        PyErr_Format(PyExc_ValueError, "%s base has a coordinate >= q or is not on the curve", group);
+    } else if (rc == MSM_NO_MEMORY) {
+        Py_CLEAR(result);
+        PyErr_NoMemory();
+    }
+out:
+    PyBuffer_Release(&base);
+    PyBuffer_Release(&scs);
+    return result;
+}
+
+static PyObject *py_g1_fixed_base(PyObject *self, PyObject *args, PyObject *kwargs) {
+    (void)self;
+    return run_fixed_base(args, kwargs, g1_fixed_base, 64, "G1");
+}
+
+static PyObject *py_g2_fixed_base(PyObject *self, PyObject *args, PyObject *kwargs) {
+    (void)self;
+    return run_fixed_base(args, kwargs, g2_fixed_base, 128, "G2");
 }
 
 static PyObject *py_window_bits(PyObject *self, PyObject *args) {
@@ -233,6 +289,11 @@ static PyMethodDef methods[] = {
      "g1_msm(points, scalars, threads=1, window=0) -> 64 bytes: sum k_i P_i, affine x||y (identity = zeros)."},
     {"g2_msm", (PyCFunction)(void (*)(void))py_g2_msm, METH_VARARGS | METH_KEYWORDS,
      "g2_msm(points, scalars, threads=1, window=0) -> 128 bytes: sum k_i P_i, affine x0 x1 y0 y1."},
+    {"g1_fixed_base", (PyCFunction)(void (*)(void))py_g1_fixed_base, METH_VARARGS | METH_KEYWORDS,
+     "g1_fixed_base(base, scalars, threads=1) -> bytes: k_i * base for each 32-byte scalar, affine x||y each "
+     "(identity = zeros); ValueError if the base is off the curve."},
+    {"g2_fixed_base", (PyCFunction)(void (*)(void))py_g2_fixed_base, METH_VARARGS | METH_KEYWORDS,
+     "g2_fixed_base(base, scalars, threads=1) -> bytes: k_i * base on G2, affine x0 x1 y0 y1 each."},
     {"window_bits", py_window_bits, METH_VARARGS, "window_bits(terms, threads) -> the MSM's automatic window size."},
     {"fr_ntt", (PyCFunction)(void (*)(void))py_fr_ntt, METH_VARARGS | METH_KEYWORDS,
      "fr_ntt(data, omega, pre_c=None, pre_g=None, post_c=None, post_g=None) -> bytes: scaled radix-2 NTT over F_r."},

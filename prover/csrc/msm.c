@@ -72,6 +72,17 @@ static inline void g1_store_fe(unsigned char *b, const fe *x) {
 
 static inline void g1_one(fe *x) { mp_one(x, &FQ); }
 
+/* y^2 == x^3 + 3 (Montgomery inputs). */
+static int g1_on_curve(const fe *x, const fe *y) {
+    fe l, r, b, raw = {{3, 0, 0, 0}};
+    mp_to_mont(&b, &raw, &FQ);
+    fq_sqr(&l, y);
+    fq_sqr(&r, x);
+    fq_mul(&r, &r, x);
+    fq_add(&r, &r, &b);
+    return fe_eq(&l, &r);
+}
+
 #define F fe
 #define PFX(name) g1_##name
 #define F_BYTES 32
@@ -117,6 +128,25 @@ static inline void g2_store_fe(unsigned char *b, const fe2 *x) {
 static inline void g2_one(fe2 *x) {
     mp_one(&x->c0, &FQ);
     memset(&x->c1, 0, sizeof x->c1);
+}
+
+/* y^2 == x^3 + 3 / (9 + u) on the twist (Montgomery inputs; b' as prover.curve.B2). */
+static int g2_on_curve(const fe2 *x, const fe2 *y) {
+    static const u64 B2_C0[4] = {0x3267e6dc24a138e5ULL, 0xb5b4c5e559dbefa3ULL, 0x81be18991be06ac3ULL,
+                                 0x2b149d40ceb8aaaeULL};
+    static const u64 B2_C1[4] = {0xe4a2bd0685c315d2ULL, 0xa74fa084e52d1852ULL, 0xcd2cafadeed8fdf4ULL,
+                                 0x009713b03af0fed4ULL};
+    fe raw;
+    fe2 b, l, r;
+    memcpy(raw.v, B2_C0, sizeof raw.v);
+    mp_to_mont(&b.c0, &raw, &FQ);
+    memcpy(raw.v, B2_C1, sizeof raw.v);
+    mp_to_mont(&b.c1, &raw, &FQ);
+    fq2_sqr(&l, y);
+    fq2_sqr(&r, x);
+    fq2_mul(&r, &r, x);
+    fq2_add(&r, &r, &b);
+    return fq2_eq(&l, &r);
 }
 
 #define F fe2

@@ -22,4 +22,10 @@ int g1_msm(const unsigned char *pts, const unsigned char *scs, size_t n, int thr
 int g2_msm(const unsigned char *pts, const unsigned char *scs, size_t n, int threads, int window,
            unsigned char *out, size_t *bad);
 
+/* Fixed-base batch multiplication: out[i] = k_i * base for n scalars (32 bytes LE each, reduced
+ * mod r); base and each output are affine (identity = zeros), out holds n * 64 (G1) / n * 128 (G2)
+ * bytes. MSM_BAD_POINT when a base coordinate is >= q or the base is off the curve / twist. */
+int g1_fixed_base(const unsigned char *base, const unsigned char *scs, size_t n, int threads, unsigned char *out);
+int g2_fixed_base(const unsigned char *base, const unsigned char *scs, size_t n, int threads, unsigned char *out);
+
 #endif

@@ -1,4 +1,5 @@
-/* Pippenger bucket MSM, written once for G1 and G2 (included by msm.c with a field binding).
+/* Pippenger bucket MSM and fixed-base batch multiplication, written once for G1 and G2
+ * (included by msm.c with a field binding).
  *
  * The includer defines:
  *   F                    coordinate type (fe for G1, fe2 for G2)
@@ -8,6 +9,7 @@
  *   F_LOAD(x, bytes)     parse F_BYTES little-endian bytes to Montgomery form; 0 if a
  *                        coordinate is >= q (nothing else is checked)
  *   F_STORE(bytes, x)    Montgomery form -> canonical little-endian bytes
+ *   PFX(on_curve)(x, y)  1 if the affine (x, y) is on the curve / twist (fixed base only)
  *
  * Points: affine {x, y} in, the identity written (0, 0); buckets and sums in XYZZ coordinates
  * (x = X/ZZ, y = Y/ZZZ, ZZ^3 = ZZZ^2, identity ZZ = 0), formulas madd-2008-s, add-2008-s,
@@ -274,5 +276,169 @@ done:
     free(ks);
     free(digits);
     free(wres);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ fixed-base batch mul
+ * out[i] = k_i * B for one base B and n scalars (32 bytes each, reduced mod r). Signed c-bit
+ * digits over n_windows windows; the table T[w][j] = (j + 1) * 2^(c w) * B (j < 2^(c-1)) is built
+ * in XYZZ and converted to affine with one inversion; each product is then <= n_windows mixed
+ * additions, and each thread's outputs are converted to affine with one inversion (Montgomery's
+ * trick on ZZZ: 1/Z = ZZ / ZZZ, x = X / Z^2, y = Y / ZZZ). Identity entries (possible only for a
+ * G2 base outside the r-torsion) are kept as (0, 0) and skipped. */
+
+/* XYZZ -> affine for n points with one inversion; identities become (0, 0). scratch: n Fs. */
+static int PFX(batch_affine)(const PFX(xyzz) *in, PFX(aff) *out, size_t n, F *scratch) {
+    F acc, inv, t, iz;
+    F_ONE(&acc);
+    for (size_t i = 0; i < n; i++) {
+        scratch[i] = acc;
+        if (!PFX(is_inf)(&in[i])) F_MUL(&acc, &acc, &in[i].zzz);
+    }
+    F_INV(&inv, &acc);
+    for (size_t i = n; i-- > 0;) {
+        if (PFX(is_inf)(&in[i])) {
+            memset(&out[i], 0, sizeof out[i]);
+            continue;
+        }
+        F_MUL(&t, &inv, &scratch[i]);       /* 1 / ZZZ_i */
+        F_MUL(&inv, &inv, &in[i].zzz);
+        F_MUL(&iz, &t, &in[i].zz);          /* 1 / Z_i */
+        F_SQR(&iz, &iz);                    /* 1 / ZZ_i */
+        F_MUL(&out[i].x, &in[i].x, &iz);
+        F_MUL(&out[i].y, &in[i].y, &t);
+    }
+    return 0;
+}
+
+typedef struct {
+    const PFX(aff) *table; /* n_windows * half entries */
+    const unsigned char *scs;
+    unsigned char *out;
+    size_t begin, end;
+    int c, n_windows;
+    int failed;
+} PFX(fb_job);
+
+#ifndef FB_CHUNK
+#define FB_CHUNK 1024
+#endif
+
+static void *PFX(fb_run)(void *arg) {
+    PFX(fb_job) *job = (PFX(fb_job) *)arg;
+    size_t half = (size_t)1 << (job->c - 1);
+    PFX(xyzz) *acc = (PFX(xyzz) *)malloc(FB_CHUNK * sizeof(PFX(xyzz)));
+    PFX(aff) *aff = (PFX(aff) *)malloc(FB_CHUNK * sizeof(PFX(aff)));
+    F *scratch = (F *)malloc(FB_CHUNK * sizeof(F));
+    int32_t digits[(SCALAR_BITS + 1 + 1) / 2 + 1]; /* n_windows <= 128 (c >= 2) */
+    if (acc == NULL || aff == NULL || scratch == NULL) {
+        job->failed = 1;
+        goto done;
+    }
+    for (size_t start = job->begin; start < job->end; start += FB_CHUNK) {
+        size_t cnt = job->end - start < FB_CHUNK ? job->end - start : FB_CHUNK;
+        for (size_t i = 0; i < cnt; i++) {
+            u64 k[4];
+            mp_load_le(k, job->scs + 32 * (start + i));
+            mp_reduce_full(k, FR.p);
+            signed_digits(k, job->c, job->n_windows, digits, 1);
+            PFX(set_inf)(&acc[i]);
+            for (int w = 0; w < job->n_windows; w++) {
+                int32_t d = digits[w];
+                if (d == 0) continue;
+                const PFX(aff) *e = &job->table[(size_t)w * half + (size_t)(d > 0 ? d : -d) - 1];
+                if (F_IS_ZERO(&e->x) && F_IS_ZERO(&e->y)) continue;
+                PFX(madd)(&acc[i], &e->x, &e->y, d < 0);
+            }
+        }
+        PFX(batch_affine)(acc, aff, cnt, scratch);
+        for (size_t i = 0; i < cnt; i++) {
+            unsigned char *o = job->out + (start + i) * 2 * F_BYTES;
+            F_STORE(o, &aff[i].x);
+            F_STORE(o + F_BYTES, &aff[i].y);
+        }
+    }
+done:
+    free(acc);
+    free(aff);
+    free(scratch);
+    return NULL;
+}
+
+/* base: 2 * F_BYTES affine bytes (identity = zeros); scs: n * 32 bytes; out: n * 2 * F_BYTES.
+ * Returns MSM_OK, MSM_BAD_POINT (a coordinate >= q or the base off the curve) or MSM_NO_MEMORY. */
+int PFX(fixed_base)(const unsigned char *base, const unsigned char *scs, size_t n, int threads,
+                    unsigned char *out) {
+    PFX(aff) b;
+    if (!F_LOAD(&b.x, base) || !F_LOAD(&b.y, base + F_BYTES)) return MSM_BAD_POINT;
+    int is_id = F_IS_ZERO(&b.x) && F_IS_ZERO(&b.y);
+    if (!is_id && !PFX(on_curve)(&b.x, &b.y)) return MSM_BAD_POINT;
+    if (n == 0) return MSM_OK;
+    if (is_id) {
+        memset(out, 0, n * 2 * F_BYTES);
+        return MSM_OK;
+    }
+    int t = threads < 1 ? 1 : threads;
+    if (t > MSM_MAX_THREADS) t = MSM_MAX_THREADS;
+    if (n < (size_t)t * 64) t = (int)(n / 64) > 0 ? (int)(n / 64) : 1;
+    /* window: table (~2.5 mixed-add equivalents per entry) vs n_windows mixed adds per scalar */
+    int c = 2;
+    double best = -1;
+    for (int cc = 2; cc <= 14; cc++) {
+        int nw = (SCALAR_BITS + 1 + cc - 1) / cc;
+        double cost = nw * (2.5 * (double)((size_t)1 << (cc - 1)) + (double)n / t);
+        if (best < 0 || cost < best) {
+            best = cost;
+            c = cc;
+        }
+    }
+    int n_windows = (SCALAR_BITS + 1 + c - 1) / c;
+    size_t half = (size_t)1 << (c - 1);
+    size_t tsize = (size_t)n_windows * half;
+    PFX(xyzz) *tj = (PFX(xyzz) *)malloc(tsize * sizeof(PFX(xyzz)));
+    PFX(aff) *table = (PFX(aff) *)malloc(tsize * sizeof(PFX(aff)));
+    F *scratch = (F *)malloc(tsize * sizeof(F));
+    int rc = MSM_OK;
+    if (tj == NULL || table == NULL || scratch == NULL) {
+        rc = MSM_NO_MEMORY;
+        goto done;
+    }
+    PFX(xyzz) row_base;
+    PFX(set_inf)(&row_base);
+    PFX(madd)(&row_base, &b.x, &b.y, 0);
+    for (int w = 0; w < n_windows; w++) {
+        PFX(xyzz) *row = tj + (size_t)w * half;
+        row[0] = row_base;
+        for (size_t j = 1; j < half; j++) {
+            row[j] = row[j - 1];
+            PFX(add)(&row[j], &row_base);
+        }
+        for (int d = 0; d < c; d++) PFX(dbl)(&row_base);
+    }
+    PFX(batch_affine)(tj, table, tsize, scratch);
+    free(tj);
+    tj = NULL;
+    PFX(fb_job) jobs[MSM_MAX_THREADS];
+    pthread_t tids[MSM_MAX_THREADS];
+    int started[MSM_MAX_THREADS];
+    for (int j = 0; j < t; j++) {
+        jobs[j] = (PFX(fb_job)){table, scs, out, n * j / t, n * (j + 1) / t, c, n_windows, 0};
+        started[j] = 0;
+    }
+    for (int j = 1; j < t; j++) started[j] = pthread_create(&tids[j], NULL, PFX(fb_run), &jobs[j]) == 0;
+    for (int j = 1; j < t; j++) {
+        if (!started[j]) PFX(fb_run)(&jobs[j]);
+    }
+    PFX(fb_run)(&jobs[0]);
+    for (int j = 1; j < t; j++) {
+        if (started[j]) pthread_join(tids[j], NULL);
+    }
+    for (int j = 0; j < t; j++) {
+        if (jobs[j].failed) rc = MSM_NO_MEMORY;
+    }
+done:
+    free(tj);
+    free(table);
+    free(scratch);
     return rc;
 }
