@@ -16,6 +16,7 @@ from prover.errors import KeyMismatch
 from prover.keys import H_ODD_LAGRANGE
 from prover.fields import Q, R
 from prover.zkey import read_zkey, zkey_bytes
+from prover_samples import twist_point_outside_subgroup
 
 # x * y = z (z public) in circom layout: wires 0 one, 1 z, 2 x, 3 y
 TERMS = [([(2, 1)], [(3, 1)], [(1, 1)]), ([(2, 1), (0, 5)], [(0, 1)], [(2, 1), (0, 5)])]
@@ -120,18 +121,6 @@ def test_odd_lagrange_key_survives_the_json_key_file(tmp_path: Path) -> None:
 # With the C extension, .r1cs parsing, the zkey point sections and the coefficient check run in C
 # (prover.native); whatever they do not accept goes to the Python checks. Every case below is read
 # on both paths: same key / circuit, or the same exception type and message.
-def _twist_point_outside_subgroup() -> tuple[tuple[int, int], tuple[int, int]]:
-    import random
-
-    from prover.curve import B2
-    from prover.fields import f2_add, f2_mul, f2_sqr, f2_sqrt
-
-    rng = random.Random(4)
-    while True:
-        x = (rng.randrange(Q), rng.randrange(Q))
-        y = f2_sqrt(f2_add(f2_mul(f2_sqr(x), x), B2))
-        if y is not None:
-            return (x, y)
 
 
 def _outcome(fn, *args):  # type: ignore[no-untyped-def]
@@ -256,7 +245,7 @@ def test_zkey_reader_same_on_both_paths(tmp_path: Path, monkeypatch: pytest.Monk
     h_sec[-32:] = (Q + 5).to_bytes(32, "little")
     header = bytearray(sec[2])
     gamma_at = len(header) - (3 * 64 + 3 * 128) + 2 * 64 + 128
-    header[gamma_at : gamma_at + 128] = _mont_g2(_twist_point_outside_subgroup())
+    header[gamma_at : gamma_at + 128] = _mont_g2(twist_point_outside_subgroup())
     cases = [
         (data[:-10], SerializationError),  # truncated file
         (_rebuild(secs, 5, sec[5][:-64]), SerializationError),  # A one point short

@@ -9,7 +9,6 @@ from py_ecc.optimized_bn128 import G2 as PY_G2
 from py_ecc.optimized_bn128 import add, multiply
 
 from prover.curve import (
-    B2,
     G1_GEN,
     G1_ZERO,
     G2_GEN,
@@ -28,17 +27,8 @@ from prover.curve import (
     is_on_curve_g2,
 )
 from prover.curve_g2_fast import g2_add_fast, g2_double_fast, g2_madd_fast
-from prover.fields import Q, R, f2_add, f2_mul, f2_sqr, f2_sqrt
-
-
-def twist_point_outside_subgroup(seed: int = 1) -> tuple[tuple[int, int], tuple[int, int]]:
-    """A random point on the G2 twist: the cofactor is huge, so it is not in the r-subgroup."""
-    rng = random.Random(seed)
-    while True:
-        x = (rng.randrange(Q), rng.randrange(Q))
-        y = f2_sqrt(f2_add(f2_mul(f2_sqr(x), x), B2))
-        if y is not None:
-            return (x, y)
+from prover.fields import Q, R, f2_sqr, f2_sqrt
+from prover_samples import twist_point_outside_subgroup
 
 
 def test_f2_sqrt() -> None:
@@ -101,6 +91,6 @@ def test_curve_checks_reject() -> None:
 
 
 def test_twist_point_outside_subgroup_detected() -> None:
-    p = twist_point_outside_subgroup()
+    p = twist_point_outside_subgroup(seed=1)
     assert is_on_curve_g2(p)
     assert not is_in_g2_subgroup(p)

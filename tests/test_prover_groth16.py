@@ -22,8 +22,7 @@ from prover import (
     verify,
 )
 from prover.curve import G1_GEN, G2_GEN, g1_mul, g1_to_affine, g2_mul, g2_to_affine
-from prover.curve import B2
-from prover.fields import Q, R, f2_add, f2_mul, f2_sqr, f2_sqrt
+from prover.fields import Q, R
 from prover.serialize import (
     load_json,
     load_proving_key,
@@ -36,16 +35,7 @@ from prover.serialize import (
     vk_from_snarkjs,
     vk_to_snarkjs,
 )
-
-
-def twist_point_outside_subgroup() -> tuple[tuple[int, int], tuple[int, int]]:
-    """A point on the G2 twist outside the order-r subgroup (random x; cofactor is huge)."""
-    rng = random.Random(4)
-    while True:
-        x = (rng.randrange(Q), rng.randrange(Q))
-        y = f2_sqrt(f2_add(f2_mul(f2_sqr(x), x), B2))
-        if y is not None:
-            return (x, y)
+from prover_samples import twist_point_outside_subgroup
 
 
 def mul_circuit() -> R1CS:

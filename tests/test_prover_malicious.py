@@ -15,13 +15,14 @@ import pytest
 
 from circuits.r1cs import R1CS, Constraint
 from prover import InvalidPoint, MalformedProof, Proof, PublicInputError, prove, setup, verify
-from prover.curve import B2, is_in_g2_subgroup, is_on_curve_g1, is_on_curve_g2
+from prover.curve import is_in_g2_subgroup, is_on_curve_g1, is_on_curve_g2
 from prover.errors import ProverError
-from prover.fields import Q, R, f2_add, f2_mul, f2_sqr, f2_sqrt
+from prover.fields import Q, R
 from prover.keys import VerifyingKey
 from prover.serialize import proof_from_snarkjs
 from prover.solidity import solidity_verifier, vk_calldata
 from prover.verify_batch import verify_batch
+from prover_samples import twist_point_outside_subgroup
 
 GAS = 3_000_000
 
@@ -46,15 +47,6 @@ class Case:
     evm: bool
 
 
-def _twist_point_outside_subgroup() -> tuple[tuple[int, int], tuple[int, int]]:
-    rng = random.Random(4)
-    while True:
-        x = (rng.randrange(Q), rng.randrange(Q))
-        y = f2_sqrt(f2_add(f2_mul(f2_sqr(x), x), B2))
-        if y is not None:
-            return (x, y)
-
-
 @pytest.fixture(scope="module")
 def material() -> tuple[VerifyingKey, Proof, list[Case]]:
     rng = random.Random(31)
@@ -66,7 +58,7 @@ def material() -> tuple[VerifyingKey, Proof, list[Case]]:
     other_key = prove(again_pk, CIRCUIT, WITNESS, rng=rng)
     a, b, c = honest.a, honest.b, honest.c
     (bx0, bx1), (by0, by1) = b
-    outside = _twist_point_outside_subgroup()
+    outside = twist_point_outside_subgroup()
     assert is_on_curve_g2(outside) and not is_in_g2_subgroup(outside)
     flipped_a = (a[0] ^ 1, a[1])
     flipped_b = (((bx0 ^ (1 << 100)), bx1), (by0, by1))

@@ -183,19 +183,6 @@ def test_fixed_base_batch_mul_matches_double_and_add() -> None:
 FIXED_BASE_SCALARS = [0, 1, 2, R - 1, R - 2, R, R + 1, 2 * R + 3, (1 << 256) - 1, -1, 1 << 253]
 
 
-def _g2_off_subgroup():  # type: ignore[no-untyped-def]
-    """A point on the twist outside the r-torsion (both paths still reduce scalars mod r)."""
-    from prover.curve import B2
-    from prover.fields import f2_add, f2_mul, f2_sqr, f2_sqrt
-
-    rng = random.Random(4)
-    while True:
-        x = (rng.randrange(Q), rng.randrange(Q))
-        y = f2_sqrt(f2_add(f2_mul(f2_sqr(x), x), B2))
-        if y is not None:
-            return (x, y)
-
-
 def _fixed_base_g1_bases() -> list:  # type: ignore[type-arg]
     return [G1_GEN, g1_to_affine(g1_mul(G1_GEN, 987654321)), G1_ZERO]
 
@@ -222,7 +209,7 @@ def test_fixed_base_g1_native_matches_python(base_index: int, threads: int) -> N
 @needs_native
 @pytest.mark.parametrize("base_index", [0, 1, 2, 3])
 def test_fixed_base_g2_native_matches_python(base_index: int) -> None:
-    base = [G2_GEN, g2_to_affine(g2_mul(G2_GEN, 123456789)), G2_ZERO, _g2_off_subgroup()][base_index]
+    base = [G2_GEN, g2_to_affine(g2_mul(G2_GEN, 123456789)), G2_ZERO, twist_point_outside_subgroup()][base_index]
     rng = random.Random(31 + base_index)
     sc = FIXED_BASE_SCALARS + [rng.randrange(R) for _ in range(20)]
     got = native.batch_mul_g2_native(base, sc, threads=2)
@@ -310,6 +297,7 @@ def test_plain_int_fallback_without_gmpy2(monkeypatch: pytest.MonkeyPatch) -> No
 from prover.batch_affine import scale_many_g1, signed_digits, signed_window_bits  # noqa: E402
 from prover.fields import fast_int  # noqa: E402
 from prover.msm import msm_many_g1, msm_many_g2  # noqa: E402
+from prover_samples import twist_point_outside_subgroup
 
 
 @pytest.mark.parametrize("c", [2, 5, 10, 13])

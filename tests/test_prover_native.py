@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from circuits.r1cs import R1CS, Constraint
+from circuits.r1cs import Constraint
 from prover import UnsatisfiedWitness, native, prove, setup, verify
 from prover.curve import G1_GEN, g1_mul, g1_to_affine
 from prover.fields import R
@@ -23,33 +23,15 @@ from prover.r1cs_to_qap import (
     witness_map_odd_python,
     witness_map_python,
 )
+from prover_samples import chain_circuit, twist_point_outside_subgroup
 
 pytestmark = pytest.mark.skipif(not native.AVAILABLE, reason="prover._native not built")
-
-
-def chain(n: int, n_public: int = 2, seed: int = 0) -> tuple[R1CS, list[int]]:
-    """w[k+1] = w[k] * (w[j] + c) with random earlier j and c, plus ``pub * 1 = w`` rows."""
-    rng = random.Random(seed)
-    first = 1 + n_public
-    w = [1] + [0] * n_public + [rng.randrange(R)]
-    cons = []
-    for _ in range(n):
-        j = rng.randrange(first, len(w))
-        c = rng.randrange(R)
-        k = len(w) - 1
-        cons.append(Constraint({k: 1}, {j: 1, 0: c}, {k + 1: 1}))
-        w.append(w[k] * (w[j] + c) % R)
-    for p in range(n_public):
-        cons.append(Constraint({1 + p: 1}, {0: 1}, {len(w) - 1 - p: 1}))
-        w[1 + p] = w[len(w) - 1 - p]
-    names = tuple(f"p{i}" for i in range(n_public))
-    return R1CS(n_wires=len(w), n_public=n_public, constraints=tuple(cons), public_names=names, wire_names={}), w
 
 
 @pytest.mark.parametrize("n", [1, 5, 60])
 def test_witness_maps_match_python(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(native, "NATIVE", True)
-    r1, w = chain(n, seed=n)
+    r1, w = chain_circuit(n, seed=n)
     d = qap_domain(r1)
     assert witness_map(r1, w, d) == witness_map_python(r1, w, d)
     assert witness_map_odd(r1, w, d) == witness_map_odd_python(r1, w, d)
@@ -57,7 +39,7 @@ def test_witness_maps_match_python(n: int, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_witness_map_rejects_unsatisfied_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(native, "NATIVE", True)
-    r1, w = chain(10)
+    r1, w = chain_circuit(10)
     w[5] = (w[5] + 1) % R  # wire 5 is the output of constraint 1 (and an input of later ones)
     d = qap_domain(r1)
     for fn in (witness_map, witness_map_odd):
@@ -67,7 +49,7 @@ def test_witness_map_rejects_unsatisfied_rows(monkeypatch: pytest.MonkeyPatch) -
 
 def test_r1cs_kernel_validates_its_buffers() -> None:
     mod = native.module()
-    r1, w = chain(3)
+    r1, w = chain_circuit(3)
     p = native.packed_r1cs(r1)
     wb = native.pack_ints(w)
     n = qap_domain(r1).size
@@ -95,7 +77,7 @@ def _prove_both(pk, r1, w, monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_native_proof_equals_python_proof_and_verifies(monkeypatch: pytest.MonkeyPatch) -> None:
-    r1, w = chain(40)
+    r1, w = chain_circuit(40)
     pk, vk = setup(r1, rng=random.Random(1))
     fast, slow = _prove_both(pk, r1, w, monkeypatch)
     assert fast == slow
@@ -111,7 +93,7 @@ def test_native_proof_equals_python_proof_and_verifies(monkeypatch: pytest.Monke
 
 def test_native_setup_equals_python_setup(monkeypatch: pytest.MonkeyPatch) -> None:
     """The fixed-base kernel makes the same keys as the Python reference for the same toxic waste."""
-    r1, w = chain(30)
+    r1, w = chain_circuit(30)
     keys = []
     for flag in (True, False):
         monkeypatch.setattr(native, "NATIVE", flag)
@@ -126,7 +108,7 @@ def test_native_setup_equals_python_setup(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_odd_lagrange_layout_same_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     """A key in the snarkjs H layout (points arbitrary here: only the arithmetic is compared)."""
-    r1, w = chain(20)
+    r1, w = chain_circuit(20)
     pk, _ = setup(r1, rng=random.Random(2))
     rng = random.Random(3)
     h_query = tuple(g1_to_affine(g1_mul(G1_GEN, rng.randrange(1, R))) for _ in range(pk.domain_size))
@@ -136,7 +118,7 @@ def test_odd_lagrange_layout_same_on_both_paths(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_packing_caches_follow_the_object() -> None:
-    r1, _ = chain(4)
+    r1, _ = chain_circuit(4)
     pk, _ = setup(r1, rng=random.Random(4))
     first = native.packed_key(pk)
     assert native.packed_key(pk) is first
@@ -159,7 +141,7 @@ def test_r1cs_digest_native_equals_python() -> None:
 
     from prover import r1cs_digest as rd
 
-    r1, _ = chain(30)
+    r1, _ = chain_circuit(30)
     rng = random.Random(5)
     extra = [
         Constraint({5: 0, 3: 2**256 - 1, 1: R - 1}, {}, {0: 10**19, 2: 2**64, 4: 2**64 - 1}),
@@ -179,18 +161,6 @@ def test_r1cs_digest_native_equals_python() -> None:
         assert rd._compute(circuit) == rd.compute_python(circuit)
 
 
-def _g2_outside() -> tuple[tuple[int, int], tuple[int, int]]:
-    from prover.curve import B2
-    from prover.fields import Q, f2_add, f2_mul, f2_sqr, f2_sqrt
-
-    rng = random.Random(4)
-    while True:
-        x = (rng.randrange(Q), rng.randrange(Q))
-        y = f2_sqrt(f2_add(f2_mul(f2_sqr(x), x), B2))
-        if y is not None:
-            return (x, y)
-
-
 def test_zkey_point_kernels_match_python() -> None:
     from prover.binfile import to_montgomery_q
     from prover.curve import G2_GEN, g2_mul, g2_to_affine, is_in_g2_subgroup
@@ -198,7 +168,7 @@ def test_zkey_point_kernels_match_python() -> None:
 
     rng = random.Random(6)
     g1 = [g1_to_affine(g1_mul(G1_GEN, rng.randrange(1, R))) for _ in range(20)] + [(0, 0)]
-    g2 = [g2_to_affine(g2_mul(G2_GEN, rng.randrange(1, R))) for _ in range(5)] + [((0, 0), (0, 0)), _g2_outside()]
+    g2 = [g2_to_affine(g2_mul(G2_GEN, rng.randrange(1, R))) for _ in range(5)] + [((0, 0), (0, 0)), twist_point_outside_subgroup()]
     mont = lambda cs: b"".join(to_montgomery_q(c).to_bytes(32, "little") for c in cs)  # noqa: E731
     raw1 = mont([c for p in g1 for c in p])
     raw2 = mont([c for p in g2 for xy in p for c in xy])
@@ -234,7 +204,7 @@ def test_coefficient_and_r1cs_kernels() -> None:
     from prover.binfile import parse_binfile
     from prover.zkey import expected_coefficients
 
-    r1, _ = chain(6)
+    r1, _ = chain_circuit(6)
     r2 = pow(2, 512, R)
 
     def section(entries: list[tuple[int, int, int, int]]) -> bytes:
