@@ -32,6 +32,8 @@ from circuits.merkle import tree_depth
 from prover.solidity import proof_calldata
 
 from .batching import BatchError, BatchInclusion, BatchProof
+from .chain.calldata import model_hash_bytes
+from .chain.ethereum import revocation_reason, submitted_revocation
 
 #: Gas for one attestBatch (measured ~0.28 M on anvil: one 2-input Groth16 check, three storage slots).
 ATTEST_BATCH_GAS = 450_000
@@ -144,21 +146,6 @@ def _uint(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**256:
         raise CalldataError(f"{what} must be a uint256")
     return value
-
-
-def _code(reason: object) -> int:
-    from .chain.errors import CalldataError
-
-    if isinstance(reason, bool) or not isinstance(reason, int) or not 0 <= reason < 2**16:
-        raise CalldataError("a revocation reason is an int in [0, 65536)")
-    return reason
-
-
-def _revocation(target: bytes, reason: int, receipt: Mapping[str, Any]) -> Any:
-    from .chain.ethereum import SubmittedRevocation
-
-    return SubmittedRevocation(target=target, reason=reason, tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
-                               block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]))
 
 
 def _as_lists(value: object) -> Any:
@@ -332,33 +319,33 @@ class BatchSubmitter:
         Returns a :class:`node.chain.ethereum.SubmittedRevocation` whose target is the slot id."""
         from .chain.errors import ContractMismatch
 
-        receipt = await self._revoke("revokeLeaf", [_uint(root, "root"), _uint(index, "index"), _code(reason)])
+        code = revocation_reason(reason)
+        receipt = await self._revoke("revokeLeaf", [_uint(root, "root"), _uint(index, "index"), code])
         events = self.registry.events.LeafRevoked().process_receipt(receipt)
         if len(events) != 1 or int(events[0]["args"]["root"]) != root or int(events[0]["args"]["index"]) != index:
             raise ContractMismatch("the batch registry did not emit the expected LeafRevoked event")
-        return _revocation(slot_id(root, index), reason, receipt)
+        return submitted_revocation(slot_id(root, index), reason, receipt)
 
     async def revoke_batch(self, root: int, reason: int = 0) -> Any:
         """Revoke every prediction of batch ``root`` (its attester or the owner); the target is the batch id."""
         from .chain.errors import ContractMismatch
 
-        receipt = await self._revoke("revokeBatch", [_uint(root, "root"), _code(reason)])
+        receipt = await self._revoke("revokeBatch", [_uint(root, "root"), revocation_reason(reason)])
         events = self.registry.events.BatchRevoked().process_receipt(receipt)
         if len(events) != 1 or int(events[0]["args"]["root"]) != root:
             raise ContractMismatch("the batch registry did not emit the expected BatchRevoked event")
-        return _revocation(bytes(events[0]["args"]["batchId"]), reason, receipt)
+        return submitted_revocation(bytes(events[0]["args"]["batchId"]), reason, receipt)
 
     async def revoke_model(self, model_hash: bytes, reason: int = 1) -> Any:
         """Revoke every prediction of ``model_hash``, past and future, in the batch registry (owner only)."""
-        from .chain.errors import CalldataError, ContractMismatch
+        from .chain.errors import ContractMismatch
 
-        if not isinstance(model_hash, (bytes, bytearray)) or len(model_hash) != 32:
-            raise CalldataError("a model hash is exactly 32 bytes")
-        receipt = await self._revoke("revokeModel", [bytes(model_hash), _code(reason)])
+        model_hash = model_hash_bytes(model_hash)
+        receipt = await self._revoke("revokeModel", [model_hash, revocation_reason(reason)])
         events = self.registry.events.ModelRevoked().process_receipt(receipt)
-        if len(events) != 1 or bytes(events[0]["args"]["modelHash"]) != bytes(model_hash):
+        if len(events) != 1 or bytes(events[0]["args"]["modelHash"]) != model_hash:
             raise ContractMismatch("the batch registry did not emit the expected ModelRevoked event")
-        return _revocation(bytes(model_hash), reason, receipt)
+        return submitted_revocation(model_hash, reason, receipt)
 
     async def owner(self) -> str:
         """The registry owner (may revoke anything)."""

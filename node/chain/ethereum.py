@@ -340,26 +340,26 @@ class EthereumAdapter:
         """Revoke one attestation with a reason code (the signer must be its attester or the registry owner).
         Raises NotAuthorized / AlreadyRevoked / AttestationNotFound (decoded from the registry)."""
         ident = _bytes32(attestation_id, "attestation id")
-        code = _reason(reason)
+        code = revocation_reason(reason)
         registry = self.w3.eth.contract(address=self.deployment.registry, abi=self._registry_abi)
         data = registry.encode_abi("revoke", args=[ident, code])
         receipt = await self._transact(self.deployment.registry, data, REVOKE_GAS, "revoke")
         events = registry.events.Revoked().process_receipt(receipt)
         if len(events) != 1 or bytes(events[0]["args"]["id"]) != ident:
             raise ContractMismatch("the registry did not emit the expected Revoked event")
-        return _revocation(ident, code, receipt)
+        return submitted_revocation(ident, code, receipt)
 
     async def revoke_model(self, model_hash: bytes, reason: int = RevocationReason.MODEL_FAULTY) -> SubmittedRevocation:
         """Revoke every attestation of ``model_hash``, past and future (the signer must be the registry owner)."""
         model = calldata.model_hash_bytes(model_hash)
-        code = _reason(reason)
+        code = revocation_reason(reason)
         registry = self.w3.eth.contract(address=self.deployment.registry, abi=self._registry_abi)
         data = registry.encode_abi("revokeModel", args=[model, code])
         receipt = await self._transact(self.deployment.registry, data, REVOKE_GAS, "revokeModel")
         events = registry.events.ModelRevoked().process_receipt(receipt)
         if len(events) != 1 or bytes(events[0]["args"]["modelHash"]) != model:
             raise ContractMismatch("the registry did not emit the expected ModelRevoked event")
-        return _revocation(model, code, receipt)
+        return submitted_revocation(model, code, receipt)
 
     async def send(self, to: str | None, data: str, gas: int, what: str) -> MinedTransaction:
         """Send any transaction (``to=None`` deploys) from the adapter's account with an explicit gas limit; used for
@@ -444,13 +444,15 @@ def _bytes32(value: object, what: str) -> bytes:
     return bytes(value)
 
 
-def _reason(value: object) -> int:
+def revocation_reason(value: object) -> int:
+    """A registry revocation reason code (uint16), checked before sending."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**16:
         raise CalldataError("a revocation reason is an int in [0, 65536)")
     return int(value)
 
 
-def _revocation(target: bytes, reason: int, receipt: Mapping[str, Any]) -> SubmittedRevocation:
+def submitted_revocation(target: bytes, reason: int, receipt: Mapping[str, Any]) -> SubmittedRevocation:
+    """The mined revocation of ``target`` read from its receipt."""
     return SubmittedRevocation(
         target=target,
         reason=reason,
