@@ -112,6 +112,12 @@ def _warn_configured(record: db.DeploymentRow | None, configured: str, kind: str
                     configured, _what(kind), record.address, record.chain_id, record.block)
 
 
+def _check_same_verifier(record: db.DeploymentRow, verifier: str) -> None:
+    if verifier.lower() != record.verifier.lower():
+        raise ConfigError(f"the {_what(record.kind)} {record.address} recorded for chain {record.chain_id} answers "
+                          f"with verifier {verifier}, not the recorded {record.verifier}")
+
+
 def _check_deployer(record: db.DeploymentRow, adapter: EthereumAdapter) -> None:
     if record.deployer and record.deployer.lower() != adapter.address.lower():
         log.warning("the %s %s was deployed (and is owned) by %s; this node now signs as %s: owner-only calls such "
@@ -133,9 +139,7 @@ async def single_registry(adapter: EthereumAdapter, engine: Engine, config: Node
     if record is not None and not adapter.in_process and not config.redeploy:
         await _check_recorded(adapter, record, digest)
         deployment = await adapter.attach_registry(record.address, block=record.block)
-        if deployment.verifier.lower() != record.verifier.lower():
-            raise ConfigError(f"the registry {record.address} recorded for chain {record.chain_id} answers with "
-                              f"verifier {deployment.verifier}, not the recorded {record.verifier}")
+        _check_same_verifier(record, deployment.verifier)
         await check_onchain_key(adapter, deployment.verifier, vk_calldata)
         _check_deployer(record, adapter)
         log.info("attached to registry %s deployed by this node on chain %d at block %d (recorded; set "
@@ -171,9 +175,7 @@ async def batch_registry(adapter: EthereumAdapter, engine: Engine, config: NodeC
     elif record is not None and not adapter.in_process and not config.redeploy:
         await _check_recorded(adapter, record, digest)
         deployment = await submitter.attach(record.address)
-        if deployment.verifier.lower() != record.verifier.lower():
-            raise ConfigError(f"the batch registry {record.address} recorded for chain {record.chain_id} answers "
-                              f"with verifier {deployment.verifier}, not the recorded {record.verifier}")
+        _check_same_verifier(record, deployment.verifier)
         _check_deployer(record, adapter)
         origin = "recorded"
     else:
