@@ -34,8 +34,8 @@ from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
 
 from . import db
 from .batch_chain import BatchChainError, BatchConnectionError, BatchReverted, BatchSubmitter, SubmittedBatch, batch_id
-from .chain.errors import ChainConnectionError, ChainError
 from .chain.txmanager import TransactionDropped
+from .confirmation import wait_final
 from .batching import BatchOpening, BatchProof, batch_inclusion
 from .disclosure import BatchRef, ChainRef, leaf_id
 from .pipeline import Prepared
@@ -243,34 +243,24 @@ class BatchStage:
         assert batch.tx_hash is not None and batch.block_number is not None
         key = batch.batch_key
         t0 = time.monotonic()
-        delay = 0.5
-        while True:
-            try:
-                receipt = await self.pipeline.adapter.confirm(batch.tx_hash, batch.block_number,
-                                                              self.pipeline.confirmations)
-                break
-            except TransactionDropped as exc:  # the root is fixed: the submit stage re-checks the registry first
-                reorgs = self._reorgs[key] = self._reorgs.get(key, 0) + 1
-                self.pipeline.metrics.failures.labels("submit_reorg").inc()
-                if reorgs > MAX_REORG_RESUBMITS:
-                    await self._fail(batch, rows, "confirm", f"dropped by {reorgs} reorgs: {exc}")
-                    return
-                if batch.size != self.size:  # formed before a batch size change: re-batch its predictions
-                    await self._dissolve(batch, rows)
-                    return
-                log.warning("batch %s: %s; submitting again", key, exc)
-                db.touch(batch, status="proved", tx_hash=None, block_number=None, gas_used=None,
-                         error=f"transaction dropped by a reorg, submitting again: {exc}")
-                await asyncio.to_thread(db.put, self.engine, batch)
-                self.submit_q.put_nowait(key)
+        try:
+            receipt = await wait_final(self.pipeline.adapter, batch.tx_hash, batch.block_number,
+                                       self.pipeline.confirmations, self.pipeline.metrics, f"batch {key}")
+        except TransactionDropped as exc:  # the root is fixed: the submit stage re-checks the registry first
+            reorgs = self._reorgs[key] = self._reorgs.get(key, 0) + 1
+            self.pipeline.metrics.failures.labels("submit_reorg").inc()
+            if reorgs > MAX_REORG_RESUBMITS:
+                await self._fail(batch, rows, "confirm", f"dropped by {reorgs} reorgs: {exc}")
                 return
-            except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
-                self.pipeline.metrics.failures.labels("confirm_retry").inc()
-                log.warning("chain unreachable while confirming batch %s (%s); retrying in %.1f s", key, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-            except ChainError as exc:  # not deep enough in time (slow blocks): it is mined, keep waiting
-                log.warning("batch %s: %s; still waiting", key, exc)
+            if batch.size != self.size:  # formed before a batch size change: re-batch its predictions
+                await self._dissolve(batch, rows)
+                return
+            log.warning("batch %s: %s; submitting again", key, exc)
+            db.touch(batch, status="proved", tx_hash=None, block_number=None, gas_used=None,
+                     error=f"transaction dropped by a reorg, submitting again: {exc}")
+            await asyncio.to_thread(db.put, self.engine, batch)
+            self.submit_q.put_nowait(key)
+            return
         self.pipeline.metrics.latency.labels("confirm").observe(time.monotonic() - t0)
         proof = _stored_proof(batch)
         sent = SubmittedBatch(batch_id=batch_id(proof.root, proof.count), root=proof.root, count=proof.count,

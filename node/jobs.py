@@ -53,6 +53,7 @@ from .chain.errors import ChainConnectionError, ChainError, DuplicateAttestation
 from .chain.ethereum import EthereumAdapter
 from .chain.txmanager import TransactionDropped
 from .config import NodeConfig
+from .confirmation import wait_final
 from .disclosure import ChainRef
 from .errors import NodeError
 from .metrics import Metrics
@@ -412,31 +413,22 @@ class Pipeline:
     async def _confirm(self, row: db.AttestationRow) -> None:
         assert row.tx_hash is not None and row.block_number is not None
         t0 = time.monotonic()
-        delay = 0.5
-        while True:
-            try:
-                receipt = await self.adapter.confirm(row.tx_hash, row.block_number, self.confirmations)
-                break
-            except TransactionDropped as exc:  # the id is fixed: the submit stage re-checks the registry first
-                reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
-                self.metrics.failures.labels("submit_reorg").inc()
-                if reorgs > MAX_REORG_RESUBMITS:
-                    await self._fail(row, "confirm", "failed", f"dropped by {reorgs} reorgs: {exc}")
-                    return
-                log.warning("request %s: %s; submitting again", row.request_id, exc)
-                db.touch(row, status="proved", tx_hash=None, block_number=None, gas_used=None,
-                         error=f"transaction dropped by a reorg, submitting again: {exc}")
-                await asyncio.to_thread(db.put, self.engine, row)
-                self.submit_q.put_nowait(row)
-                self._gauges()
+        try:
+            receipt = await wait_final(self.adapter, row.tx_hash, row.block_number, self.confirmations, self.metrics,
+                                       f"request {row.request_id}")
+        except TransactionDropped as exc:  # the id is fixed: the submit stage re-checks the registry first
+            reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
+            self.metrics.failures.labels("submit_reorg").inc()
+            if reorgs > MAX_REORG_RESUBMITS:
+                await self._fail(row, "confirm", "failed", f"dropped by {reorgs} reorgs: {exc}")
                 return
-            except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
-                self.metrics.failures.labels("confirm_retry").inc()
-                log.warning("chain unreachable while confirming (%s); retrying in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-            except ChainError as exc:  # not deep enough in time (slow blocks): the transaction is mined, keep waiting
-                log.warning("request %s: %s; still waiting", row.request_id, exc)
+            log.warning("request %s: %s; submitting again", row.request_id, exc)
+            db.touch(row, status="proved", tx_hash=None, block_number=None, gas_used=None,
+                     error=f"transaction dropped by a reorg, submitting again: {exc}")
+            await asyncio.to_thread(db.put, self.engine, row)
+            self.submit_q.put_nowait(row)
+            self._gauges()
+            return
         elapsed = time.monotonic() - t0
         self.metrics.latency.labels("confirm").observe(elapsed)
         timings = json.loads(row.timings or "{}") | {"confirm_s": elapsed}
