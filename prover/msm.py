@@ -15,7 +15,7 @@ In both, scalars 0 (and identity points) are skipped and scalars 1 are added dir
 ``multiply`` + ``add`` per term.
 
 Dispatch: ``msm_g1`` / ``msm_g2`` / ``msm_g1_jac`` / ``msm_g2_jac`` / ``msm_many_*`` run the C
-Pippenger of :mod:`prover.native` when the extension is loaded (``prover.native.NATIVE``), else the
+Pippenger of :mod:`prover.native` when the extension is loaded (:data:`NATIVE`), else the
 batch-affine Python path, which stays callable as ``msm_g1_python`` / ``msm_g2_python`` (and
 ``*_jac_python``, ``msm_many_*_python``). Tests run every path on the same inputs.
 """
@@ -57,6 +57,9 @@ J = TypeVar("J")
 C = TypeVar("C")
 
 SCALAR_BITS = 254
+
+#: True when the C extension is loaded (the default paths below then use it).
+NATIVE = _native.NATIVE
 
 
 def window_bits(n: int) -> int:
