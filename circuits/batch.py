@@ -1,7 +1,7 @@
 """Batched attestations: many predictions in one proof, each keeping its own Merkle inclusion path.
 
 Statement of ``batch_circuit(size, num_classes)`` (size = 2**depth slots), public inputs
-:data:`BATCH_PUBLIC_INPUTS` = ``[root, count]``:
+:data:`BATCH_PUBLIC_INPUTS` = ``[root, count, context]``:
 
 * for each slot i, the single commitment statement (:func:`circuits.commitment.commitment_statement`:
   salted digests, 32-bit scores, in-circuit argmax) over private values, giving its six statement
@@ -11,7 +11,10 @@ Statement of ``batch_circuit(size, num_classes)`` (size = 2**depth slots), publi
 * ``active_i`` = 1 iff i < count: each flag is boolean, ``active_0 = 1``, ``active_{i+1} <= active_i``
   and ``sum active_i = count`` (so 1 <= count <= size, and the flags are exactly a prefix of ones);
 * the tree (:mod:`circuits.merkle`, Poseidon(2) nodes) over ``active_i * leaf_i`` has root ``root``:
-  padding slots (i >= count) contribute the leaf 0 whatever their (unconstrained-dummy) opening.
+  padding slots (i >= count) contribute the leaf 0 whatever their (unconstrained-dummy) opening;
+* ``context`` is carried (bound by p*1=p), as in the single circuit: the batch registry recomputes it from
+  the chain id, its own address and the sender, so the proof serves only that attester there. Leaves hash
+  the statement alone, so a prediction's leaf is the same wherever its batch is attested.
 
 Domain separation: leaves are Poseidon(6) (width 7) and nodes Poseidon(2) (width 3), different
 permutations, so an inner node cannot be passed off as a leaf; the registry also fixes the path length
@@ -26,19 +29,20 @@ from functools import lru_cache
 
 from .builder import Api, CompiledCircuit, Var, compile
 from .commitment import (
-    PUBLIC_INPUTS,
+    STATEMENT,
     CommitmentOpening,
+    field_element,
     commitment_statement,
     is_argmax,
     model_hash_limbs,
-    public_inputs,
     secret_assignment,
+    statement_values,
 )
 from .errors import InvalidOpening, OpeningMismatch
 from .merkle import batch_root, merkle_root_gadget, tree_depth
 from .poseidon import poseidon, poseidon_gadget
 
-BATCH_PUBLIC_INPUTS: tuple[str, ...] = ("root", "count")
+BATCH_PUBLIC_INPUTS: tuple[str, ...] = ("root", "count", "context")
 #: Private statement values of a slot that the single circuit has as public inputs.
 SLOT_HEAD_INPUTS: tuple[str, ...] = ("model_hash_hi", "model_hash_lo", "predicted_class")
 #: Largest batch circuit this module builds (a sanity bound: 64 slots is ~150k constraints).
@@ -51,15 +55,15 @@ def slot_prefix(index: int) -> str:
 
 
 def statement_leaf(statement: Sequence[int]) -> int:
-    """Native leaf of one prediction: poseidon of its six single-attestation public inputs."""
-    if len(statement) != len(PUBLIC_INPUTS):
-        raise OpeningMismatch(f"a statement has {len(PUBLIC_INPUTS)} values, got {len(statement)}")
+    """Native leaf of one prediction: poseidon of its six statement values (:data:`~circuits.commitment.STATEMENT`)."""
+    if len(statement) != len(STATEMENT):
+        raise OpeningMismatch(f"a statement has {len(STATEMENT)} values, got {len(statement)}")
     return poseidon(list(statement))
 
 
 def opening_leaf(opening: CommitmentOpening) -> int:
     """Native leaf of an opening (its statement's leaf)."""
-    return statement_leaf(public_inputs(opening))
+    return statement_leaf(statement_values(opening))
 
 
 def _check_shape(size: int, num_classes: int) -> None:
@@ -84,7 +88,7 @@ def assert_prefix_flags(api: Api, flags: Sequence[Var], count: Var) -> None:
 
 
 def _define_batch(size: int, num_classes: int, api: Api) -> None:
-    root, count = (api.public(name) for name in BATCH_PUBLIC_INPUTS)
+    root, count, _context = (api.public(name) for name in BATCH_PUBLIC_INPUTS)  # context: carried (p*1=p)
     leaves = []
     for i in range(size):
         prefix = slot_prefix(i)
@@ -141,9 +145,9 @@ def batch_leaves(openings: Sequence[CommitmentOpening], size: int) -> list[int]:
     return [opening_leaf(o) for o in openings] + [0] * (size - len(openings))
 
 
-def batch_public_inputs(openings: Sequence[CommitmentOpening], size: int) -> list[int]:
-    """Native oracle: ``[root, count]`` for the openings in a batch of ``size`` slots."""
-    return [batch_root(batch_leaves(openings, size)), len(openings)]
+def batch_public_inputs(openings: Sequence[CommitmentOpening], size: int, context: int) -> list[int]:
+    """Native oracle: ``[root, count, context]`` for the openings in a batch of ``size`` slots."""
+    return [batch_root(batch_leaves(openings, size)), len(openings), field_element(context, "context")]
 
 
 def batch_secret_assignment(
@@ -165,13 +169,14 @@ def batch_secret_assignment(
 def batch_witness(
     openings: Sequence[CommitmentOpening],
     size: int,
+    context: int,
     public: Sequence[int] | None = None,
     *,
     check: bool = True,
 ) -> list[int]:
-    """Full witness of ``batch_circuit(size, num_classes)`` for the openings (in slot order).
+    """Full witness of ``batch_circuit(size, num_classes)`` for the openings (in slot order), in ``context``.
 
-    ``public`` overrides the claimed ``[root, count]`` (default: the native oracle's), so tests can check
+    ``public`` overrides the claimed ``[root, count, context]`` (default: the native oracle's), so tests can check
     that a wrong claim is unsatisfiable (:class:`~circuits.errors.UnsatisfiedConstraint`). ``check=False``
     skips re-checking the product rows (see :meth:`~circuits.builder.CompiledCircuit.solve`): for a caller
     that hands the witness to a prover checking every row anyway.
@@ -180,7 +185,7 @@ def batch_witness(
         raise InvalidOpening("a batch holds at least one opening")
     num_classes = openings[0].num_classes
     secret = batch_secret_assignment(openings, size, num_classes)
-    claim = batch_public_inputs(openings, size) if public is None else list(public)
+    claim = batch_public_inputs(openings, size, context) if public is None else list(public)
     if len(claim) != len(BATCH_PUBLIC_INPUTS):
         raise OpeningMismatch(f"expected {len(BATCH_PUBLIC_INPUTS)} public inputs, got {len(claim)}")
     return batch_circuit(size, num_classes).solve(dict(zip(BATCH_PUBLIC_INPUTS, claim)), secret, check=check)

@@ -8,6 +8,7 @@ Statement proven (for a circuit fixed to ``num_classes`` = n classes), public in
     prediction_digest  = poseidon([poseidon([acc, predicted_class]), prediction_salt])
     predicted_class    in [0, n), and an argmax of the committed scores
     explanation_digest = poseidon([explanation_hash, explanation_salt])
+    context            the chain, registry and attester the proof is for (carried, bound by p*1=p)
 
 with the private opening ``input_hash, input_salt, scores[0..n), prediction_salt,
 explanation_hash, explanation_salt``, where:
@@ -27,9 +28,16 @@ SHA-256 truncated to 248 bits (so they are field elements); vectors are hashed w
 encoding of :func:`vector_hash`. The number of classes is not hashed: it is fixed by the circuit
 (hence by the verification key).
 
+``context`` is a field element the circuit only carries: Groth16 binds every public input, so a proof
+made for one context does not verify for another. The node sets it to a hash naming where the statement
+is made and by whom (``node.binding``: chain id, registry address, attester address), and the registry
+recomputes it from ``block.chainid``, ``address(this)`` and ``msg.sender``: a copied proof is useless to
+any other sender, registry or chain. The first six public inputs are the prediction's *statement*
+(:data:`STATEMENT`), the same wherever it is attested; a batch's leaves hash the statement alone.
+
 For n = 10 the circuit has 1,891 constraints: 5 Poseidon(2) hashes at 240 each, 20 32-bit range
 checks at 33 each (10 scores, 10 differences), 22 for the one-hot selection, 3 digest equalities
-and 6 public-input bindings.
+and 7 public-input bindings: 1,892 in all.
 """
 
 from __future__ import annotations
@@ -57,7 +65,8 @@ SCORES_PER_CHUNK = 7
 VECTOR_DOMAIN = b"zkxai.vec.v1"
 MODEL_HASH_BYTES = 32
 
-PUBLIC_INPUTS: tuple[str, ...] = (
+#: The six statement values of one prediction (what a batch leaf hashes), in public-input order.
+STATEMENT: tuple[str, ...] = (
     "model_hash_hi",
     "model_hash_lo",
     "input_digest",
@@ -65,6 +74,8 @@ PUBLIC_INPUTS: tuple[str, ...] = (
     "predicted_class",
     "explanation_digest",
 )
+#: Public inputs of the commitment circuit: the statement, then the context it is attested in.
+PUBLIC_INPUTS: tuple[str, ...] = (*STATEMENT, "context")
 #: Names of the circuit's private inputs (``offset_scores`` is a vector of num_classes values).
 SECRET_INPUTS: tuple[str, ...] = (
     "input_hash",
@@ -166,7 +177,7 @@ def is_argmax(scores: Sequence[int], predicted_class: int) -> bool:
 
 
 # --------------------------------------------------------------------------- the opening
-def _field(x: object, what: str) -> int:
+def field_element(x: object, what: str) -> int:
     value = _as_int(x, what, InvalidOpening)
     if not 0 <= value < R:
         raise InvalidOpening(f"{what} is outside the field [0, r)")
@@ -190,7 +201,7 @@ class CommitmentOpening:
         model_hash_limbs(self.model_hash)
         object.__setattr__(self, "model_hash", bytes(self.model_hash))
         for name in ("input_hash", "input_salt", "prediction_salt", "explanation_hash", "explanation_salt"):
-            object.__setattr__(self, name, _field(getattr(self, name), name))
+            object.__setattr__(self, name, field_element(getattr(self, name), name))
         scores = _check_scores(self.scores)
         object.__setattr__(self, "scores", scores)
         cls = _as_int(self.predicted_class, "predicted_class", InvalidOpening)
@@ -203,8 +214,13 @@ class CommitmentOpening:
         return len(self.scores)
 
 
-def public_inputs(opening: CommitmentOpening) -> list[int]:
-    """Native oracle: the public inputs the opening commits to, in PUBLIC_INPUTS order."""
+def public_inputs(opening: CommitmentOpening, context: int) -> list[int]:
+    """Native oracle: the public inputs of a proof of ``opening`` in ``context``, in PUBLIC_INPUTS order."""
+    return [*statement_values(opening), field_element(context, "context")]
+
+
+def statement_values(opening: CommitmentOpening) -> list[int]:
+    """Native oracle: the six statement values the opening commits to, in :data:`STATEMENT` order."""
     hi, lo = model_hash_limbs(opening.model_hash)
     return [
         hi,
@@ -222,7 +238,7 @@ def check_opening(opening: CommitmentOpening, public: Sequence[int]) -> None:
         raise OpeningMismatch(f"expected {len(PUBLIC_INPUTS)} public inputs, got {len(public)}")
     if not is_argmax(opening.scores, opening.predicted_class):
         raise OpeningMismatch(f"class {opening.predicted_class} is not an argmax of the scores")
-    expected = public_inputs(opening)
+    expected = public_inputs(opening, public[-1])
     for name, want, got in zip(PUBLIC_INPUTS, expected, public):
         if want != got:
             raise OpeningMismatch(f"{name} does not match the opening")
@@ -244,7 +260,7 @@ def _chained_scores_hash(api: Api, scores: Sequence[Var]) -> Var:
 
 @dataclass(frozen=True)
 class StatementVars:
-    """The six statement values of one prediction as circuit variables, in :data:`PUBLIC_INPUTS` order."""
+    """The six statement values of one prediction as circuit variables, in :data:`STATEMENT` order."""
 
     model_hash_hi: Var
     model_hash_lo: Var
@@ -312,8 +328,8 @@ def commitment_statement(
 
 
 def _define_commitment(num_classes: int, api: Api) -> None:
-    hi, lo, in_digest, pred_digest, cls, expl_digest = (api.public(name) for name in PUBLIC_INPUTS)
-    # hi, lo are carried only: bound by the compiler's p*1=p constraints
+    hi, lo, in_digest, pred_digest, cls, expl_digest, _context = (api.public(name) for name in PUBLIC_INPUTS)
+    # hi, lo and the context are carried only: bound by the compiler's p*1=p constraints
     commitment_statement(api, num_classes, hi, lo, cls, claimed=(in_digest, pred_digest, expl_digest))
 
 
@@ -348,8 +364,8 @@ def secret_assignment(opening: CommitmentOpening) -> dict[str, int | Sequence[in
     }
 
 
-def commitment_witness(opening: CommitmentOpening, *, check: bool = True) -> list[int]:
-    """Full witness of ``commitment_circuit(opening.num_classes)`` for the opening.
+def commitment_witness(opening: CommitmentOpening, context: int, *, check: bool = True) -> list[int]:
+    """Full witness of ``commitment_circuit(opening.num_classes)`` for the opening, attested in ``context``.
 
     Raises OpeningMismatch (natively, before solving) when the class is not an argmax. ``check=False``
     skips re-checking the product rows (see :meth:`~circuits.builder.CompiledCircuit.solve`): for a caller
@@ -358,7 +374,7 @@ def commitment_witness(opening: CommitmentOpening, *, check: bool = True) -> lis
     if not is_argmax(opening.scores, opening.predicted_class):
         raise OpeningMismatch(f"class {opening.predicted_class} is not an argmax of the scores")
     circuit = commitment_circuit(opening.num_classes)
-    return circuit.solve(public_assignment(public_inputs(opening)), secret_assignment(opening), check=check)
+    return circuit.solve(public_assignment(public_inputs(opening, context)), secret_assignment(opening), check=check)
 
 
 def commitment_public_values(witness: Sequence[int], circuit: CompiledCircuit) -> Mapping[str, int]:

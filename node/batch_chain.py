@@ -7,8 +7,9 @@ recover the registry's custom error, reported as :class:`BatchReverted` with the
 A node shares its signing account between the single registry and the batch registry: build the submitter
 with :meth:`BatchSubmitter.sharing` so both send through the adapter's lock and nonce counter.
 
-Deployment = four contracts: a Groth16Verifier with the batch circuit's key (two public inputs), the circomlibjs
-Poseidon hashers PoseidonT3 (nodes) and PoseidonT7 (leaves), and the BatchAttestationRegistry bound to them.
+Deployment = four contracts: a Groth16Verifier with the batch circuit's key (three public inputs: root, count,
+context), the circomlibjs Poseidon hashers PoseidonT3 (nodes) and PoseidonT7 (leaves), and the
+BatchAttestationRegistry bound to them.
 
 Revocation (:meth:`BatchSubmitter.revoke_leaf`, :meth:`~BatchSubmitter.revoke_batch`,
 :meth:`~BatchSubmitter.revoke_model`) raises the typed errors of :mod:`node.chain.errors` like the single registry's
@@ -28,6 +29,7 @@ from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, Web3Exception
 
 import contracts
+from circuits.batch import BATCH_PUBLIC_INPUTS
 from circuits.merkle import tree_depth
 from prover.solidity import proof_calldata
 
@@ -69,6 +71,13 @@ class BatchReverted(BatchChainError):
         self.error_args = error_args
 
 
+class ForeignBatch(BatchChainError):
+    """The registry already holds this batch root, attested by another account: never adopted as our own."""
+
+    status = 409
+    code = "foreign_attestation"
+
+
 @dataclass(frozen=True)
 class BatchDeployment:
     """Addresses of the four contracts and the gas each deployment used (0 when attached)."""
@@ -83,7 +92,7 @@ class BatchDeployment:
 
 @dataclass(frozen=True)
 class SubmittedBatch:
-    """A mined, successful ``attestBatch``."""
+    """A mined, successful ``attestBatch``, sent by ``attester``."""
 
     batch_id: bytes
     root: int
@@ -91,6 +100,7 @@ class SubmittedBatch:
     tx_hash: str
     block_number: int
     gas_used: int
+    attester: str
 
 
 @dataclass(frozen=True)
@@ -217,11 +227,12 @@ class BatchSubmitter:
     async def deploy(
         self, vk_calldata: Sequence[object], size: int, *, hashers: tuple[str, str] | None = None
     ) -> BatchDeployment:
-        """Deploy a verifier for ``vk_calldata`` (alpha, beta, gamma, delta, ic; two public inputs), the Poseidon
+        """Deploy a verifier for ``vk_calldata`` (alpha, beta, gamma, delta, ic; three public inputs), the Poseidon
         hashers (unless ``hashers`` = (PoseidonT3, PoseidonT7) addresses are given) and a registry for ``size`` slots."""
         depth = tree_depth(size)
-        if len(vk_calldata) != 5 or len(vk_calldata[4]) != 3:  # type: ignore[arg-type]
-            raise BatchError("the batch registry needs a verifying key for exactly two public inputs")
+        if len(vk_calldata) != 5 or len(vk_calldata[4]) != len(BATCH_PUBLIC_INPUTS) + 1:  # type: ignore[arg-type]
+            raise BatchError("the batch registry needs a verifying key for exactly three public inputs "
+                             "(root, count, context)")
         gas: dict[str, int] = {}
         verifier, gas["Groth16Verifier"] = await self._deploy("Groth16Verifier", vk_calldata, VERIFIER_DEPLOY_GAS)
         if hashers is None:
@@ -269,6 +280,7 @@ class BatchSubmitter:
             tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
             block_number=int(receipt["blockNumber"]),
             gas_used=int(receipt["gasUsed"]),
+            attester=str(self.account.address),
         )
 
     async def is_batch_root(self, root: int) -> bool:
@@ -277,7 +289,8 @@ class BatchSubmitter:
 
     async def find_batch(self, root: int) -> SubmittedBatch | None:
         """The recorded batch with ``root`` (from its BatchAttested event and receipt), or None if not recorded:
-        what a node adopts instead of sending again after a crash between sending and storing the receipt."""
+        what a node adopts instead of sending again after a crash between sending and storing the receipt, when
+        it is its own (compare ``attester``: :meth:`find_own_batch`)."""
         if not await self.is_batch_root(root):
             return None
         ident = await self.registry.functions.batchIdOf(root).call()
@@ -293,7 +306,17 @@ class BatchSubmitter:
             tx_hash=HexBytes(entry["transactionHash"]).to_0x_hex(),
             block_number=int(entry["blockNumber"]),
             gas_used=int(receipt["gasUsed"]),
+            attester=str(entry["args"]["attester"]),
         )
+
+    async def find_own_batch(self, root: int) -> SubmittedBatch | None:
+        """:meth:`find_batch`, only when this submitter's account attested it; another account's batch with the same
+        root raises :class:`ForeignBatch` (reported, never adopted)."""
+        found = await self.find_batch(root)
+        if found is not None and found.attester.lower() != str(self.account.address).lower():
+            raise ForeignBatch(f"batch root {root} is already recorded by another account, {found.attester} "
+                               f"(tx {found.tx_hash}); not adopted")
+        return found
 
     async def verify_inclusion(self, inclusion: BatchInclusion) -> bool:
         """The registry's ``verifyInclusion`` view for one prediction's leaf and path."""
@@ -302,13 +325,15 @@ class BatchSubmitter:
         )
         return bool(await fn.call())
 
-    async def is_attested_leaf(self, statement: Sequence[int], inclusion: BatchInclusion) -> bool:
-        """The registry's ``isAttestedLeaf`` view: ``statement`` is a prediction's six public values
-        (model_hash_hi, model_hash_lo, input_digest, prediction_digest, predicted_class, explanation_digest)."""
+    async def is_attested_leaf(self, attester: str, statement: Sequence[int], inclusion: BatchInclusion) -> bool:
+        """The registry's ``isAttestedLeafBy`` view: ``statement`` is a prediction's six statement values
+        (model_hash_hi, model_hash_lo, input_digest, prediction_digest, predicted_class, explanation_digest),
+        attested in a batch of ``attester``."""
         hi, lo, in_digest, pred_digest, cls, expl_digest = statement
         model_hash = (hi << 128 | lo).to_bytes(32, "big")
-        fn = self.registry.functions.isAttestedLeaf(
-            inclusion.root, model_hash, in_digest, pred_digest, cls, expl_digest, inclusion.index, list(inclusion.path)
+        fn = self.registry.functions.isAttestedLeafBy(
+            AsyncWeb3.to_checksum_address(attester), inclusion.root, model_hash, in_digest, pred_digest, cls,
+            expl_digest, inclusion.index, list(inclusion.path)
         )
         return bool(await fn.call())
 
@@ -365,9 +390,11 @@ class BatchSubmitter:
         model = None if model_hash is None else await self.model_revocation(model_hash)
         return LeafRevocationStatus(await self.leaf_revocation(root, index), await self.batch_revocation(root), model)
 
-    async def is_valid_leaf(self, inclusion: BatchInclusion) -> bool:
-        """The registry's ``isValidLeaf`` view: included and neither the slot nor its batch revoked."""
-        fn = self.registry.functions.isValidLeaf(inclusion.root, inclusion.leaf, inclusion.index, list(inclusion.path))
+    async def is_valid_leaf(self, attester: str, inclusion: BatchInclusion) -> bool:
+        """The registry's ``isValidLeafBy`` view: a batch of ``attester``, included, neither the slot nor its batch
+        revoked."""
+        fn = self.registry.functions.isValidLeafBy(AsyncWeb3.to_checksum_address(attester), inclusion.root,
+                                                   inclusion.leaf, inclusion.index, list(inclusion.path))
         return bool(await fn.call())
 
     async def _revoke(self, fn: str, args: list[object]) -> Mapping[str, Any]:

@@ -33,7 +33,16 @@ from typing import TYPE_CHECKING, Any
 from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
 
 from . import db
-from .batch_chain import BatchChainError, BatchConnectionError, BatchReverted, BatchSubmitter, SubmittedBatch, batch_id
+from .batch_chain import (
+    BatchChainError,
+    BatchConnectionError,
+    BatchReverted,
+    BatchSubmitter,
+    ForeignBatch,
+    SubmittedBatch,
+    batch_id,
+)
+from .binding import attestation_context
 from .chain.txmanager import TransactionDropped
 from .confirmation import wait_final
 from .batching import BatchOpening, BatchProof, batch_inclusion
@@ -66,6 +75,12 @@ class BatchStage:
     @property
     def engine(self) -> Any:
         return self.pipeline.engine
+
+    @property
+    def context(self) -> int:
+        """The context every batch proof of this node is bound to: chain, batch registry, signing account."""
+        return attestation_context(self.pipeline.chain.chain_id, self.submitter.deployment.registry,
+                                   str(self.submitter.account.address))
 
     def tasks(self, workers: int) -> list[asyncio.Task[None]]:
         out = [asyncio.create_task(self._collect_loop(), name="batch-collect")]
@@ -143,7 +158,8 @@ class BatchStage:
             try:
                 if [r.request_id for r in rows] != json.loads(batch.members):
                     raise ValueError("stored members differ from the batch's member list")
-                opening = BatchOpening(tuple(Prepared.from_json(r.prepared or "").opening() for r in rows), batch.size)
+                opening = BatchOpening(tuple(Prepared.from_json(r.prepared or "").opening() for r in rows), batch.size,
+                                       self.context)
                 proof = await self.pipeline.pool.prove_batch(opening)
             except asyncio.CancelledError:
                 raise
@@ -177,22 +193,27 @@ class BatchStage:
                     await self._fail(batch, rows, "submit", f"internal error: {type(exc).__name__}: {exc}")
 
     async def _submit(self, batch: db.BatchRow, rows: list[db.AttestationRow]) -> None:
-        proof = _stored_proof(batch)
+        proof = _stored_proof(batch, self.context)
         root = proof.root
         t0 = time.monotonic()
         delay = 0.5
         while True:
             try:
-                sent = await self.submitter.find_batch(root)
+                sent = await self.submitter.find_own_batch(root)
                 if sent is not None:
                     log.info("batch %s already recorded in tx %s (resumed)", batch.batch_key, sent.tx_hash)
                 else:
                     sent = await self.submitter.submit(proof)
                     self.pipeline.metrics.gas.inc(sent.gas_used)
                 break
+            except ForeignBatch as exc:
+                self.pipeline.metrics.failures.labels("foreign_record").inc()
+                log.error("batch %s: %s", batch.batch_key, exc)
+                await self._fail(batch, rows, "submit", str(exc))
+                return
             except BatchReverted as exc:
                 if exc.error_name == "AlreadyAttested":
-                    continue  # an earlier send of ours was mined meanwhile: the next round adopts it
+                    continue  # mined meanwhile: the next round adopts it if it is ours, and reports it if not
                 await self._fail(batch, rows, "submit", f"the batch registry rejected the batch: {exc}")
                 return
             except (BatchConnectionError, OSError, asyncio.TimeoutError) as exc:
@@ -262,10 +283,10 @@ class BatchStage:
             self.submit_q.put_nowait(key)
             return
         self.pipeline.metrics.latency.labels("confirm").observe(time.monotonic() - t0)
-        proof = _stored_proof(batch)
+        proof = _stored_proof(batch, self.context)
         sent = SubmittedBatch(batch_id=batch_id(proof.root, proof.count), root=proof.root, count=proof.count,
                               tx_hash=batch.tx_hash, block_number=int(receipt["blockNumber"]),
-                              gas_used=int(receipt["gasUsed"]))
+                              gas_used=int(receipt["gasUsed"]), attester=str(self.submitter.account.address))
         await self._attested(batch, rows, proof, sent)
 
     async def _attested(self, batch: db.BatchRow, rows: list[db.AttestationRow], proof: BatchProof,
@@ -274,7 +295,8 @@ class BatchStage:
         self._reorgs.pop(batch.batch_key, None)
         registry = batch.registry_address or self.submitter.deployment.registry
         ident = "0x" + batch_id(proof.root, proof.count).hex()
-        chain = ChainRef(self.pipeline.chain.chain_id, registry, sent.tx_hash, sent.block_number)
+        chain = ChainRef(self.pipeline.chain.chain_id, registry, sent.tx_hash, sent.block_number,
+                         attester=sent.attester)
         proof_json = json.loads(batch.proof or "{}")
         batch_timings = json.loads(batch.timings or "{}")
         submit_s = float(batch_timings.get("submit_s", 0.0))
@@ -289,7 +311,7 @@ class BatchStage:
                            block_number=sent.block_number)
             disclosure = dataclasses.replace(
                 prepared.disclosure(leaf_id(inclusion.leaf), chain, proof_json,
-                                    json.loads(row.assessment) if row.assessment else None),
+                                    json.loads(row.assessment) if row.assessment else None, batched=True),
                 batch=ref)
             timings = json.loads(row.timings or "{}") | batch_timings | {"submit_s": submit_s,
                                                                         "batch_count": proof.count}
@@ -311,7 +333,8 @@ class BatchStage:
             await self.pipeline._fail(row, stage, "failed", message)
 
 
-def _stored_proof(batch: db.BatchRow) -> BatchProof:
-    """The batch proof as stored with the batch (status ``proved`` and after)."""
+def _stored_proof(batch: db.BatchRow, context: int) -> BatchProof:
+    """The batch proof as stored with the batch (status ``proved`` and after), made for ``context``."""
     return BatchProof(proof=proof_from_snarkjs(json.loads(batch.proof or "{}")), root=int(batch.root or "0"),
-                      count=int(batch.count or 0), leaves=tuple(int(v) for v in json.loads(batch.leaves or "[]")))
+                      count=int(batch.count or 0), leaves=tuple(int(v) for v in json.loads(batch.leaves or "[]")),
+                      context=context)

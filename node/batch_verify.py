@@ -131,7 +131,7 @@ def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any
         report.add("record", False, f"root {claim.root} is not a batch root on {claim.registry}")
         return int(emit(args, report))
     (count, block, attester, tx_hash, proof_words, vk_words, confirmations, onchain_inclusion, batch_id,
-     revocation) = chain
+     revocation, context) = chain
     report.record = {"root": str(claim.root), "count": count, "batch_id": batch_id, "attester": attester,
                      "block_number": block, "tx_hash": tx_hash, "confirmations": confirmations,
                      "index": claim.index, "leaf": str(claim.leaf)} | revocation_json(revocation, model_hash)
@@ -160,7 +160,7 @@ def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any
     except CalldataError as exc:
         report.add("proof", False, f"malformed proof in the BatchAttested event: {exc}")
     else:
-        check_proof(report, vk, [claim.root, count], proof_from_calldata(words))
+        check_proof(report, vk, [claim.root, count, context], proof_from_calldata(words))
     ok, detail = check_inclusion_offchain(claim, count)
     report.add("inclusion", ok and onchain_inclusion,
                detail + ("; the registry's verifyInclusion agrees" if onchain_inclusion
@@ -204,7 +204,8 @@ def check_revocation(report: Report, revocation: Revocations, claim: BatchClaim,
 
 
 def run_batch_offline(args: argparse.Namespace, disclosure: Disclosure, fail: Any, emit: Any) -> int:
-    """Bundle-only batch verification: the batch proof against [root, count] and a published key, the path, the data."""
+    """Bundle-only batch verification: the batch proof against [root, count, context] (the context from the bundle's
+    chain section; format-1 bundles predate it) and a published key, the path, the data."""
     from prover.errors import ProverError
     from prover.serialize import proof_from_snarkjs, vk_from_snarkjs
 
@@ -221,7 +222,11 @@ def run_batch_offline(args: argparse.Namespace, disclosure: Disclosure, fail: An
     except ProverError as exc:
         report.add("proof", False, f"malformed proof in the bundle: {exc}")
     else:
-        check_proof(report, vk, [claim.root, disclosure.batch.count], proof)
+        public = [claim.root, disclosure.batch.count]
+        try:
+            check_proof(report, vk, [*public, disclosure.context()] if disclosure.bound else public, proof)
+        except DisclosureError as exc:
+            report.add("proof", False, f"the bundle does not say which context the proof is bound to: {exc}")
     ok, detail = check_inclusion_offchain(claim, disclosure.batch.count)
     report.add("inclusion", ok, detail)
     _disclosure_checks(args, report, disclosure, claim)
@@ -263,6 +268,7 @@ def _read_batch(rpc_url: str, claim: BatchClaim, model_hash: bytes | None = None
 
     from contracts import abi
 
+    from .binding import attestation_context
     from .chain.reader import read_verifying_key
 
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
@@ -288,10 +294,11 @@ def _read_batch(rpc_url: str, claim: BatchClaim, model_hash: bytes | None = None
             onchain = False
         revocation = _read_revocation(registry, claim, model_hash)
         confirmations = int(w3.eth.block_number) - int(block) + 1
+        context = attestation_context(int(w3.eth.chain_id), registry.address, str(attester))
     except Exception as exc:  # web3 raises many unrelated types; all mean the chain could not be read as expected
         if isinstance(exc, (OSError, ValueError)):
             raise
         raise OSError(f"{type(exc).__name__}: {exc}") from exc
     entry = logs[0]
     return (int(count), int(block), str(attester), "0x" + bytes(entry["transactionHash"]).hex(),
-            list(entry["args"]["proof"]), vk_words, confirmations, onchain, "0x" + ident.hex(), revocation)
+            list(entry["args"]["proof"]), vk_words, confirmations, onchain, "0x" + ident.hex(), revocation, context)

@@ -1,9 +1,9 @@
 """Batched attestations, off-chain side: a batch of openings, its proof, and per-prediction inclusion proofs.
 
 A batch puts up to ``size`` predictions (``circuits.batch``) under one Groth16 proof with public inputs
-``[root, count]``. Each prediction keeps its own Merkle path (:class:`BatchInclusion`), so a consumer can check
+``[root, count, context]`` (the context binds it to the chain, batch registry and attester: :mod:`node.binding`). Each prediction keeps its own Merkle path (:class:`BatchInclusion`), so a consumer can check
 one prediction alone against the batch root recorded by ``BatchAttestationRegistry`` (off-chain with
-:meth:`BatchInclusion.verify`, on-chain with ``verifyInclusion`` / ``isAttestedLeaf``). Submitting is
+:meth:`BatchInclusion.verify`, on-chain with ``verifyInclusion`` / ``isAttestedLeafBy``). Submitting is
 :mod:`node.batch_chain`.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from circuits.batch import batch_circuit, batch_leaves, batch_secret_assignment, batch_witness, statement_leaf
-from circuits.commitment import CommitmentOpening, public_inputs
+from circuits.commitment import CommitmentOpening, field_element, statement_values
 from circuits.errors import CircuitError
 from circuits.merkle import batch_root, merkle_path, tree_depth, verify_path
 from prover.errors import ProverError
@@ -33,16 +33,19 @@ class BatchError(NodeError):
 
 @dataclass(frozen=True)
 class BatchOpening:
-    """The openings of one batch, in slot order, for a circuit of ``size`` slots (validated on construction)."""
+    """The openings of one batch, in slot order, for a circuit of ``size`` slots, to be attested in ``context``
+    (validated on construction)."""
 
     openings: tuple[CommitmentOpening, ...]
     size: int
+    context: int
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "openings", tuple(self.openings))
         if not self.openings:
             raise BatchError("a batch holds at least one opening")
         try:
+            field_element(self.context, "context")
             batch_secret_assignment(self.openings, self.size, self.openings[0].num_classes)
         except CircuitError as exc:
             raise BatchError(f"invalid batch: {exc}") from exc
@@ -64,22 +67,23 @@ class BatchOpening:
         return batch_leaves(self.openings, self.size)
 
     def statements(self) -> list[list[int]]:
-        """Each opening's six single-attestation public inputs (what its leaf hashes)."""
-        return [public_inputs(o) for o in self.openings]
+        """Each opening's six statement values (what its leaf hashes)."""
+        return [statement_values(o) for o in self.openings]
 
 
 @dataclass(frozen=True)
 class BatchProof:
-    """A proof for public inputs ``[root, count]`` and the leaves it commits to (``size`` of them)."""
+    """A proof for public inputs ``[root, count, context]`` and the leaves it commits to (``size`` of them)."""
 
     proof: Proof
     root: int
     count: int
     leaves: tuple[int, ...]
+    context: int
 
     @property
     def public_inputs(self) -> list[int]:
-        return [self.root, self.count]
+        return [self.root, self.count, self.context]
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class BatchInclusion:
         return self.leaf != 0 and verify_path(self.leaf, self.index, self.path, self.root)
 
     def matches(self, statement: Sequence[int]) -> bool:
-        """True iff the leaf is the one of ``statement`` (a prediction's six public values) and the path verifies."""
+        """True iff the leaf is the one of ``statement`` (a prediction's six statement values) and the path verifies."""
         try:
             return statement_leaf(statement) == self.leaf and self.verify()
         except CircuitError:
@@ -121,8 +125,9 @@ def prove_batch(pk: ProvingKey, batch: BatchOpening, *, rng: random.Random | Non
     leaves = batch.leaves()
     root = batch_root(leaves)
     try:
-        witness = batch_witness(batch.openings, batch.size, [root, batch.count], check=False)  # prove() checks every row
+        # prove() checks every row
+        witness = batch_witness(batch.openings, batch.size, batch.context, [root, batch.count, batch.context], check=False)
         proof = prove(pk, circuit.r1cs, witness, rng=rng)
     except (CircuitError, ProverError) as exc:
         raise BatchError(f"cannot prove the batch: {exc}") from exc
-    return BatchProof(proof=proof, root=root, count=batch.count, leaves=tuple(leaves))
+    return BatchProof(proof=proof, root=root, count=batch.count, leaves=tuple(leaves), context=batch.context)

@@ -1,16 +1,18 @@
 """The disclosure bundle: a versioned JSON file carrying everything a verifier needs for one attestation.
 
-Format ``zkxai.disclosure/1`` (stable; new optional keys may be added, never renamed)::
+Format ``zkxai.disclosure/2`` (stable; new optional keys may be added, never renamed)::
 
     {
-      "format": "zkxai.disclosure/1",
+      "format": "zkxai.disclosure/2",
       "attestation_id": "0x<32 bytes>",
-      "chain": {"chain_id": 131277322940537, "registry": "0x..", "tx_hash": "0x..", "block_number": 3},
+      "chain": {"chain_id": 131277322940537, "registry": "0x..", "attester": "0x..", "tx_hash": "0x..",
+                "block_number": 3},
       "model_hash": "0x<sha256 of the canonical model bytes>",
       "input":       {"shape": [64], "values": [<int>...], "salt": "<decimal>"},
       "prediction":  {"predicted_class": 3, "num_classes": 10, "scores": [<int>...], "salt": "<decimal>"},
       "explanation": {"method": "lrp_epsilon_0_1", "shape": [64], "values": [<int>...], "salt": "<decimal>"},
-      "public_inputs": ["<decimal>", ...],        # snarkjs public.json order (circuits.commitment.PUBLIC_INPUTS)
+      "public_inputs": ["<decimal>", ...],        # snarkjs public.json order (circuits.commitment.PUBLIC_INPUTS):
+                                                  # the six statement values, then the context
       "proof": {"pi_a": [...], "pi_b": [...], "pi_c": [...], "protocol": "groth16", "curve": "bn128"},
       "assessment": {"trust": {...}, "quality": {...}, "covered_by_proof": false},    # optional
       "batch": {...}                                                                    # optional, batch mode
@@ -23,12 +25,17 @@ Batched predictions (node ``pipeline.attestation_mode = "batch"``) carry the opt
                 "path": ["<decimal>", ...],          # Merkle siblings from the leaf level up (log2(size) of them)
                 "tx_hash": "0x..", "block_number": 7}
 
-and then: ``proof`` is the *batch* proof, for the public inputs ``[root, count]`` of
-``circuits.batch.batch_circuit(size, classes)``; ``public_inputs`` are still this prediction's six statement
-values (what a single attestation would have as public inputs), whose Poseidon hash is ``leaf``;
+and then: ``proof`` is the *batch* proof, for the public inputs ``[root, count, context]`` of
+``circuits.batch.batch_circuit(size, classes)``; ``public_inputs`` are this prediction's six statement
+values (circuits.commitment.STATEMENT), whose Poseidon hash is ``leaf``;
 ``attestation_id`` is ``"0x"`` + ``leaf`` as 32-byte big-endian hex (the leaf identifies the prediction; the
 registry's ``isAttestedLeaf`` recomputes it from the record); ``chain.registry`` is the batch registry.
-Single-mode bundles have no ``batch`` key and are unchanged.
+Single-mode bundles have no ``batch`` key.
+
+The context (``node.binding.attestation_context``) is recomputed from ``chain``: chain id, registry and attester.
+Format 2 requires ``chain`` with its ``attester``. Format ``zkxai.disclosure/1`` bundles (made before proofs were
+bound to their attester, chain and registry: six public inputs, no attester) still load and verify against the
+key they were made with; a verifier says they are unbound.
 
 ``values`` and ``scores`` are fixed-point integers (scale 2**16, see ``explainers.encoding``); ``scores``
 are exactly the committed vector, padded to the circuit's class count with the int32 minimum.
@@ -45,21 +52,37 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from circuits.commitment import CommitmentOpening, is_argmax, public_inputs
+from circuits.commitment import CommitmentOpening, is_argmax, statement_values
 from circuits.errors import CircuitError
 
+from .binding import attestation_context
 from .digests import explanation_hash, input_hash
 from .errors import DisclosureError
 
-FORMAT = "zkxai.disclosure/1"
+FORMAT = "zkxai.disclosure/2"
+#: Format 1: the proof's public inputs are the statement alone (not bound to attester, chain or registry).
+FORMAT_V1 = "zkxai.disclosure/1"
+FORMATS = (FORMAT, FORMAT_V1)
 
 
 @dataclass(frozen=True)
 class ChainRef:
+    """Where the statement was attested, and by whom (``attester`` is None only in format-1 bundles)."""
+
     chain_id: int
     registry: str
     tx_hash: str
     block_number: int
+    attester: str | None = None
+
+    def context(self) -> int:
+        """The context public input a proof attested here by ``attester`` carries (see :mod:`node.binding`)."""
+        if self.attester is None:
+            raise DisclosureError("the bundle names no attester: its proof is not bound to one (format 1)")
+        try:
+            return attestation_context(self.chain_id, self.registry, self.attester)
+        except ValueError as exc:
+            raise DisclosureError(f"chain section: {exc}") from exc
 
 
 def leaf_id(leaf: int) -> str:
@@ -127,6 +150,25 @@ class Disclosure:
     assessment: Mapping[str, Any] | None = None
     #: Batch mode: the batch and the Merkle path of this prediction (``proof`` is then the batch proof).
     batch: BatchRef | None = None
+    format: str = FORMAT
+
+    @property
+    def bound(self) -> bool:
+        """Whether the proof is bound to an attester, chain and registry (format 2; format 1 predates it)."""
+        return self.format != FORMAT_V1
+
+    def statement(self) -> list[int]:
+        """The six statement values recomputed from the disclosed data; the class must be an argmax of the scores."""
+        opening = self.opening()
+        if not is_argmax(opening.scores, opening.predicted_class):
+            raise DisclosureError(f"predicted class {opening.predicted_class} is not an argmax of the disclosed scores")
+        return statement_values(opening)
+
+    def context(self) -> int:
+        """The context the proof is bound to, from the chain section (DisclosureError for format 1 or no chain)."""
+        if self.chain is None:
+            raise DisclosureError("the bundle names no chain, registry and attester")
+        return self.chain.context()
 
     def opening(self) -> CommitmentOpening:
         """The circuit opening these disclosed values commit to (raises DisclosureError if inconsistent)."""
@@ -145,21 +187,23 @@ class Disclosure:
             raise DisclosureError(f"disclosed values are not a valid opening: {exc}") from exc
 
     def recomputed_public_inputs(self) -> list[int]:
-        """Public inputs recomputed from the disclosed data; the class must be an argmax of the scores."""
-        opening = self.opening()
-        if not is_argmax(opening.scores, opening.predicted_class):
-            raise DisclosureError(f"predicted class {opening.predicted_class} is not an argmax of the disclosed scores")
-        return public_inputs(opening)
+        """The bundle's ``public_inputs`` recomputed from the disclosed data and the chain section: the statement,
+        then (format 2, single mode) the context; batched predictions carry the statement alone (their leaf)."""
+        statement = self.statement()
+        if self.batch is not None or not self.bound:
+            return statement
+        return [*statement, self.context()]
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "format": FORMAT,
+            "format": self.format,
             "attestation_id": self.attestation_id,
             "chain": None
             if self.chain is None
             else {
                 "chain_id": self.chain.chain_id,
                 "registry": self.chain.registry,
+                **({"attester": self.chain.attester} if self.chain.attester is not None else {}),
                 "tx_hash": self.chain.tx_hash,
                 "block_number": self.chain.block_number,
             },
@@ -238,9 +282,12 @@ def _hex32(value: Any, what: str) -> bytes:
 def _parse(d: Any) -> Disclosure:
     if not isinstance(d, Mapping):
         raise DisclosureError("a disclosure must be a JSON object")
-    if d.get("format") != FORMAT:
-        raise DisclosureError(f"unsupported disclosure format {d.get('format')!r} (expected {FORMAT!r})")
+    fmt = d.get("format")
+    if fmt not in FORMATS:
+        raise DisclosureError(f"unsupported disclosure format {fmt!r} (expected {FORMAT!r})")
     chain = d.get("chain")
+    if fmt == FORMAT and (not isinstance(chain, Mapping) or not isinstance(chain.get("attester"), str)):
+        raise DisclosureError(f"a {FORMAT} bundle names its chain, registry and attester (chain.attester)")
     inp, pred, expl = d["input"], d["prediction"], d["explanation"]
     if not isinstance(d["proof"], Mapping):
         raise DisclosureError("proof must be a snarkjs proof object")
@@ -256,6 +303,7 @@ def _parse(d: Any) -> Disclosure:
             registry=str(chain["registry"]),
             tx_hash=str(chain["tx_hash"]),
             block_number=int(chain["block_number"]),
+            attester=str(chain["attester"]) if fmt == FORMAT else None,
         ),
         model_hash=_hex32(d["model_hash"], "model_hash"),
         input_shape=_ints(inp["shape"], "input.shape"),
@@ -273,4 +321,5 @@ def _parse(d: Any) -> Disclosure:
         proof=d["proof"],
         assessment=d.get("assessment") if isinstance(d.get("assessment"), Mapping) else None,
         batch=BatchRef.from_json(d["batch"]) if d.get("batch") is not None else None,
+        format=fmt,
     )

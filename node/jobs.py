@@ -49,7 +49,14 @@ from . import db
 from .batch_chain import BatchSubmitter
 from .batch_stage import BatchStage
 from .chain import calldata
-from .chain.errors import ChainConnectionError, ChainError, DuplicateAttestation, TransactionReverted
+from .binding import attestation_context
+from .chain.errors import (
+    ChainConnectionError,
+    ChainError,
+    DuplicateAttestation,
+    ForeignAttestation,
+    TransactionReverted,
+)
 from .chain.ethereum import EthereumAdapter
 from .chain.txmanager import TransactionDropped
 from .config import NodeConfig
@@ -132,6 +139,12 @@ class Pipeline:
             if batch_submitter is None:
                 raise NodeError("batch mode needs a batch registry submitter")
             self.batches = BatchStage(self, batch_submitter, config.batch_size, config.batch_latency_ms)
+
+    @property
+    def context(self) -> int:
+        """The context every single-attestation proof of this node is bound to: this chain, this registry, this
+        node's signing account (:mod:`node.binding`); the registry accepts the proof from nobody else."""
+        return attestation_context(self.chain.chain_id, self.chain.registry, self.adapter.address)
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -312,7 +325,7 @@ class Pipeline:
             prepared = Prepared.from_json(row.prepared or "")
             t0 = time.monotonic()
             try:
-                proof = await self.pool.prove(prepared.opening())
+                proof = await self.pool.prove(prepared.opening(), self.context)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -344,14 +357,14 @@ class Pipeline:
     async def _submit(self, row: db.AttestationRow) -> None:
         prepared = Prepared.from_json(row.prepared or "")
         proof = json.loads(row.proof or "{}")
-        public = prepared.public_inputs()
+        public = prepared.statement()
         model_hash = bytes.fromhex(prepared.model_hash[2:])
         ident = calldata.attestation_id(model_hash, public[2], public[3], public[4], public[5])
         t0 = time.monotonic()
         delay = 0.5
         while True:
             try:
-                existing = await self.adapter.find_attestation(ident)
+                existing = await self.adapter.find_own_attestation(ident)
                 if existing is not None:
                     tx_hash, block, gas = existing.tx_hash, existing.block_number, existing.gas_used
                     log.info("request %s already attested in tx %s (resumed)", row.request_id, tx_hash)
@@ -362,7 +375,12 @@ class Pipeline:
                     self.metrics.gas.inc(gas)
                 break
             except DuplicateAttestation:
-                continue  # an earlier send of ours was mined meanwhile: the next round adopts it
+                continue  # mined meanwhile: the next round adopts it if it is ours, and reports it if not
+            except ForeignAttestation as exc:
+                self.metrics.failures.labels("foreign_record").inc()
+                log.error("request %s: %s", row.request_id, exc)
+                await self._fail(row, "submit", "failed", str(exc))
+                return
             except TransactionReverted as exc:
                 await self._fail(row, "submit", "failed", f"the registry rejected the attestation: {exc}")
                 return
@@ -440,7 +458,8 @@ class Pipeline:
         """Final: store the disclosure (tx hash and block of the confirmed transaction) and answer the waiters."""
         assert row.attestation_id is not None and row.tx_hash is not None and row.block_number is not None
         prepared = Prepared.from_json(row.prepared or "")
-        chain = ChainRef(self.chain.chain_id, self.chain.registry, row.tx_hash, row.block_number)
+        chain = ChainRef(self.chain.chain_id, self.chain.registry, row.tx_hash, row.block_number,
+                         attester=self.adapter.address)
         disclosure = prepared.disclosure(row.attestation_id, chain, json.loads(row.proof or "{}"),
                                          json.loads(row.assessment) if row.assessment else None)
         self.metrics.attested.inc()

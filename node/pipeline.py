@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from circuits.commitment import CommitmentOpening, new_salt, public_inputs
+from circuits.commitment import CommitmentOpening, new_salt, public_inputs, statement_values
 from explainers.encoding import logits_to_fixed, to_fixed
 
 from .digests import explanation_hash, input_hash
@@ -73,8 +73,9 @@ class Prepared:
             explanation_salt=self.explanation_salt,
         )
 
-    def public_inputs(self) -> list[int]:
-        return public_inputs(self.opening())
+    def statement(self) -> list[int]:
+        """The six statement values (circuits.commitment.STATEMENT) this prediction commits to."""
+        return statement_values(self.opening())
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -91,15 +92,19 @@ class Prepared:
             d[k] = tuple(d[k])
         return cls(**d)
 
-    def disclosure(self, attestation_id: str, chain: ChainRef | None, proof: dict[str, Any],
-                   assessment: dict[str, Any] | None = None) -> Disclosure:
+    def disclosure(self, attestation_id: str, chain: ChainRef, proof: dict[str, Any],
+                   assessment: dict[str, Any] | None = None, *, batched: bool = False) -> Disclosure:
+        """The bundle of this prediction attested at ``chain`` (its attester set). ``batched``: its public inputs
+        are the statement alone (the leaf's preimage; the batch proof carries the context)."""
+        opening = self.opening()
+        public = statement_values(opening) if batched else public_inputs(opening, chain.context())
         return Disclosure(
             attestation_id=attestation_id, chain=chain, model_hash=bytes.fromhex(self.model_hash[2:]),
             input_shape=self.input_shape, input_values=self.input_values, input_salt=self.input_salt,
             predicted_class=self.predicted_class, num_classes=self.num_classes, scores=self.scores,
             prediction_salt=self.prediction_salt, method=self.method, explanation_shape=self.explanation_shape,
             explanation_values=self.explanation_values, explanation_salt=self.explanation_salt,
-            public_inputs=tuple(self.public_inputs()), proof=proof, assessment=assessment,
+            public_inputs=tuple(public), proof=proof, assessment=assessment,
         )
 
 

@@ -184,15 +184,15 @@ def _init_worker(pk_path: str, batch_pk_path: str | None = None) -> None:
     _worker_batch_pk = load_proving_key(batch_pk_path) if batch_pk_path else None
 
 
-def prove_opening(pk: ProvingKey, opening: CommitmentOpening) -> Proof:
-    """Solve the commitment circuit for ``opening`` and prove it (runs in the caller's process)."""
+def prove_opening(pk: ProvingKey, opening: CommitmentOpening, context: int) -> Proof:
+    """Solve the commitment circuit for ``opening`` in ``context`` and prove it (runs in the caller's process)."""
     circuit = commitment_circuit(len(opening.scores))
-    return prove(pk, circuit.r1cs, commitment_witness(opening, check=False))  # prove() checks every row
+    return prove(pk, circuit.r1cs, commitment_witness(opening, context, check=False))  # prove() checks every row
 
 
-def _prove_in_worker(opening: CommitmentOpening) -> Proof:
+def _prove_in_worker(opening: CommitmentOpening, context: int) -> Proof:
     assert _worker_pk is not None, "worker not initialised"
-    return prove_opening(_worker_pk, opening)
+    return prove_opening(_worker_pk, opening, context)
 
 
 def _prove_batch_in_worker(batch: BatchOpening) -> BatchProof:
@@ -212,12 +212,13 @@ class ProverPool:
             initargs=(str(paths.proving_key), str(batch_paths.proving_key) if batch_paths else None),
         )
 
-    async def prove(self, opening: CommitmentOpening) -> Proof:
+    async def prove(self, opening: CommitmentOpening, context: int) -> Proof:
+        """One proof of ``opening`` bound to ``context`` (:mod:`node.binding`) in a worker process."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _prove_in_worker, opening)
+        return await loop.run_in_executor(self._executor, _prove_in_worker, opening, context)
 
     async def prove_batch(self, batch: BatchOpening) -> BatchProof:
-        """One batch proof (public inputs [root, count]) in a worker process."""
+        """One batch proof (public inputs [root, count, context]) in a worker process."""
         if not self.batching:
             raise BatchError("this prover pool was started without batch keys")
         loop = asyncio.get_running_loop()

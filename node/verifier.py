@@ -152,11 +152,16 @@ def check_model(report: Report, model_hash: bytes, model_file: Path) -> bool:
 def check_disclosure(report: Report, disclosure: Disclosure, attestation_id: str, public: Sequence[int]) -> bool:
     if disclosure.attestation_id.lower() != attestation_id.lower():
         return report.add("disclosure", False, f"bundle is for {disclosure.attestation_id}, not {attestation_id}")
+    from circuits.commitment import PUBLIC_INPUTS
+
     recomputed = disclosure.recomputed_public_inputs()
-    names = ("model_hash_hi", "model_hash_lo", "input_digest", "prediction_digest", "predicted_class", "explanation_digest")
-    bad = [n for n, x, y in zip(names, recomputed, public, strict=True) if x != y]
+    if len(recomputed) != len(public):
+        return report.add("disclosure", False, f"the bundle ({disclosure.format}) gives {len(recomputed)} public inputs, "
+                                               f"the record has {len(public)}")
+    bad = [n for n, x, y in zip(PUBLIC_INPUTS, recomputed, public) if x != y]
     if bad:
-        return report.add("disclosure", False, "recomputed from the disclosed data, these differ from the record: " + ", ".join(bad))
+        return report.add("disclosure", False, "recomputed from the disclosed data and its chain section, these differ "
+                                               "from the record: " + ", ".join(bad))
     return report.add(
         "disclosure", True,
         f"input, prediction (class {disclosure.predicted_class}) and explanation ({disclosure.method}) reproduce the digests",

@@ -26,6 +26,7 @@ from circuits.batch import batch_circuit  # noqa: E402
 from circuits.commitment import CommitmentOpening, commitment_circuit, hash_to_field, vector_hash  # noqa: E402
 from node.batch_chain import BatchSubmitter  # noqa: E402
 from node.batching import BatchOpening, prove_batch  # noqa: E402
+from node.binding import attestation_context  # noqa: E402
 from prover.setup import setup  # noqa: E402
 from prover.solidity import vk_calldata  # noqa: E402
 from prover.verify import verify  # noqa: E402
@@ -60,10 +61,21 @@ def _start_anvil() -> tuple[subprocess.Popen[bytes], str]:
     return proc, f"http://127.0.0.1:{port}"
 
 
-async def _gas(url: str, vk: object, size: int, batch: object) -> int:
+async def _deploy(url: str, vk: object, size: int) -> tuple[int, str]:
+    """Deploy a batch registry for ``vk``: (the context its attester, anvil's first account, proves for, its address)."""
     submitter = await BatchSubmitter.connect(url, ANVIL_KEY)
     try:
-        await submitter.deploy(vk, size)  # type: ignore[arg-type]
+        deployment = await submitter.deploy(vk, size)  # type: ignore[arg-type]
+        context = attestation_context(submitter.chain_id, deployment.registry, str(submitter.account.address))
+        return context, deployment.registry
+    finally:
+        await submitter.close()
+
+
+async def _gas(url: str, registry: str, batch: object) -> int:
+    submitter = await BatchSubmitter.connect(url, ANVIL_KEY)
+    try:
+        await submitter.attach(registry)
         return (await submitter.submit(batch)).gas_used  # type: ignore[arg-type]
     finally:
         await submitter.close()
@@ -85,12 +97,13 @@ def main() -> None:
             t0 = time.perf_counter()
             pk, vk = setup(circuit.r1cs, rng=random.Random(size))
             t_setup = time.perf_counter() - t0
-            batch = BatchOpening(tuple(_opening(k, args.classes) for k in range(size)), size)
+            context, registry = asyncio.run(_deploy(url, vk_calldata(vk), size))
+            batch = BatchOpening(tuple(_opening(k, args.classes) for k in range(size)), size, context)
             t0 = time.perf_counter()
             proof = prove_batch(pk, batch)
             t_prove = time.perf_counter() - t0
             assert verify(vk, proof.public_inputs, proof.proof)
-            gas = asyncio.run(_gas(url, vk_calldata(vk), size, proof))
+            gas = asyncio.run(_gas(url, registry, proof))
             rows.append((size, circuit.n_constraints, t_compile, t_setup, t_prove, gas))
             print(f"size {size}: {rows[-1]}", flush=True)
     finally:

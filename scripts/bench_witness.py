@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from circuits.batch import batch_circuit, batch_public_inputs, batch_secret_assignment  # noqa: E402
+from circuits.batch import BATCH_PUBLIC_INPUTS, batch_circuit, batch_public_inputs, batch_secret_assignment  # noqa: E402
 from circuits.commitment import (  # noqa: E402
     CommitmentOpening,
     commitment_circuit,
@@ -27,6 +27,10 @@ from circuits.commitment import (  # noqa: E402
     public_inputs,
     secret_assignment,
 )
+
+
+#: Any field element: the solvers only carry the context public input.
+CONTEXT = 12345
 
 
 def opening(rng: random.Random) -> CommitmentOpening:
@@ -55,10 +59,10 @@ def main() -> int:
     cases = []
     one = opening(rng)
     cases.append(("commitment (10 classes)", commitment_circuit(10),
-                  public_assignment(public_inputs(one)), secret_assignment(one)))
+                  public_assignment(public_inputs(one, CONTEXT)), secret_assignment(one)))
     for size in (int(v) for v in args.sizes.split(",")):
         openings = [opening(rng) for _ in range(size)]
-        public = dict(zip(("root", "count"), batch_public_inputs(openings, size)))
+        public = dict(zip(BATCH_PUBLIC_INPUTS, batch_public_inputs(openings, size, CONTEXT)))
         cases.append((f"batch of {size}", batch_circuit(size, 10), public, batch_secret_assignment(openings, size, 10)))
     print(f"{'circuit':<24} {'constraints':>11} {'reference':>10} {'program':>9} {'no check':>9} {'ratio':>6}")
     for name, circuit, public, secret in cases:

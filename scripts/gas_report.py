@@ -21,6 +21,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -61,6 +62,7 @@ def _opening(seed: int, classes: int) -> CommitmentOpening:
 
 
 async def measure(rpc_url: str | None, private_key: str, classes: int, log: bool) -> tuple[str, list[Row]]:
+    from node.binding import attestation_context
     from node.chain import calldata, eas
     from node.chain.ethereum import EthereumAdapter, RevocationReason
 
@@ -68,16 +70,16 @@ async def measure(rpc_url: str | None, private_key: str, classes: int, log: bool
         if log:
             print(f"... {text}", file=sys.stderr, flush=True)
 
-    say(f"setup + 2 proofs of the commitment circuit ({classes} classes)")
+    say(f"setup of the commitment circuit ({classes} classes)")
     circuit = commitment_circuit(classes)
     pk, vk = setup(circuit.r1cs, rng=random.Random(7))
-    statements = []
-    for seed in (1, 2):
+
+    def bound_proof(seed: int, context: int) -> tuple[tuple[Any, ...], Any]:
+        """A statement and its real proof, bound to ``context`` (the registry's or the resolver's)."""
         opening = _opening(seed, classes)
-        public = public_inputs(opening)
-        proof = proof_calldata(prove(pk, circuit.r1cs, commitment_witness(opening), rng=random.Random(seed)))
-        fields = (opening.model_hash, public[2], public[3], public[4], public[5])
-        statements.append((fields, proof))
+        public = public_inputs(opening, context)
+        proof = proof_calldata(prove(pk, circuit.r1cs, commitment_witness(opening, context), rng=random.Random(seed)))
+        return (opening.model_hash, public[2], public[3], public[4], public[5]), proof
 
     adapter = (
         await EthereumAdapter.in_process() if rpc_url is None else await EthereumAdapter.connect(rpc_url, private_key)
@@ -89,7 +91,7 @@ async def measure(rpc_url: str | None, private_key: str, classes: int, log: bool
 
         say("deploy verifier + registry")
         deployment = await adapter.deploy_registry(vk_calldata(vk))
-        rows.append(Row("deploy Groth16Verifier", deployment.verifier_gas, "7 IC points (6 public inputs)"))
+        rows.append(Row("deploy Groth16Verifier", deployment.verifier_gas, "8 IC points (7 public inputs)"))
         rows.append(Row("deploy AttestationRegistry", deployment.registry_gas))
 
         say("EAS: deploy SchemaRegistry + EAS (npm artifacts) and the resolver")
@@ -98,8 +100,9 @@ async def measure(rpc_url: str | None, private_key: str, classes: int, log: bool
         rows.append(Row("deploy ZkxaiEASResolver", resolver.gas_used))
         rows.append(Row("deploy EAS SchemaRegistry + EAS (npm 1.9.0)", eas_contracts.schema_registry_gas + eas_contracts.eas_gas, "EAS's own, for reference"))
 
-        say("registry attest x2 (on-chain pairing)")
-        (fields1, proof1), (fields2, proof2) = statements
+        say("2 proofs bound to the registry and this account; registry attest x2 (on-chain pairing)")
+        context = attestation_context(adapter.chain_id, deployment.registry, adapter.address)
+        (fields1, proof1), (fields2, proof2) = bound_proof(1, context), bound_proof(2, context)
         first = await adapter.attest(*fields1, *proof1)
         second = await adapter.attest(*fields2, *proof2)
         rows.append(Row("registry attest (first ever)", first.gas_used, "includes the counter's 0 -> 1 write"))
@@ -109,7 +112,7 @@ async def measure(rpc_url: str | None, private_key: str, classes: int, log: bool
         say("verifyProof as a transaction")
         verifier = w3.eth.contract(address=deployment.verifier, abi=__import__("contracts").abi("Groth16Verifier"))
         data = verifier.encode_abi(
-            "verifyProof", args=[*proof1, list(calldata.public_inputs(*fields1))]
+            "verifyProof", args=[*proof1, [*calldata.public_inputs(*fields1), context]]
         )
         mined = await adapter.send(deployment.verifier, data, 500_000, "verifyProof")
         execution = mined.gas_used - _intrinsic(bytes.fromhex(data[2:]))
@@ -124,7 +127,8 @@ async def measure(rpc_url: str | None, private_key: str, classes: int, log: bool
         say("EAS: register schemas, attest plain and with the resolver")
         plain_schema = await eas.register_schema(adapter, eas_contracts.schema_registry, eas.ZKXAI_SCHEMA)
         zk_schema = await eas.register_schema(adapter, eas_contracts.schema_registry, eas.ZKXAI_SCHEMA, resolver.address)
-        payload = calldata.eas_attestation_data(*fields1, calldata.proof_words(*proof1))
+        eas_fields, eas_proof = bound_proof(3, attestation_context(adapter.chain_id, resolver.address, adapter.address))
+        payload = calldata.eas_attestation_data(*eas_fields, calldata.proof_words(*eas_proof))
         plain = await eas.attest(adapter, eas_contracts.eas, plain_schema, payload)
         checked = await eas.attest(adapter, eas_contracts.eas, zk_schema, payload)
         rows.append(Row("EAS attest, plain schema (no resolver)", plain.gas_used, "same 416-byte zkxai data, stored by EAS"))

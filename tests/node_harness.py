@@ -57,11 +57,14 @@ def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeo
         proc.wait()
 
 
-def start_anvil(port: int | None = None, state: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """anvil on 127.0.0.1 (``state``: a file it loads at start and dumps at SIGTERM); returns once it answers."""
+def start_anvil(port: int | None = None, state: Path | None = None,
+                chain_id: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """anvil on 127.0.0.1 (``state``: a file it loads at start and dumps at SIGTERM; ``chain_id``: other than
+    anvil's 31337); returns once it answers."""
     assert ANVIL.exists(), f"anvil missing at {ANVIL}: run scripts/bootstrap (npm ci)"
     port = port or free_port()
     args = [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent"]
+    args += ["--chain-id", str(chain_id)] if chain_id is not None else []
     proc = subprocess.Popen(args + (["--state", str(state)] if state else []))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -78,8 +81,8 @@ def start_anvil(port: int | None = None, state: Path | None = None) -> tuple[sub
 
 
 @contextmanager
-def running_anvil(state: Path | None = None) -> Iterator[str]:
-    proc, url = start_anvil(state=state)
+def running_anvil(state: Path | None = None, chain_id: int | None = None) -> Iterator[str]:
+    proc, url = start_anvil(state=state, chain_id=chain_id)
     try:
         yield url
     finally:

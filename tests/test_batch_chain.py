@@ -18,7 +18,8 @@ from circuits.commitment import CommitmentOpening, hash_to_field, vector_hash
 from circuits.field import R
 from circuits.merkle import batch_root
 from contracts_tiny_circuit import tiny_keys
-from node.batch_chain import BatchDeployment, BatchReverted, BatchSubmitter, SubmittedBatch, batch_id
+from node.batch_chain import BatchDeployment, BatchReverted, BatchSubmitter, ForeignBatch, SubmittedBatch, batch_id
+from node.binding import attestation_context
 from node.batching import BatchError, BatchInclusion, BatchOpening, BatchProof, batch_inclusion, prove_batch
 from prover.keys import ProvingKey, VerifyingKey
 from prover.setup import setup
@@ -26,6 +27,9 @@ from prover.solidity import vk_calldata
 from prover.verify import verify
 
 ANVIL_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#: anvil's second default account, an attacker copying the node's batches
+ATTACKER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+ATTACKER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 SIZE = 2
 NUM_CLASSES = 2
 
@@ -45,8 +49,8 @@ def _opening(k: int, scores: tuple[int, int]) -> CommitmentOpening:
     )
 
 
-FULL = BatchOpening((_opening(0, (7, -3)), _opening(1, (-1 << 16, 4 << 16))), SIZE)
-PADDED = BatchOpening((_opening(2, (0, 1)),), SIZE)
+FULL_OPENINGS = (_opening(0, (7, -3)), _opening(1, (-1 << 16, 4 << 16)))
+PADDED_OPENINGS = (_opening(2, (0, 1)),)
 
 
 @dataclass(frozen=True)
@@ -55,14 +59,35 @@ class Setup:
     vk: VerifyingKey
     full: BatchProof
     padded: BatchProof
+    #: the batch of FULL_OPENINGS, bound to the submitter's account at the deployed registry
+    full_batch: BatchOpening
+
+
+@dataclass(frozen=True)
+class Deployed:
+    submitter: BatchSubmitter
+    deployment: BatchDeployment
+    pk: ProvingKey
+    vk: VerifyingKey
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def deployed(anvil_url: str) -> AsyncIterator[Deployed]:
+    pk, vk = setup(batch_circuit(SIZE, NUM_CLASSES).r1cs, rng=random.Random(5))
+    submitter = await BatchSubmitter.connect(anvil_url, ANVIL_KEY)
+    deployment = await submitter.deploy(vk_calldata(vk), SIZE)
+    yield Deployed(submitter, deployment, pk, vk)
+    await submitter.close()
 
 
 @pytest.fixture(scope="module")
-def proofs() -> Setup:
-    pk, vk = setup(batch_circuit(SIZE, NUM_CLASSES).r1cs, rng=random.Random(5))
-    full = prove_batch(pk, FULL, rng=random.Random(6))
-    padded = prove_batch(pk, PADDED, rng=random.Random(7))
-    return Setup(pk, vk, full, padded)
+def proofs(deployed: Deployed) -> Setup:
+    context = attestation_context(deployed.submitter.chain_id, deployed.deployment.registry,
+                                  str(deployed.submitter.account.address))
+    full_batch = BatchOpening(FULL_OPENINGS, SIZE, context)
+    full = prove_batch(deployed.pk, full_batch, rng=random.Random(6))
+    padded = prove_batch(deployed.pk, BatchOpening(PADDED_OPENINGS, SIZE, context), rng=random.Random(7))
+    return Setup(deployed.pk, deployed.vk, full, padded, full_batch)
 
 
 @dataclass(frozen=True)
@@ -76,22 +101,22 @@ class Chain:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def chain(anvil_url: str, proofs: Setup) -> AsyncIterator[Chain]:
-    submitter = await BatchSubmitter.connect(anvil_url, ANVIL_KEY)
-    deployment = await submitter.deploy(vk_calldata(proofs.vk), SIZE)
+async def chain(deployed: Deployed, proofs: Setup) -> AsyncIterator[Chain]:
+    submitter, deployment = deployed.submitter, deployed.deployment
     full = await submitter.submit(proofs.full)
     with pytest.raises(BatchReverted) as wrong_count:
         await submitter.submit(proofs.padded, count=2)
     padded = await submitter.submit(proofs.padded)
     yield Chain(submitter, deployment, full, padded, wrong_count.value)
-    await submitter.close()
 
 
 async def test_batch_proof_verifies_off_chain(proofs: Setup) -> None:
-    assert proofs.full.public_inputs == [batch_root(FULL.leaves()), 2]
+    context = proofs.full_batch.context
+    assert proofs.full.public_inputs == [batch_root(proofs.full_batch.leaves()), 2, context]
     assert proofs.padded.leaves[1] == 0 and proofs.padded.count == 1
     assert verify(proofs.vk, proofs.full.public_inputs, proofs.full.proof)
-    assert not verify(proofs.vk, [proofs.full.root, 1], proofs.full.proof)
+    assert not verify(proofs.vk, [proofs.full.root, 1, context], proofs.full.proof)
+    assert not verify(proofs.vk, [proofs.full.root, 2, context + 1], proofs.full.proof)
 
 
 async def test_batches_recorded(chain: Chain, proofs: Setup) -> None:
@@ -141,19 +166,21 @@ async def test_tampered_claims_rejected(chain: Chain, proofs: Setup) -> None:
 
 async def test_one_prediction_checked_alone(chain: Chain, proofs: Setup) -> None:
     registry = chain.submitter.registry
-    for index, statement in enumerate(FULL.statements()):
+    attester = str(chain.submitter.account.address)
+    for index, statement in enumerate(proofs.full_batch.statements()):
         inclusion = batch_inclusion(proofs.full.leaves, index)
         assert inclusion.root == proofs.full.root and inclusion.leaf == statement_leaf(statement)
         assert inclusion.verify() and inclusion.matches(statement)
         assert await chain.submitter.verify_inclusion(inclusion)
-        assert await chain.submitter.is_attested_leaf(statement, inclusion)
-        # the leaf the chain computes from the six public values equals the native one (circomlibjs Poseidon)
+        assert await chain.submitter.is_attested_leaf(attester, statement, inclusion)
+        assert not await chain.submitter.is_attested_leaf(ATTACKER, statement, inclusion)  # not that attester's
+        # the leaf the chain computes from the six statement values equals the native one (circomlibjs Poseidon)
         model_hash = (statement[0] << 128 | statement[1]).to_bytes(32, "big")
         assert await registry.functions.leafOf(model_hash, *statement[2:]).call() == inclusion.leaf
         # tampering with any part is refused, on- and off-chain
         other_class = [*statement[:4], 1 - statement[4], statement[5]]
         assert not inclusion.matches(other_class)
-        assert not await chain.submitter.is_attested_leaf(other_class, inclusion)
+        assert not await chain.submitter.is_attested_leaf(attester, other_class, inclusion)
         bad = [
             BatchInclusion(inclusion.root, inclusion.index, inclusion.leaf + 1, inclusion.path),
             BatchInclusion(inclusion.root, 1 - inclusion.index, inclusion.leaf, inclusion.path),
@@ -180,15 +207,16 @@ async def test_padding_is_not_a_prediction(chain: Chain, proofs: Setup) -> None:
 
 async def test_registry_checks_its_verifier_and_hashers(chain: Chain) -> None:
     deployment = chain.deployment
-    six_input_vk = vk_calldata(tiny_keys().vk)
+    seven_input_vk = vk_calldata(tiny_keys().vk)  # the single circuit's shape: not a batch key
+    three_input_vk = seven_input_vk[:4] + (seven_input_vk[4][:4],)
     with pytest.raises(BatchReverted) as info:
-        await chain.submitter.deploy(six_input_vk[:4] + (six_input_vk[4][:3],), SIZE, hashers=(deployment.poseidon6, deployment.poseidon2))  # type: ignore[operator]
+        await chain.submitter.deploy(three_input_vk, SIZE, hashers=(deployment.poseidon6, deployment.poseidon2))  # type: ignore[arg-type]
     assert info.value.error_name == "HasherMismatch"
     with pytest.raises(BatchError):
-        await chain.submitter.deploy(six_input_vk, SIZE, hashers=(deployment.poseidon2, deployment.poseidon6))
-    six_verifier, _ = await chain.submitter._deploy("Groth16Verifier", six_input_vk, 2_000_000)
+        await chain.submitter.deploy(seven_input_vk, SIZE, hashers=(deployment.poseidon2, deployment.poseidon6))
+    seven_verifier, _ = await chain.submitter._deploy("Groth16Verifier", seven_input_vk, 2_000_000)
     for args, name in (
-        ((six_verifier, deployment.poseidon2, deployment.poseidon6, 1), "VerifierMismatch"),
+        ((seven_verifier, deployment.poseidon2, deployment.poseidon6, 1), "VerifierMismatch"),
         ((deployment.verifier, deployment.poseidon2, deployment.poseidon6, 0), "InvalidDepth"),
         ((deployment.verifier, deployment.poseidon2, deployment.poseidon2, 1), "HasherMismatch"),
     ):
@@ -203,3 +231,30 @@ async def test_registry_checks_its_verifier_and_hashers(chain: Chain) -> None:
         deployment.poseidon6,
         1,
     )
+
+
+async def test_a_copied_batch_is_useless_to_another_account(chain: Chain, deployed: Deployed, anvil_url: str) -> None:
+    """Front-running / replay of attestBatch: the node's batch proof, sent by anyone else or to another batch
+    registry, reverts InvalidProof (the context names the sender and the registry); the node reports a batch of
+    another account instead of adopting it."""
+    fresh = BatchOpening((_opening(5, (3, 1)),), SIZE, 0)
+    node = deployed.submitter
+    mine = prove_batch(deployed.pk, BatchOpening(fresh.openings, SIZE, attestation_context(
+        node.chain_id, deployed.deployment.registry, str(node.account.address))), rng=random.Random(9))
+    attacker = await BatchSubmitter.connect(anvil_url, ATTACKER_KEY)
+    try:
+        assert str(attacker.account.address) == ATTACKER
+        await attacker.attach(deployed.deployment.registry)
+        with pytest.raises(BatchReverted) as info:
+            await attacker.submit(mine)
+        assert info.value.error_name == "InvalidProof"
+        # the attacker may of course prove the same predictions itself if it knows them: its own record, then
+        theirs = prove_batch(deployed.pk, BatchOpening(fresh.openings, SIZE, attestation_context(
+            node.chain_id, deployed.deployment.registry, ATTACKER)), rng=random.Random(10))
+        await attacker.submit(theirs)
+        with pytest.raises(ForeignBatch):
+            await node.find_own_batch(theirs.root)
+        found = await node.find_batch(theirs.root)
+        assert found is not None and found.attester == ATTACKER
+    finally:
+        await attacker.close()

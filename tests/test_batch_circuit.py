@@ -19,7 +19,7 @@ from circuits.batch import (
     statement_leaf,
 )
 from circuits.builder import Api, compile
-from circuits.commitment import CommitmentOpening, commitment_circuit, hash_to_field, public_inputs, vector_hash
+from circuits.commitment import CommitmentOpening, commitment_circuit, hash_to_field, statement_values, vector_hash
 from circuits.errors import CircuitError, InvalidOpening, OpeningMismatch, UnsatisfiedConstraint
 from circuits.field import R
 from circuits.merkle import (
@@ -36,6 +36,8 @@ from prover.r1cs_digest import r1cs_digest
 
 NUM_CLASSES = 2
 SIZE = 2
+#: Any field element: the circuits only carry the context (see test_circuits_commitment).
+CONTEXT = 0x1234567890ABCDEF << 100
 
 
 def _opening(k: int, scores: tuple[int, ...] = (3 << 16, -(1 << 16))) -> CommitmentOpening:
@@ -141,11 +143,12 @@ def test_prefix_flags_reject(count: int, flags: list[int]) -> None:
 
 # --------------------------------------------------------------------------- the single circuit is unchanged
 def test_single_circuit_constraints_unchanged_by_the_shared_gadget() -> None:
-    """Fingerprints of commitment_circuit(n) taken before commitment_statement was factored out."""
+    """Fingerprints of commitment_circuit(n): taken before commitment_statement was factored out (1,175 / 1,891
+    constraints, digest c4e7f866...), then again when the context public input was added (one binding row more)."""
     circuit = commitment_circuit(3)
-    assert circuit.n_constraints == 1175
-    assert r1cs_digest(circuit.r1cs) == "c4e7f8668c7be3c6303782a3a8acb2a06cdd3825e517d2c1029307aae2378105"
-    assert commitment_circuit(10).n_constraints == 1891
+    assert circuit.n_constraints == 1176
+    assert r1cs_digest(circuit.r1cs) == "bdbe080e474b26a7c983adaec3d4b76d970399ad81f4ce6e25377fc5e8bd50c3"
+    assert commitment_circuit(10).n_constraints == 1892
 
 
 # --------------------------------------------------------------------------- the batch circuit
@@ -153,17 +156,17 @@ def test_batch_circuit_shape() -> None:
     circuit = batch_circuit(SIZE, NUM_CLASSES)
     assert circuit.r1cs.public_names == BATCH_PUBLIC_INPUTS
     single = commitment_circuit(NUM_CLASSES).n_constraints
-    # per slot: the single statement minus its 3 digest equalities and 6 public bindings, plus the leaf
-    # Poseidon(6) and the mask; then the tree, 2 flags constraints per slot, first flag, sum, root, 2 bindings
+    # per slot: the single statement minus its 3 digest equalities and 7 public bindings, plus the leaf
+    # Poseidon(6) and the mask; then the tree, 2 flags constraints per slot, first flag, sum, root, 3 bindings
     leaf_poseidon = 8 * 7 * 3 - 3 + 63 * 3  # first full round's constant cell is free
-    assert circuit.n_constraints == SIZE * (single - 9 + leaf_poseidon + 1) + (SIZE - 1) * 240 + 2 * SIZE + 2 + 1 + 2
+    assert circuit.n_constraints == SIZE * (single - 10 + leaf_poseidon + 1) + (SIZE - 1) * 240 + 2 * SIZE + 2 + 1 + 3
     for bad in (1, 3, 128):
         with pytest.raises(CircuitError):
             batch_circuit(bad, NUM_CLASSES)
 
 
 def test_leaf_is_poseidon_of_single_public_inputs() -> None:
-    statement = public_inputs(OPENINGS[0])
+    statement = statement_values(OPENINGS[0])
     assert opening_leaf(OPENINGS[0]) == poseidon(statement) == statement_leaf(statement)
     assert batch_leaves(OPENINGS[:1], 4)[1:] == [0, 0, 0]
     with pytest.raises(OpeningMismatch):
@@ -171,13 +174,14 @@ def test_leaf_is_poseidon_of_single_public_inputs() -> None:
 
 
 def _solve(public: list[int], secret: dict[str, object]) -> list[int]:
-    return batch_circuit(SIZE, NUM_CLASSES).solve(dict(zip(BATCH_PUBLIC_INPUTS, public)), secret)  # type: ignore[arg-type]
+    """Solve for the claim ``[root, count]`` in :data:`CONTEXT`."""
+    return batch_circuit(SIZE, NUM_CLASSES).solve(dict(zip(BATCH_PUBLIC_INPUTS, [*public, CONTEXT])), secret)  # type: ignore[arg-type]
 
 
 def test_batch_accepts_full_and_padded() -> None:
-    full = batch_witness(OPENINGS, SIZE)
-    assert full[1:3] == batch_public_inputs(OPENINGS, SIZE) == [batch_root([opening_leaf(o) for o in OPENINGS]), 2]
-    padded = batch_witness(OPENINGS[:1], SIZE)
+    full = batch_witness(OPENINGS, SIZE, CONTEXT)
+    assert full[1:3] + [CONTEXT] == batch_public_inputs(OPENINGS, SIZE, CONTEXT) == [batch_root([opening_leaf(o) for o in OPENINGS]), 2, CONTEXT]
+    padded = batch_witness(OPENINGS[:1], SIZE, CONTEXT)
     assert padded[1:3] == [batch_root([opening_leaf(OPENINGS[0]), 0]), 1]
     # whatever opening sits in a padding slot, its leaf is masked to 0
     both = batch_secret_assignment(OPENINGS, SIZE, NUM_CLASSES)
@@ -223,12 +227,12 @@ def test_batch_rejects_non_argmax_class_in_one_slot() -> None:
         explanation_hash=opening.explanation_hash,
         explanation_salt=opening.explanation_salt,
     )
-    statement = public_inputs(prediction)
+    statement = statement_values(prediction)
     root = batch_root([opening_leaf(OPENINGS[0]), statement_leaf(statement)])
     with pytest.raises(UnsatisfiedConstraint):
         _solve([root, 2], secret)
     with pytest.raises(OpeningMismatch):  # the native path refuses before solving
-        batch_witness((OPENINGS[0], prediction), SIZE)
+        batch_witness((OPENINGS[0], prediction), SIZE, CONTEXT)
 
 
 def test_batch_opening_validation() -> None:

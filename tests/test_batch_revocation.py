@@ -15,9 +15,10 @@ import pytest
 import pytest_asyncio
 
 from circuits.batch import batch_circuit
-from circuits.commitment import CommitmentOpening, hash_to_field, vector_hash
+from circuits.commitment import CommitmentOpening, hash_to_field, statement_values, vector_hash
 from circuits.field import R
 from node.batch_chain import BatchSubmitter, SubmittedBatch, batch_id, slot_id
+from node.binding import attestation_context
 from node.batching import BatchInclusion, BatchOpening, BatchProof, batch_inclusion, prove_batch
 from node.chain.errors import AlreadyRevoked, AttestationNotFound, NotAuthorized
 from node.verifier import EXIT_OK, EXIT_REVOKED
@@ -27,6 +28,8 @@ from prover.solidity import vk_calldata
 #: anvil's default accounts 0 (deployer = owner), 1 (attester), 2 (stranger).
 OWNER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 ATTESTER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+#: anvil's second default account, the batches' attester (ATTESTER_KEY)
+ATTESTER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 STRANGER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a"
 SIZE = 2
 NUM_CLASSES = 2
@@ -49,8 +52,8 @@ def _opening(k: int) -> CommitmentOpening:
     )
 
 
-A = BatchOpening((_opening(0), _opening(1)), SIZE)
-B = BatchOpening((_opening(2), _opening(3)), SIZE)
+A = (_opening(0), _opening(1))
+B = (_opening(2), _opening(3))
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,15 @@ class Chain:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def chain(anvil_url: str) -> AsyncIterator[Chain]:
     pk, vk = setup(batch_circuit(SIZE, NUM_CLASSES).r1cs, rng=random.Random(11))
-    a = prove_batch(pk, A, rng=random.Random(12))
-    b = prove_batch(pk, B, rng=random.Random(13))
     owner = await BatchSubmitter.connect(anvil_url, OWNER_KEY)
     attester = await BatchSubmitter.connect(anvil_url, ATTESTER_KEY)
     stranger = await BatchSubmitter.connect(anvil_url, STRANGER_KEY)
     deployment = await owner.deploy(vk_calldata(vk), SIZE)
     await attester.attach(deployment.registry)
     await stranger.attach(deployment.registry)
+    context = attestation_context(attester.chain_id, deployment.registry, str(attester.account.address))
+    a = prove_batch(pk, BatchOpening(A, SIZE, context), rng=random.Random(12))
+    b = prove_batch(pk, BatchOpening(B, SIZE, context), rng=random.Random(13))
     sent_a = await attester.submit(a)
     sent_b = await attester.submit(b)
     yield Chain(owner, attester, stranger, a, b, sent_a, sent_b, anvil_url,
@@ -90,8 +94,8 @@ def _inclusion(proof: BatchProof, index: int) -> BatchInclusion:
     return batch_inclusion(proof.leaves, index)
 
 
-def _statement(opening: BatchOpening, index: int) -> list[int]:
-    return list(opening.statements()[index])
+def _statement(openings: tuple[CommitmentOpening, ...], index: int) -> list[int]:
+    return statement_values(openings[index])
 
 
 def verify(chain: Chain, proof: BatchProof, index: int, capsys: pytest.CaptureFixture[str]) -> tuple[int, Any]:
@@ -114,8 +118,12 @@ async def test_before_revocation(chain: Chain, capsys: pytest.CaptureFixture[str
     for proof, opening in ((chain.a, A), (chain.b, B)):
         for index in range(SIZE):
             inclusion = _inclusion(proof, index)
-            assert await chain.attester.is_valid_leaf(inclusion)
-            assert await chain.attester.is_attested_leaf(_statement(opening, index), inclusion)
+            assert await chain.attester.is_valid_leaf(ATTESTER, inclusion)
+            assert await chain.attester.is_attested_leaf(ATTESTER, _statement(opening, index), inclusion)
+            # the consumer names the attester it trusts: the same leaf is not the owner's or a stranger's
+            for other in (chain.owner.account.address, chain.stranger.account.address):
+                assert not await chain.attester.is_valid_leaf(other, inclusion)
+                assert not await chain.attester.is_attested_leaf(other, _statement(opening, index), inclusion)
             status = await chain.attester.revocation_status(proof.root, index, MODEL)
             assert not status.revoked and status.scope is None
     code, report = verify(chain, chain.a, 0, capsys)
@@ -125,8 +133,13 @@ async def test_before_revocation(chain: Chain, capsys: pytest.CaptureFixture[str
     assert report["record"]["revoked"] is False and report["record"]["model_revoked"] is None
 
 
-async def test_only_attester_or_owner_may_revoke(chain: Chain) -> None:
+async def test_only_the_attester_may_revoke(chain: Chain) -> None:
     root = chain.a.root
+    # the registry's owner may not revoke the attester's predictions or batches: a record is its attester's
+    with pytest.raises(NotAuthorized):
+        await chain.owner.revoke_leaf(root, 0, 3)
+    with pytest.raises(NotAuthorized):
+        await chain.owner.revoke_batch(root, 3)
     with pytest.raises(NotAuthorized) as info:
         await chain.stranger.revoke_leaf(root, 0, 2)
     assert info.value.error_name == "NotAuthorized" and str(info.value.error_args[0]).lower() == chain.stranger.account.address.lower()
@@ -153,13 +166,13 @@ async def test_revoke_one_leaf(chain: Chain, capsys: pytest.CaptureFixture[str])
     assert not await chain.attester.registry.functions.isRevokedLeaf(root, 1).call()
     revoked, sibling = _inclusion(chain.a, 0), _inclusion(chain.a, 1)
     assert await chain.attester.verify_inclusion(revoked)  # inclusion is a fact; validity is not
-    assert not await chain.attester.is_valid_leaf(revoked)
-    assert not await chain.attester.is_attested_leaf(_statement(A, 0), revoked)
-    assert await chain.attester.is_valid_leaf(sibling)
-    assert await chain.attester.is_attested_leaf(_statement(A, 1), sibling)
+    assert not await chain.attester.is_valid_leaf(ATTESTER, revoked)
+    assert not await chain.attester.is_attested_leaf(ATTESTER, _statement(A, 0), revoked)
+    assert await chain.attester.is_valid_leaf(ATTESTER, sibling)
+    assert await chain.attester.is_attested_leaf(ATTESTER, _statement(A, 1), sibling)
 
     with pytest.raises(AlreadyRevoked) as info:
-        await chain.owner.revoke_leaf(root, 0, 4)
+        await chain.attester.revoke_leaf(root, 0, 4)
     assert info.value.error_args == (slot_id(root, 0),) and info.value.status == 409
 
     code, report = verify(chain, chain.a, 0, capsys)
@@ -174,16 +187,16 @@ async def test_revoke_one_leaf(chain: Chain, capsys: pytest.CaptureFixture[str])
     assert code == EXIT_OK, report
 
 
-async def test_owner_revokes_a_whole_batch(chain: Chain, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_attester_revokes_a_whole_batch(chain: Chain, capsys: pytest.CaptureFixture[str]) -> None:
     root = chain.b.root
-    revocation = await chain.owner.revoke_batch(root, 3)  # the owner may revoke the attester's batch
+    revocation = await chain.attester.revoke_batch(root, 3)
     chain.gas["revokeBatch"] = revocation.gas_used
     assert revocation.target == batch_id(root, 2) == chain.sent_b.batch_id
     assert (await chain.owner.batch_revocation(root)).reason == 3
     for index in range(SIZE):
         inclusion = _inclusion(chain.b, index)
-        assert not await chain.owner.is_valid_leaf(inclusion)
-        assert not await chain.owner.is_attested_leaf(_statement(B, index), inclusion)
+        assert not await chain.owner.is_valid_leaf(ATTESTER, inclusion)
+        assert not await chain.owner.is_attested_leaf(ATTESTER, _statement(B, index), inclusion)
         status = await chain.owner.revocation_status(root, index)
         assert status.revoked and status.scope == "batch" and not status.leaf.revoked
         code, report = verify(chain, chain.b, index, capsys)
@@ -205,10 +218,10 @@ async def test_owner_revokes_a_model(chain: Chain) -> None:
     state = await chain.owner.model_revocation(MODEL)
     assert state.revoked and state.reason == 1
     # the consumer check given the opening refuses every leaf of the model ...
-    assert not await chain.owner.is_attested_leaf(_statement(A, 1), sibling)
+    assert not await chain.owner.is_attested_leaf(ATTESTER, _statement(A, 1), sibling)
     # ... a bare leaf hides its model: isValidLeaf cannot see model revocation (documented); the status with the
     # model named does
-    assert await chain.owner.is_valid_leaf(sibling)
+    assert await chain.owner.is_valid_leaf(ATTESTER, sibling)
     assert (await chain.owner.revocation_status(chain.a.root, 1, MODEL)).scope == "model"
     with pytest.raises(AlreadyRevoked) as info:
         await chain.owner.revoke_model(MODEL, 1)

@@ -18,7 +18,7 @@ from eth_utils import keccak
 from web3 import Web3
 
 from circuits.field import R
-from contracts_tiny_circuit import TinyKeys, tiny_keys
+from contracts_tiny_circuit import TinyKeys, bound_public, tiny_keys
 from node.chain import calldata, eas, reader
 from node.chain.errors import (
     AlreadyRevoked,
@@ -64,7 +64,7 @@ async def chain(anvil_url: str) -> AsyncIterator[Chain]:
         for n in range(1, deployment.block + 1)
         for tx in w3.eth.get_block(n)["transactions"]
     )
-    proof = keys.proof(list(calldata.public_inputs(*FIELDS)))
+    proof = keys.attestation_proof(FIELDS, adapter)
     submitted = await adapter.attest(*FIELDS, *proof)
     yield Chain(anvil_url, adapter, keys, deployment, proof, submitted, deploy_gas)
     await adapter.close()
@@ -81,7 +81,8 @@ async def test_attest_and_read_back(chain: Chain) -> None:
     assert got.confirmations == w3.eth.block_number - got.block_number + 1 >= 1
     assert got.timestamp == w3.eth.get_block(got.block_number)["timestamp"]
     assert got.proof == calldata.proof_words(*chain.proof)
-    assert got.public_inputs == calldata.public_inputs(*FIELDS)
+    assert got.statement == calldata.public_inputs(*FIELDS) and got.chain_id == w3.eth.chain_id
+    assert list(got.public_inputs) == bound_public(FIELDS, chain.adapter)  # the context the registry recomputed
 
 
 async def test_chain_key_and_event_proof_verify_off_chain(chain: Chain) -> None:
@@ -113,7 +114,7 @@ async def test_rejections_are_typed_and_write_nothing(chain: Chain) -> None:
     assert registry.functions.isAttested(calldata.attestation_id(*wrong)).call() is False
     # the adapter's nonce tracking survived the failed transactions
     second = (MODEL, 12, 22, 7, 44)
-    done = await chain.adapter.attest(*second, *chain.keys.proof(list(calldata.public_inputs(*second))))
+    done = await chain.adapter.attest(*second, *chain.keys.attestation_proof(second, chain.adapter))
     assert registry.functions.attestationCount().call() == 2
     assert done.id == calldata.attestation_id(*second)
 
@@ -167,7 +168,7 @@ async def test_revoke_on_anvil(chain: Chain) -> None:
     adapter = await EthereumAdapter.connect(chain.url, ANVIL_KEY, registry=chain.deployment.registry)  # fresh nonce
     fields = (MODEL, 13, 22, 7, 44)
     try:
-        done = await adapter.attest(*fields, *chain.keys.proof(list(calldata.public_inputs(*fields))))
+        done = await adapter.attest(*fields, *chain.keys.attestation_proof(fields, adapter))
         revoked = await adapter.revoke(done.id, RevocationReason.INPUT_INVALID)
         with pytest.raises(AlreadyRevoked):
             await adapter.revoke(done.id)
@@ -186,7 +187,11 @@ async def test_eas_resolver_on_anvil(chain: Chain) -> None:
         contracts_ = await eas.deploy_eas(adapter)
         resolver = await eas.deploy_resolver(adapter, contracts_.eas, chain.deployment.verifier)
         schema = await eas.register_schema(adapter, contracts_.schema_registry, eas.ZKXAI_SCHEMA, resolver.address)
-        proof = calldata.proof_words(*chain.proof)
+        # a proof bound to this resolver and its EAS attester (the registry's proof is refused here: other context)
+        with pytest.raises(ProofRejected):
+            await eas.attest(adapter, contracts_.eas, schema,
+                             calldata.eas_attestation_data(*FIELDS, calldata.proof_words(*chain.proof)))
+        proof = calldata.proof_words(*chain.keys.attestation_proof(FIELDS, adapter, registry=resolver.address))
         data = calldata.eas_attestation_data(*FIELDS, proof)
         done = await eas.attest(adapter, contracts_.eas, schema, data)
         stored = await eas.get_attestation(adapter, contracts_.eas, done.uid)

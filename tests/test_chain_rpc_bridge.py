@@ -40,7 +40,7 @@ async def served() -> AsyncIterator[Served]:
     adapter = await EthereumAdapter.in_process()
     keys = tiny_keys()
     deployment = await adapter.deploy_registry(keys.vk_calldata())
-    proof = keys.proof(list(calldata.public_inputs(*FIELDS)))
+    proof = keys.attestation_proof(FIELDS, adapter)
     submitted = await adapter.attest(*FIELDS, *proof)
 
     async def rpc(request: web.Request) -> web.Response:

@@ -163,7 +163,7 @@ async def test_stuck_attest_is_bumped_and_attested_once(chain: Chain, manual_min
     adapter = await _adapter(chain)
     w3 = chain.w3
     fields = _fields(1)
-    proof = chain.keys.proof(list(calldata.public_inputs(*fields)))
+    proof = chain.keys.attestation_proof(fields, adapter)
     try:
         nonce = w3.eth.get_transaction_count(adapter.address)
         task = asyncio.create_task(adapter.attest(*fields, *proof))
@@ -226,7 +226,7 @@ async def test_reorged_attestation_is_resubmitted_once(chain: Chain, caplog: pyt
     adapter = await _adapter(chain, FeePolicy(bump_after_s=60.0, poll_s=0.05))
     fields = _fields(2)
     ident = calldata.attestation_id(*fields)
-    proof = chain.keys.proof(list(calldata.public_inputs(*fields)))
+    proof = chain.keys.attestation_proof(fields, adapter)
     snapshot = _rpc(w3, "evm_snapshot")
     stop_mining = asyncio.Event()
 

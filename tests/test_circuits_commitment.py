@@ -10,6 +10,7 @@ import pytest
 
 from circuits.commitment import (
     PUBLIC_INPUTS,
+    STATEMENT,
     SCORE_OFFSET,
     CommitmentOpening,
     check_opening,
@@ -31,6 +32,9 @@ from circuits.commitment import (
 from circuits.errors import EncodingError, InvalidOpening, OpeningMismatch, UnsatisfiedConstraint
 from circuits.field import R
 from circuits.poseidon import poseidon
+
+#: A context value as the node makes them (any field element; the circuit only carries it).
+CONTEXT = int.from_bytes(hashlib.sha256(b"chain, registry, attester").digest(), "big") % R
 
 SCORES = (5 << 16, -(3 << 16), 100, 7, 0, 2**31 - 1, -(2**31), 3, 3, 1)
 
@@ -116,7 +120,7 @@ def test_opening_validation() -> None:
 # --------------------------------------------------------------------------- native oracle
 def test_native_oracle_accepts_honest_and_rejects_tampering() -> None:
     opening = _opening()
-    public = public_inputs(opening)
+    public = public_inputs(opening, CONTEXT)
     assert public[PUBLIC_INPUTS.index("input_digest")] == input_digest(opening.input_hash, opening.input_salt)
     assert public[PUBLIC_INPUTS.index("explanation_digest")] == explanation_digest(
         opening.explanation_hash, opening.explanation_salt
@@ -133,7 +137,7 @@ def test_native_oracle_accepts_honest_and_rejects_tampering() -> None:
     for bad in tampered_openings:
         with pytest.raises(OpeningMismatch):
             check_opening(bad, public)
-    for i in range(len(PUBLIC_INPUTS)):  # wrong digest / limb / class
+    for i in range(len(STATEMENT)):  # wrong digest / limb / class (the context is carried, any value opens)
         forged = list(public)
         forged[i] = (forged[i] + 1) % R
         with pytest.raises(OpeningMismatch):
@@ -145,24 +149,24 @@ def test_circuit_accepts_honest_opening_and_reports_size() -> None:
     start = time.perf_counter()
     circuit = commitment_circuit(10)
     opening = _opening()
-    witness = commitment_witness(opening)
+    witness = commitment_witness(opening, CONTEXT)
     elapsed = time.perf_counter() - start
     assert commitment_circuit(10) is circuit  # cached
     assert circuit.r1cs.public_names == PUBLIC_INPUTS
-    assert circuit.r1cs.public_values(witness) == public_inputs(opening)
+    assert circuit.r1cs.public_values(witness) == public_inputs(opening, CONTEXT)
     assert circuit.r1cs.is_satisfied(witness)
-    assert circuit.n_constraints == 1891
+    assert circuit.n_constraints == 1892  # 1,891 + the context's binding
     assert elapsed < 3.0, elapsed  # ~0.35 s on the dev machine (well under 1 s)
 
 
 def test_circuit_accepts_ties_and_other_sizes() -> None:
     tie = _opening(scores=(3, 9, 9, 1), predicted_class=2)
-    check_opening(tie, public_inputs(tie))
-    assert commitment_circuit(4).r1cs.is_satisfied(commitment_witness(tie))
+    check_opening(tie, public_inputs(tie, CONTEXT))
+    assert commitment_circuit(4).r1cs.is_satisfied(commitment_witness(tie, CONTEXT))
     for scores in ((42,), tuple(range(7)), tuple(range(8)), tuple(range(-15, 0))):
         opening = _opening(scores=scores, predicted_class=scores.index(max(scores)))
-        witness = commitment_witness(opening)
-        assert commitment_circuit(len(scores)).r1cs.public_values(witness) == public_inputs(opening)
+        witness = commitment_witness(opening, CONTEXT)
+        assert commitment_circuit(len(scores)).r1cs.public_values(witness) == public_inputs(opening, CONTEXT)
 
 
 def _solve(opening: CommitmentOpening, public: list[int], secret: dict | None = None) -> list[int]:  # type: ignore[type-arg]
@@ -173,14 +177,14 @@ def _solve(opening: CommitmentOpening, public: list[int], secret: dict | None = 
 def test_circuit_rejects_non_argmax() -> None:
     opening = _opening(predicted_class=0)
     with pytest.raises(OpeningMismatch):
-        commitment_witness(opening)  # native pre-check
+        commitment_witness(opening, CONTEXT)  # native pre-check
     with pytest.raises(UnsatisfiedConstraint):
-        _solve(opening, public_inputs(opening))  # digests are consistent, only the argmax fails
+        _solve(opening, public_inputs(opening, CONTEXT))  # digests are consistent, only the argmax fails
 
 
 def test_circuit_rejects_wrong_salts_scores_and_digests() -> None:
     opening = _opening()
-    public = public_inputs(opening)
+    public = public_inputs(opening, CONTEXT)
     _solve(opening, public)
     for bad in (
         dataclasses.replace(opening, input_salt=(opening.input_salt + 1) % R),
@@ -210,7 +214,7 @@ def _raw_prediction_digest(offset: list[int], cls: int, salt: int) -> int:
 def test_circuit_rejects_out_of_range_scores() -> None:
     opening = _opening(scores=(1, 2, 3), predicted_class=2)
     secret = secret_assignment(opening)
-    public = public_inputs(opening)
+    public = public_inputs(opening, CONTEXT)
     assert _raw_prediction_digest(list(secret["offset_scores"]), 2, opening.prediction_salt) == public[3]  # type: ignore[arg-type]
     # An offset score of 2**32 (int32 overflow) or a "negative" field element: the digest is made
     # consistent with it, so only the 32-bit range checks can reject.
@@ -220,3 +224,24 @@ def test_circuit_rejects_out_of_range_scores() -> None:
         forged_public[4] = cls
         with pytest.raises(UnsatisfiedConstraint):
             _solve(opening, forged_public, {**secret, "offset_scores": forged_scores})
+
+
+@pytest.mark.slow
+def test_a_proof_is_bound_to_its_context() -> None:
+    """The circuit only carries the context, yet a real proof made for one context verifies for no other (the
+    builder's p*1=p row gives it its own point in the verifying key): the registry's recomputed context
+    (chain, registry, sender) is what makes a copied proof useless elsewhere."""
+    import random
+
+    from prover.prove import prove
+    from prover.setup import setup
+    from prover.verify import verify
+
+    opening = _opening(scores=(3, 9, 1, 2), predicted_class=1)
+    circuit = commitment_circuit(4)
+    pk, vk = setup(circuit.r1cs, rng=random.Random(7))
+    proof = prove(pk, circuit.r1cs, commitment_witness(opening, CONTEXT), rng=random.Random(8))
+    public = public_inputs(opening, CONTEXT)
+    assert verify(vk, public, proof)
+    for other in (CONTEXT + 1, 0, R - 1):
+        assert not verify(vk, public[:-1] + [other], proof)

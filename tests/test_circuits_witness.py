@@ -15,7 +15,7 @@ import random
 
 import pytest
 
-from circuits.batch import batch_circuit, batch_public_inputs, batch_secret_assignment, batch_witness
+from circuits.batch import BATCH_PUBLIC_INPUTS, batch_circuit, batch_public_inputs, batch_secret_assignment, batch_witness
 from circuits.builder import Api, compile
 from circuits.commitment import (
     CommitmentOpening,
@@ -71,13 +71,18 @@ def random_opening(rng: random.Random, n: int = 10, *, small: bool = False) -> C
     )
 
 
+#: The context public input (any field element: the circuits carry it).
+CONTEXT = 0xC0FFEE << 200
+
+
 # --------------------------------------------------------------------------- pinned constraint systems
-#: (constraints, wires, fingerprint) computed with the builder before the fast solver was added.
+#: (constraints, wires, fingerprint) computed with the builder before the fast solver was added, and pinned again
+#: when the context public input was added (one more public wire and binding row in each circuit).
 PINNED_R1CS = {
-    "commitment_circuit(10)": (1891, 1882, "666a2865b599db6a170df2b5403a3ea848ed0ee66ef347cae8843a89e550c9e1"),
-    "commitment_circuit(3)": (1175, 1173, "2779f40be1c12ade20e3b1aba8b4d61561bb309ae6634f347d9245889b970184"),
-    "batch_circuit(4, 10)": (9683, 9662, "74b56661e3c6bd0c786c9b5d4c685a036b24bc99f3fb81fc591fd1830a952580"),
-    "batch_circuit(2, 2)": (3155, 3160, "41304138b56854752ab82a4e8196916e31081f0486a531354017e210cfa7a106"),
+    "commitment_circuit(10)": (1892, 1883, "9e4a726f0bc0858346a893c448e8cef07bdc55fbba61f382f75f06c3beb72f09"),
+    "commitment_circuit(3)": (1176, 1174, "b7c7f99282401ff73c096a1bd89a2e72230c4fc79a92879e2122159dd4fb736a"),
+    "batch_circuit(4, 10)": (9684, 9663, "28139b67768fc2b8c0dc4a38257ab7cf66410389ee8d81f78b60a6ecc49e4501"),
+    "batch_circuit(2, 2)": (3156, 3161, "fd7b50cf9f1231f045d2c3170cf714534abc6e28b65a264d961fb8c2bd98fb37"),
 }
 
 
@@ -90,15 +95,16 @@ def test_constraint_systems_are_pinned(expr: str) -> None:
 
 
 def test_witnesses_are_pinned() -> None:
-    """Witness digests of fixed inputs, computed with the reference solver before the fast one existed."""
+    """Witness digests of fixed inputs, computed with the reference solver (``solve_reference``; first before the
+    fast one existed, again when the context public input was added)."""
     rng = random.Random(20261125)
     openings = [random_opening_v0(rng) for _ in range(3)]
-    commit = "81581e82670ed38508ace6b7e009dd48f7b0c0d48bf7b26668a37487122289b5"
-    batch = "3c30fa29e66dbbb6513931e74b0cf2d3c4c38830b18f7ce7f3cc74e386bcc399"
-    assert witness_digest(commitment_witness(openings[0])) == commit
-    assert witness_digest(commitment_witness(openings[0], check=False)) == commit
-    assert witness_digest(batch_witness(openings, 4)) == batch
-    assert witness_digest(batch_witness(openings, 4, check=False)) == batch
+    commit = "9b0ba9476e293799c7ba836fa62c7bd437a00c720ec736dfbde42167359a935f"
+    batch = "f14554f9aac005cf4bec33f4e1cf05fb50c2af9f8187388c3219622883aa1b0e"
+    assert witness_digest(commitment_witness(openings[0], CONTEXT)) == commit
+    assert witness_digest(commitment_witness(openings[0], CONTEXT, check=False)) == commit
+    assert witness_digest(batch_witness(openings, 4, CONTEXT)) == batch
+    assert witness_digest(batch_witness(openings, 4, CONTEXT, check=False)) == batch
 
 
 def random_opening_v0(rng: random.Random, n: int = 10) -> CommitmentOpening:
@@ -123,12 +129,12 @@ def test_commitment_fast_equals_reference(n: int) -> None:
     circuit = commitment_circuit(n)
     for k in range(4):
         opening = random_opening(rng, n, small=k % 2 == 0)
-        public, secret = public_assignment(public_inputs(opening)), secret_assignment(opening)
+        public, secret = public_assignment(public_inputs(opening, CONTEXT)), secret_assignment(opening)
         reference = circuit.solve_reference(public, secret)
         assert circuit.solve(public, secret) == reference
         assert circuit.solve(public, secret, check=False) == reference
-        assert commitment_witness(opening) == reference
-        assert commitment_witness(opening, check=False) == reference
+        assert commitment_witness(opening, CONTEXT) == reference
+        assert commitment_witness(opening, CONTEXT, check=False) == reference
         assert circuit.r1cs.is_satisfied(reference)
 
 
@@ -138,12 +144,12 @@ def test_batch_fast_equals_reference(size: int, num_classes: int) -> None:
     circuit = batch_circuit(size, num_classes)
     for count in sorted({1, size}):
         openings = [random_opening(rng, num_classes, small=count % 2 == 1) for _ in range(count)]
-        public = dict(zip(("root", "count"), batch_public_inputs(openings, size)))
+        public = dict(zip(BATCH_PUBLIC_INPUTS, batch_public_inputs(openings, size, CONTEXT)))
         secret = batch_secret_assignment(openings, size, num_classes)
         reference = circuit.solve_reference(public, secret)
         assert circuit.solve(public, secret) == reference
-        assert batch_witness(openings, size) == reference
-        assert batch_witness(openings, size, [public["root"], count], check=False) == reference
+        assert batch_witness(openings, size, CONTEXT) == reference
+        assert batch_witness(openings, size, CONTEXT, [public["root"], count, CONTEXT], check=False) == reference
 
 
 # --------------------------------------------------------------------------- rejection, same errors
@@ -159,14 +165,14 @@ def test_non_argmax_is_rejected_alike() -> None:
     wrong = next(i for i, s in enumerate(opening.scores) if s != max(opening.scores))
     bad = dataclasses.replace(opening, predicted_class=wrong)
     with pytest.raises(OpeningMismatch):
-        commitment_witness(bad)
+        commitment_witness(bad, CONTEXT)
     with pytest.raises(OpeningMismatch):
-        commitment_witness(bad, check=False)
+        commitment_witness(bad, CONTEXT, check=False)
     with pytest.raises(OpeningMismatch):
-        batch_witness([opening, bad], 2, check=False)
+        batch_witness([opening, bad], 2, CONTEXT, check=False)
     # consistent digests, only the in-circuit argmax fails: same first violated constraint everywhere
     circuit = commitment_circuit(10)
-    public, secret = public_assignment(public_inputs(bad)), secret_assignment(bad)
+    public, secret = public_assignment(public_inputs(bad, CONTEXT)), secret_assignment(bad)
     index = _index_of(lambda: circuit.solve_reference(public, secret))
     assert _index_of(lambda: circuit.solve(public, secret)) == index
     assert _index_of(lambda: circuit.solve(public, secret, check=False)) == index
@@ -177,7 +183,7 @@ def test_out_of_range_scores_and_forged_claims_are_rejected_alike() -> None:
     opening = random_opening(rng, 3)
     circuit = commitment_circuit(3)
     secret = secret_assignment(opening)
-    public = public_inputs(opening)
+    public = public_inputs(opening, CONTEXT)
     for forged_scores in ([1, 2, 2**32], [R - 1, 0, 5], [2**33 + 9, 0, 5]):
         forged_secret = {**secret, "offset_scores": forged_scores}
         cases = [public_assignment(public)]
@@ -189,12 +195,12 @@ def test_out_of_range_scores_and_forged_claims_are_rejected_alike() -> None:
             assert _index_of(lambda: circuit.solve(claim, forged_secret, check=False)) == index
     # a wrong batch claim
     openings = [random_opening(rng, 3) for _ in range(3)]
-    root, count = batch_public_inputs(openings, 4)
-    for claim in ([root + 1, count], [root, count - 1], [root, 4], [root, 0]):
+    root, count, _ = batch_public_inputs(openings, 4, CONTEXT)
+    for claim in ([root + 1, count, CONTEXT], [root, count - 1, CONTEXT], [root, 4, CONTEXT], [root, 0, CONTEXT]):
         index = _index_of(lambda: batch_circuit(4, 3).solve_reference(
-            dict(zip(("root", "count"), claim)), batch_secret_assignment(openings, 4, 3)))
-        assert _index_of(lambda: batch_witness(openings, 4, claim)) == index
-        assert _index_of(lambda: batch_witness(openings, 4, claim, check=False)) == index
+            dict(zip(BATCH_PUBLIC_INPUTS, claim)), batch_secret_assignment(openings, 4, 3)))
+        assert _index_of(lambda: batch_witness(openings, 4, CONTEXT, claim)) == index
+        assert _index_of(lambda: batch_witness(openings, 4, CONTEXT, claim, check=False)) == index
 
 
 # --------------------------------------------------------------------------- builder: hints and native blocks

@@ -49,7 +49,7 @@ def test_check_fails_when_a_source_changes(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "contracts" / "build", tmp_path / "contracts" / "build")
     os.symlink(ROOT / "node_modules", tmp_path / "node_modules")
     source = tmp_path / "contracts" / "src" / "AttestationRegistry.sol"
-    source.write_text(source.read_text().replace("PUBLIC_INPUTS = 6", "PUBLIC_INPUTS = 7"))
+    source.write_text(source.read_text().replace("PUBLIC_INPUTS = 7", "PUBLIC_INPUTS = 8"))
     result = subprocess.run(
         [_node(), str(tmp_path / "scripts" / "check_contracts.js")], capture_output=True, text=True, timeout=120
     )

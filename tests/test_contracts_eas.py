@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from eth_account import Account
 from eth_utils import keccak
 from web3.exceptions import ContractCustomError
 
@@ -48,7 +49,7 @@ async def world() -> AsyncIterator[World]:
     resolver = await eas.deploy_resolver(adapter, contracts_.eas, deployment.verifier)
     plain = await eas.register_schema(adapter, contracts_.schema_registry, eas.ZKXAI_SCHEMA)
     zk = await eas.register_schema(adapter, contracts_.schema_registry, eas.ZKXAI_SCHEMA, resolver.address)
-    proof = calldata.proof_words(*keys.proof(list(calldata.public_inputs(*FIELDS))))
+    proof = calldata.proof_words(*keys.attestation_proof(FIELDS, adapter, registry=resolver.address))
     contract = adapter.w3.eth.contract(address=resolver.address, abi=contracts.abi("ZkxaiEASResolver"))
     yield World(adapter, keys, deployment, contracts_, contract, plain, zk, proof)
     await adapter.close()
@@ -96,8 +97,22 @@ async def test_malformed_data_is_refused_before_any_pairing(world: World) -> Non
     overflow[32:64] = (FIELDS[1] + R).to_bytes(32, "big")  # input digest + r: same residue, must not alias
     with pytest.raises(FieldOverflow):
         await eas.attest(world.adapter, world.eas.eas, world.zk_schema, bytes(overflow))
-    assert await world.resolver.functions.verifyData(good[:-1]).call() is False
-    assert await world.resolver.functions.verifyData(bytes(overflow)).call() is False
+    me = world.adapter.address
+    assert await world.resolver.functions.verifyData(good[:-1], me).call() is False
+    assert await world.resolver.functions.verifyData(bytes(overflow), me).call() is False
+
+
+async def test_copied_eas_data_is_useless_to_another_attester(world: World) -> None:
+    """Front-running through EAS: whoever sends the copied data is the EAS attester of that transaction, so the
+    resolver recomputes another context and the proof (made for the node's) fails; so does any other resolver."""
+    key = world.adapter.w3.provider.ethereum_tester.backend.account_keys[1]  # type: ignore[attr-defined]
+    stranger = EthereumAdapter(world.adapter.w3, Account.from_key(key.to_bytes()), world.adapter.chain_id)
+    data = calldata.eas_attestation_data(*(MODEL, 71, 72, 3, 74), world.keys.attestation_proof(
+        (MODEL, 71, 72, 3, 74), world.adapter, registry=world.resolver.address))
+    assert await world.resolver.functions.verifyData(data, world.adapter.address).call() is True
+    assert await world.resolver.functions.verifyData(data, stranger.address).call() is False
+    with pytest.raises(ProofRejected):
+        await eas.attest(stranger, world.eas.eas, world.zk_schema, data)
 
 
 async def test_hooks_are_for_eas_only(world: World) -> None:

@@ -73,7 +73,7 @@ async def world() -> AsyncIterator[World]:
     stranger = EthereumAdapter(node.w3, Account.from_key(key.to_bytes()), node.chain_id)
 
     async def attest(fields: tuple[Any, ...]) -> SubmittedAttestation:
-        return await node.attest(*fields, *keys.proof(list(calldata.public_inputs(*fields))))
+        return await node.attest(*fields, *keys.attestation_proof(fields, node))
 
     approved = await attest((MODEL, 11, 12, 1, 14))
     rejected = await attest((MODEL, 21, 22, 2, 24))

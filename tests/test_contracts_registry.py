@@ -17,7 +17,7 @@ from web3.exceptions import ContractCustomError
 
 import contracts
 from circuits.field import R
-from contracts_tiny_circuit import TinyKeys, tiny_keys
+from contracts_tiny_circuit import TinyKeys, bound_public, tiny_keys
 from node.chain import calldata
 from node.chain.ethereum import Deployment, EthereumAdapter, SubmittedAttestation
 from node.chain.revert import decode_revert
@@ -45,7 +45,7 @@ async def world() -> AsyncIterator[World]:
     adapter = await EthereumAdapter.in_process()
     keys = tiny_keys()
     deployment = await adapter.deploy_registry(keys.vk_calldata())
-    proof = keys.proof(list(calldata.public_inputs(*FIELDS)))
+    proof = keys.attestation_proof(FIELDS, adapter)
     submitted = await adapter.attest(*FIELDS, *proof)
     verifier = adapter.w3.eth.contract(address=deployment.verifier, abi=contracts.abi("Groth16Verifier"))
     registry = adapter.w3.eth.contract(address=deployment.registry, abi=contracts.abi("AttestationRegistry"))
@@ -66,18 +66,18 @@ async def _revert_name(call: Any) -> str:
 async def test_verifier_exposes_its_key(world: World) -> None:
     alpha, beta, gamma, delta, ic = await world.verifier.functions.verifyingKey().call()
     assert (alpha, beta, gamma, delta, ic) == world.keys.vk_calldata()
-    assert await world.verifier.functions.publicInputCount().call() == 6
+    assert await world.verifier.functions.publicInputCount().call() == 7
 
 
 async def test_verifier_rejects_malformed_inputs_without_reverting(world: World) -> None:
     a, b, c = world.proof
-    public = list(calldata.public_inputs(*FIELDS))
+    public = bound_public(FIELDS, world.adapter)
     fn = world.verifier.functions.verifyProof
     cases = {
-        "too few inputs": (a, b, c, public[:5]),
+        "too few inputs": (a, b, c, public[:6]),
         "too many inputs": (a, b, c, public + [0]),
-        "input = r": (a, b, c, public[:5] + [R]),
-        "input = r + digest (same residue)": (a, b, c, public[:5] + [public[5] + R]),
+        "input = r": (a, b, c, public[:6] + [R]),
+        "input = r + context (same residue)": (a, b, c, public[:6] + [public[6] + R]),
         "a.x >= q": ([a[0] + Q, a[1]], b, c, public),
         "b coordinate >= q": (a, [[b[0][0], b[0][1] + Q], b[1]], c, public),
         "c off the curve": (a, b, [1, 3], public),
@@ -89,7 +89,8 @@ async def test_verifier_rejects_malformed_inputs_without_reverting(world: World)
 
 async def test_verifier_rejects_a_changed_public_input(world: World) -> None:
     a, b, c = world.proof
-    public = list(calldata.public_inputs(*FIELDS))
+    public = bound_public(FIELDS, world.adapter)
+    assert await world.verifier.functions.verifyProof(a, b, c, public).call({"gas": 2_000_000}) is True
     public[3] += 1
     assert await world.verifier.functions.verifyProof(a, b, c, public).call({"gas": 2_000_000}) is False
 
@@ -132,13 +133,16 @@ async def test_accepted_attestation_is_recorded(world: World) -> None:
     assert await reg.verifier().call() == world.deployment.verifier
 
 
-async def test_consumer_view_checks_model_and_class(world: World) -> None:
+async def test_consumer_view_checks_attester_model_and_class(world: World) -> None:
     reg = world.registry.functions
     ident = world.submitted.id
-    assert await reg.isAttestedPrediction(MODEL, 3, ident).call() is True
-    assert await reg.isAttestedPrediction(MODEL, 4, ident).call() is False
-    assert await reg.isAttestedPrediction(keccak(b"other model"), 3, ident).call() is False
-    assert await reg.isAttestedPrediction(MODEL, 3, keccak(b"unknown")).call() is False
+    me = world.adapter.address
+    stranger = (await world.adapter.w3.eth.accounts)[1]
+    assert await reg.isAttestedPredictionBy(me, MODEL, 3, ident).call() is True
+    assert await reg.isAttestedPredictionBy(stranger, MODEL, 3, ident).call() is False  # not that attester's record
+    assert await reg.isAttestedPredictionBy(me, MODEL, 4, ident).call() is False
+    assert await reg.isAttestedPredictionBy(me, keccak(b"other model"), 3, ident).call() is False
+    assert await reg.isAttestedPredictionBy(me, MODEL, 3, keccak(b"unknown")).call() is False
     assert await reg.isAttested(keccak(b"unknown")).call() is False
 
 
@@ -175,7 +179,7 @@ async def test_input_outside_the_field_is_rejected(world: World) -> None:
 
 async def test_tampered_proof_is_rejected(world: World) -> None:
     a, b, c = world.proof
-    other = (world.keys.proof(list(calldata.public_inputs(*FIELDS)), seed=7)[0], b, c)  # A from another proof
+    other = (world.keys.attestation_proof(FIELDS, world.adapter, seed=7)[0], b, c)  # A from another proof
     fields = (MODEL, 1, 2, 3, 4)  # fresh id, so only the proof check can reject
     assert await _revert_name(_attest(world, fields, other)) == "InvalidProof"
 
@@ -194,7 +198,7 @@ async def test_unknown_attestation_reverts(world: World) -> None:
     assert await _revert_name(world.registry.functions.getAttestation(keccak(b"nope"))) == "AttestationNotFound"
 
 
-async def test_registry_requires_a_six_input_verifier(world: World) -> None:
+async def test_registry_requires_a_seven_input_verifier(world: World) -> None:
     w3 = world.adapter.w3
     other = (await w3.eth.accounts)[1]  # eth-tester's unlocked account; the adapter's own nonce stays untouched
     v_art = contracts.artifact("Groth16Verifier")

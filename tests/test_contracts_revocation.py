@@ -57,8 +57,8 @@ async def world() -> AsyncIterator[World]:
     key = owner.w3.provider.ethereum_tester.backend.account_keys[1]  # type: ignore[attr-defined]
     other = EthereumAdapter(owner.w3, Account.from_key(key.to_bytes()), owner.chain_id)
     await other.attach_registry(deployment.registry)
-    by_owner = await owner.attest(*OWNER_FIELDS, *keys.proof(list(calldata.public_inputs(*OWNER_FIELDS))))
-    by_other = await other.attest(*OTHER_FIELDS, *keys.proof(list(calldata.public_inputs(*OTHER_FIELDS))))
+    by_owner = await owner.attest(*OWNER_FIELDS, *keys.attestation_proof(OWNER_FIELDS, owner))
+    by_other = await other.attest(*OTHER_FIELDS, *keys.attestation_proof(OTHER_FIELDS, other))
     registry = owner.w3.eth.contract(address=deployment.registry, abi=contracts.abi("AttestationRegistry"))
 
     async def rpc(request: web.Request) -> web.Response:
@@ -89,7 +89,7 @@ async def test_owner_is_the_deployer(world: World) -> None:
 async def test_class_outside_64_bits_is_refused(world: World) -> None:
     with pytest.raises(CalldataError):
         calldata.public_inputs(MODEL, 1, 2, 2**64, 4)
-    a, b, c = world.keys.proof(list(calldata.public_inputs(*OWNER_FIELDS)))
+    a, b, c = world.keys.attestation_proof(OWNER_FIELDS, world.owner)
     fn = world.registry.functions.attest(MODEL, 1, 2, 2**64, 4, a, b, c)
     with pytest.raises(ContractCustomError) as info:
         await fn.call({"gas": 2_000_000})
@@ -97,10 +97,14 @@ async def test_class_outside_64_bits_is_refused(world: World) -> None:
     assert isinstance(err, ClassOutOfRange) and err.error_args == (2**64,)
 
 
-async def test_only_attester_or_owner_may_revoke(world: World) -> None:
+async def test_only_the_attester_may_revoke(world: World) -> None:
     # the second attester may not revoke the owner's attestation...
     with pytest.raises(NotAuthorized):
         await world.other.revoke(world.by_owner.id, RevocationReason.INPUT_INVALID)
+    # ...nor may the registry's owner revoke the second attester's: a record is its attester's
+    with pytest.raises(NotAuthorized):
+        await world.owner.revoke(world.by_other.id, RevocationReason.KEY_COMPROMISED)
+    assert await world.registry.functions.isAttested(world.by_other.id).call() is True
     # ...nor revoke a model (owner only)
     with pytest.raises(NotAuthorized):
         await world.other.revoke_model(MODEL, RevocationReason.MODEL_FAULTY)
@@ -112,7 +116,7 @@ async def test_only_attester_or_owner_may_revoke(world: World) -> None:
 async def test_attester_revokes_its_own(world: World) -> None:
     reg = world.registry.functions
     ident = world.by_other.id
-    assert await reg.isAttestedPrediction(MODEL, 5, ident).call() is True
+    assert await reg.isAttestedPredictionBy(world.other.address, MODEL, 5, ident).call() is True
     done = await world.other.revoke(ident, RevocationReason.SUPERSEDED)
     assert done.target == ident and done.reason == RevocationReason.SUPERSEDED and done.gas_used < 100_000
     receipt = await world.owner.w3.eth.get_transaction_receipt(done.tx_hash)  # type: ignore[arg-type]
@@ -122,13 +126,13 @@ async def test_attester_revokes_its_own(world: World) -> None:
 
     assert await reg.isAttested(ident).call() is False
     assert await reg.isRevoked(ident).call() is True
-    assert await reg.isAttestedPrediction(MODEL, 5, ident).call() is False
+    assert await reg.isAttestedPredictionBy(world.other.address, MODEL, 5, ident).call() is False
     record = await reg.getAttestation(ident).call()
     block = await world.owner.w3.eth.get_block(done.block_number)
     assert tuple(record[5:]) == (True, block["timestamp"], RevocationReason.SUPERSEDED)
     # the record stays: attesting the same statement again is a duplicate, revoking again is refused
     with pytest.raises(AlreadyRevoked):
-        await world.owner.revoke(ident)  # the owner may revoke anyone's, but it is revoked already
+        await world.other.revoke(ident)
     assert await reg.attestationCount().call() == 2
 
     got = await _read(world, ident)
@@ -149,7 +153,7 @@ async def test_owner_revokes_a_whole_model(world: World) -> None:
     assert await reg.modelRevocation(MODEL).call() == [True, block["timestamp"], RevocationReason.MODEL_FAULTY]
     assert await reg.isAttested(ident).call() is False
     assert await reg.isRevoked(ident).call() is True
-    assert await reg.isAttestedPrediction(MODEL, 2, ident).call() is False
+    assert await reg.isAttestedPredictionBy(world.owner.address, MODEL, 2, ident).call() is False
     record = await reg.getAttestation(ident).call()
     assert record[5] is False  # the record itself was not revoked; its model was
     got = await _read(world, ident)
@@ -159,7 +163,7 @@ async def test_owner_revokes_a_whole_model(world: World) -> None:
     # no new attestation for the revoked model: refused before the proof is even checked
     fresh = (MODEL, 301, 302, 1, 304)
     with pytest.raises(ModelRevoked):
-        await world.owner.attest(*fresh, *world.keys.proof(list(calldata.public_inputs(*fresh))))
+        await world.owner.attest(*fresh, *world.keys.attestation_proof(fresh, world.owner))
 
 
 async def test_ownership_transfer(world: World) -> None:

@@ -73,9 +73,8 @@ def test_snarkjs_accepts_the_nodes_proof(run: dict[str, Any], snarkjs_bin: Path,
     assert rejected.returncode != 0 and "Invalid proof" in rejected.stdout + rejected.stderr
 
 
-def _tampered(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _tampered(honest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The three attacks of the issue, each as a modified disclosure bundle."""
-    honest = run["result"]["disclosure"]
     proof = copy.deepcopy(honest)
     proof["proof"]["pi_c"][1] = str(21888242871839275222246405745257275088696311157297823662689037894645226208583
                                     - int(proof["proof"]["pi_c"][1]))  # -C: on the curve, wrong proof
@@ -101,8 +100,38 @@ def fresh_registry(anvil: str, run: dict[str, Any]) -> str:
     return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
 
 
-def test_honest_statement_is_accepted_by_a_fresh_registry(anvil: str, run: dict[str, Any], fresh_registry: str) -> None:
-    _attest_call(anvil, fresh_registry, run["result"]["disclosure"])  # eth_call: would succeed
+@pytest.fixture(scope="module")
+def rebound(anvil: str, run: dict[str, Any], fresh_registry: str) -> dict[str, Any]:
+    """The honest bundle proven again, with the node's key and the disclosed openings, for the fresh registry and
+    anvil's first account (the context the fresh registry recomputes for that sender)."""
+    from node.binding import attestation_context
+    from node.disclosure import Disclosure
+    from node.proving import load_proving_key, prove_opening
+    from prover.serialize import proof_to_snarkjs
+
+    honest = Disclosure.from_json(run["result"]["disclosure"])
+    w3 = Web3(Web3.HTTPProvider(anvil))
+    context = attestation_context(w3.eth.chain_id, fresh_registry, w3.eth.accounts[0])
+    pk = load_proving_key(str(run["work"] / "keys" / "commitment-10.pk.json"))
+    out = copy.deepcopy(run["result"]["disclosure"])
+    out["chain"] |= {"registry": fresh_registry, "attester": w3.eth.accounts[0]}
+    out["public_inputs"] = [str(v) for v in (*honest.statement(), context)]
+    out["proof"] = proof_to_snarkjs(prove_opening(pk, honest.opening(), context))
+    return out
+
+
+def test_honest_proof_is_refused_by_another_registry(anvil: str, run: dict[str, Any], fresh_registry: str) -> None:
+    """Cross-registry replay with the real circuit: the node's own proof of an honest statement, sent by the same
+    account to another registry on the same verifier, fails the proof check (its context names the node's registry)."""
+    with pytest.raises((ContractCustomError, ContractLogicError)) as err:
+        _attest_call(anvil, fresh_registry, run["result"]["disclosure"])
+    revert_data = getattr(err.value, "data", None) or err.value.args[-1]
+    assert isinstance(decode_revert(revert_data, "attest"), ProofRejected)
+
+
+def test_honest_statement_is_accepted_by_a_fresh_registry(anvil: str, rebound: dict[str, Any],
+                                                          fresh_registry: str) -> None:
+    _attest_call(anvil, fresh_registry, rebound)  # eth_call: would succeed
 
 
 def _attest_call(anvil: str, registry: str, d: dict[str, Any]) -> None:
@@ -119,9 +148,9 @@ def _attest_call(anvil: str, registry: str, d: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("attack", ["proof", "public_input", "model_hash"])
-def test_tampering_rejected_by_contract_and_cli(anvil: str, run: dict[str, Any], fresh_registry: str, attack: str,
-                                               tmp_path: Path) -> None:
-    d = _tampered(run)[attack]
+def test_tampering_rejected_by_contract_and_cli(anvil: str, run: dict[str, Any], rebound: dict[str, Any],
+                                               fresh_registry: str, attack: str, tmp_path: Path) -> None:
+    d = _tampered(rebound)[attack]
     with pytest.raises((ContractCustomError, ContractLogicError)) as err:
         _attest_call(anvil, fresh_registry, d)
     revert_data = getattr(err.value, "data", None) or err.value.args[-1]

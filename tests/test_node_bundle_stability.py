@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from node.disclosure import FORMAT, Disclosure
+from node.disclosure import FORMAT_V1, Disclosure
 from tests.node_harness import ROOT, zkxai
 
 DATA = ROOT / "tests" / "data"
@@ -15,10 +15,11 @@ DATA = ROOT / "tests" / "data"
 
 def test_v1_bundle_still_loads_with_the_same_fields() -> None:
     raw = json.loads((DATA / "disclosure-v1.json").read_text())
-    assert raw["format"] == FORMAT == "zkxai.disclosure/1"
+    assert raw["format"] == FORMAT_V1 == "zkxai.disclosure/1"
     assert set(raw) >= {"format", "attestation_id", "chain", "model_hash", "input", "prediction", "explanation",
                         "public_inputs", "proof"}
     d = Disclosure.from_json(raw)
+    assert not d.bound  # made before proofs were bound to attester, chain and registry: six public inputs
     assert [str(v) for v in d.recomputed_public_inputs()] == raw["public_inputs"]
     assert d.to_json() == raw  # writing it back loses nothing and adds nothing
 

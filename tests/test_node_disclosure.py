@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from circuits.commitment import public_inputs
+from node.binding import attestation_context
 from node.digests import explanation_hash, input_hash
 from node.disclosure import Disclosure
 from node.errors import DisclosureError
 from node.verifier import Report, check_disclosure
 
 MODEL_HASH = bytes(range(32))
+CHAIN = {"chain_id": 1, "registry": "0x" + "11" * 20, "attester": "0x" + "33" * 20, "tx_hash": "0x" + "22" * 32,
+         "block_number": 5}
 
 
 def _bundle() -> dict:
@@ -27,14 +30,15 @@ def _bundle() -> dict:
         model_hash=MODEL_HASH, input_hash=input_hash((64,), x), input_salt=11, scores=tuple(scores), predicted_class=2,
         prediction_salt=22, explanation_hash=explanation_hash("gradient", (64,), expl), explanation_salt=33)
     return {
-        "format": "zkxai.disclosure/1",
+        "format": "zkxai.disclosure/2",
         "attestation_id": "0x" + "ab" * 32,
-        "chain": {"chain_id": 1, "registry": "0x" + "11" * 20, "tx_hash": "0x" + "22" * 32, "block_number": 5},
+        "chain": dict(CHAIN),
         "model_hash": "0x" + MODEL_HASH.hex(),
         "input": {"shape": [64], "values": x, "salt": "11"},
         "prediction": {"predicted_class": 2, "num_classes": 7, "scores": scores, "salt": "22"},
         "explanation": {"method": "gradient", "shape": [64], "values": expl, "salt": "33"},
-        "public_inputs": [str(v) for v in public_inputs(opening)],
+        "public_inputs": [str(v) for v in public_inputs(
+            opening, attestation_context(CHAIN["chain_id"], CHAIN["registry"], CHAIN["attester"]))],
         "proof": {"pi_a": ["1", "2", "1"], "pi_b": [["1", "2"], ["3", "4"], ["1", "0"]], "pi_c": ["1", "2", "1"]},
     }
 
@@ -63,6 +67,10 @@ def test_round_trip_and_recompute(tmp_path: Path) -> None:
         (lambda b: b["explanation"]["values"].__setitem__(0, 1), "explanation_digest"),
         (lambda b: b["explanation"].__setitem__("method", "lrp_epsilon_0_1"), "explanation_digest"),
         (lambda b: b.__setitem__("model_hash", "0x" + "00" * 32), "model_hash_hi"),
+        # the statement is the same, but it names another attester, registry or chain than the record's proof
+        (lambda b: b["chain"].__setitem__("attester", "0x" + "44" * 20), "context"),
+        (lambda b: b["chain"].__setitem__("registry", "0x" + "55" * 20), "context"),
+        (lambda b: b["chain"].__setitem__("chain_id", 2), "context"),
     ],
 )
 def test_tampering_is_named(mutate, field: str) -> None:  # type: ignore[no-untyped-def]
@@ -88,6 +96,8 @@ def test_class_that_is_not_the_argmax_is_not_an_opening() -> None:
         {"format": "zkxai.disclosure/0"},
         "not an object",
         {**_bundle(), "model_hash": "0x1234"},
+        {**_bundle(), "chain": {k: v for k, v in CHAIN.items() if k != "attester"}},  # format 2 names its attester
+        {**_bundle(), "chain": None},
         {**_bundle(), "input": {"shape": [64], "values": ["1"], "salt": "1"}},
         {**_bundle(), "input": {"shape": [64], "values": [1], "salt": "salty"}},
     ],

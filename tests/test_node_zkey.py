@@ -1,7 +1,7 @@
 """Ceremony keys for the node: our ``.r1cs`` writer, ``zkxai keys export-r1cs`` / ``import-zkey``, ``prover.zkey``.
 
 The npm tests run a real (two-contribution) snarkjs ceremony on the exported commitment circuit: powers of tau at
-power 11 (the smallest domain holding 1,891 constraints + 6 public inputs + 1), ``groth16 setup`` and a ``zkey
+power 11 (the smallest domain holding 1,892 constraints + 7 public inputs + 1), ``groth16 setup`` and a ``zkey
 contribute``; the node imports the zkey with the CLI and proves a commitment opening through its prover pool; snarkjs
 accepts the proof with its own exported verification key, and so does our verifier with the imported one.
 About 2 minutes on 2 cores, most of it ``powersoftau prepare phase2``.
@@ -45,7 +45,7 @@ def test_commitment_r1cs_round_trips(tmp_path: Path) -> None:
     out = write_r1cs(r1cs, tmp_path / "c.r1cs")
     back = read_r1cs(out)
     assert back == _generic(r1cs)
-    assert (back.n_wires, back.n_public, back.n_constraints) == (1882, 6, 1891)
+    assert (back.n_wires, back.n_public, back.n_constraints) == (1883, 7, 1892)
     assert parse_r1cs(out.read_bytes()) == back
     assert r1cs_bytes(back) == out.read_bytes()  # canonical: writing what we read gives the same bytes
 
@@ -125,7 +125,7 @@ def ceremony(tmp_path_factory: pytest.TempPathFactory, snarkjs_bin: Path) -> Cer
     assert cli_main(["keys", "export-r1cs", str(r1cs), "--classes", str(CLASSES)]) == 0
     info = _snarkjs(snarkjs_bin, folder, "r1cs", "info", r1cs.name)
     _ok(info)
-    assert "# of Constraints: 1891" in info.stdout and "# of Public Inputs: 6" in info.stdout
+    assert "# of Constraints: 1892" in info.stdout and "# of Public Inputs: 7" in info.stdout
     steps = [
         ("powersoftau", "new", "bn128", str(POWER), "pot_0.ptau"),
         ("powersoftau", "contribute", "pot_0.ptau", "pot_1.ptau", "--name=alice", "-e=alice entropy"),
@@ -138,6 +138,10 @@ def ceremony(tmp_path_factory: pytest.TempPathFactory, snarkjs_bin: Path) -> Cer
         _ok(_snarkjs(snarkjs_bin, folder, *step))
     return Ceremony(folder, r1cs, folder / "commitment_0.zkey", folder / "commitment_final.zkey",
                     folder / "verification_key.json")
+
+
+#: The context the proof is bound to (any field element; the registry would recompute it).
+CONTEXT = 424242
 
 
 def _opening() -> CommitmentOpening:
@@ -158,7 +162,7 @@ def _snarkjs_verifies(snarkjs_bin: Path, folder: Path, vk_json: Path, public: li
 async def _prove_with_pool(paths: object, opening: CommitmentOpening) -> object:
     pool = ProverPool(paths)  # type: ignore[arg-type]
     try:
-        return await pool.prove(opening)
+        return await pool.prove(opening, CONTEXT)
     finally:
         pool.close()
 
@@ -181,10 +185,10 @@ def test_imported_ceremony_key_proves_for_snarkjs(ceremony: Ceremony, snarkjs_bi
 
     opening = _opening()
     proof = asyncio.run(_prove_with_pool(paths, opening))
-    public = public_inputs(opening)
+    public = public_inputs(opening, CONTEXT)
     assert _snarkjs_verifies(snarkjs_bin, tmp_path, ceremony.vk_json, public, proof_to_snarkjs(proof))
     assert verify(vk, public, proof)  # type: ignore[arg-type]
-    wrong = [*public[:4], public[4] + 1, public[5]]
+    wrong = [*public[:4], public[4] + 1, *public[5:]]
     assert not _snarkjs_verifies(snarkjs_bin, tmp_path, ceremony.vk_json, wrong, proof_to_snarkjs(proof))
     assert not verify(vk, wrong, proof)  # type: ignore[arg-type]
 

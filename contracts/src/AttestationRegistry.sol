@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {AttestationContext} from "./AttestationContext.sol";
 import {IAttestationRegistry} from "./IAttestationRegistry.sol";
 import {IGroth16Verifier} from "./IGroth16Verifier.sol";
 
 /// @title AttestationRegistry
 /// @notice Records zkxai inference attestations, each backed by a Groth16 proof checked on-chain at submission,
-///         and lets the attester or the owner revoke them.
+///         for the sender, at this registry, on this chain; the attester revokes its own records, the owner whole models.
 /// @dev See IAttestationRegistry for the statement, the public-input layout and the revocation rules.
 ///      Reason codes are application-defined; zkxai uses 0 unspecified, 1 model found faulty, 2 input invalid,
 ///      3 key or node compromised, 4 superseded (node.chain.ethereum.RevocationReason).
@@ -15,7 +16,7 @@ contract AttestationRegistry is IAttestationRegistry {
     uint256 internal constant R =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Number of public inputs of the attestation circuit.
-    uint256 internal constant PUBLIC_INPUTS = 6;
+    uint256 internal constant PUBLIC_INPUTS = 7;
 
     /// @dev Model-wide revocation, one slot.
     struct ModelRevocation {
@@ -30,7 +31,7 @@ contract AttestationRegistry is IAttestationRegistry {
     mapping(bytes32 => Attestation) private _attestations;
     mapping(bytes32 => ModelRevocation) private _modelRevocations;
 
-    /// @param verifier_ Groth16 verifier holding the attestation circuit's verifying key (six public inputs).
+    /// @param verifier_ Groth16 verifier holding the attestation circuit's verifying key (seven public inputs).
     ///        The deployer becomes the owner.
     constructor(address verifier_) {
         if (verifier_.code.length == 0) revert VerifierMismatch();
@@ -70,6 +71,7 @@ contract AttestationRegistry is IAttestationRegistry {
         input[3] = predictionDigest;
         input[4] = predictedClass;
         input[5] = explanationDigest;
+        input[6] = AttestationContext.compute(address(this), msg.sender);
         if (!_verifier.verifyProof(a, b, c, input)) revert InvalidProof();
 
         // The digests are not stored: the event carries them and `id` binds them to this record.
@@ -102,7 +104,7 @@ contract AttestationRegistry is IAttestationRegistry {
     function revoke(bytes32 id, uint16 reason) external {
         Attestation storage record = _attestations[id];
         if (record.blockNumber == 0) revert UnknownAttestation(id);
-        if (msg.sender != record.attester && msg.sender != _owner) revert NotAuthorized(msg.sender);
+        if (msg.sender != record.attester) revert NotAuthorized(msg.sender);
         if (record.revoked) revert AlreadyRevoked(id);
         record.revoked = true;
         record.revokedAt = uint48(block.timestamp);
@@ -149,9 +151,19 @@ contract AttestationRegistry is IAttestationRegistry {
     }
 
     /// @inheritdoc IAttestationRegistry
-    function isAttestedPrediction(bytes32 modelHash, uint256 predictedClass, bytes32 id) external view returns (bool) {
+    function isAttestedPredictionBy(address attester, bytes32 modelHash, uint256 predictedClass, bytes32 id)
+        external
+        view
+        returns (bool)
+    {
         Attestation storage record = _attestations[id];
-        return _valid(record) && record.modelHash == modelHash && record.predictedClass == predictedClass;
+        return _valid(record) && record.attester == attester && record.modelHash == modelHash
+            && record.predictedClass == predictedClass;
+    }
+
+    /// @inheritdoc IAttestationRegistry
+    function attestationContext(address attester) external view returns (uint256) {
+        return AttestationContext.compute(address(this), attester);
     }
 
     /// @inheritdoc IAttestationRegistry

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {AttestationContext} from "./AttestationContext.sol";
 import {IGroth16Verifier} from "./IGroth16Verifier.sol";
 
 /// @notice circomlibjs's generated Poseidon contract with 2 inputs (scripts/gen_poseidon_contract.js, PoseidonT3).
@@ -15,33 +16,37 @@ interface IPoseidonT7 {
 
 /// @title BatchAttestationRegistry
 /// @notice Records batches of zkxai attestations: one Groth16 proof and one transaction for up to 2**depth
-///         predictions. The proof's public inputs are [root, count]: `root` is the Poseidon Merkle root over one
-///         leaf per prediction, `count` the number of predictions (slots >= count are zero leaves).
+///         predictions. The proof's public inputs are [root, count, context]: `root` is the Poseidon Merkle root
+///         over one leaf per prediction, `count` the number of predictions (slots >= count are zero leaves), and
+///         `context` = `AttestationContext.compute(address(this), msg.sender)`, which binds the proof to this chain, this
+///         registry and the sender (a copied or replayed proof does not verify).
 /// @dev Leaf of a prediction = Poseidon6(modelHash >> 128, modelHash & (2**128 - 1), inputDigest,
 ///      predictionDigest, predictedClass, explanationDigest), i.e. the hash of the public inputs a single
 ///      attestation of it would have; inner node = Poseidon2(left, right). The circuit (circuits/batch.py) proves,
 ///      for each of the `count` leaves, the same statement as the single attestation circuit. A consumer checks
-///      one prediction alone with `isAttestedLeaf` (or `verifyInclusion` for a precomputed leaf), given its index
-///      and Merkle path (siblings from the leaf level up; bit k of the index set = running node is the right child).
+///      one prediction alone with `isAttestedLeafBy` (or `verifyInclusion` for a precomputed leaf), given its index
+///      and Merkle path (siblings from the leaf level up; bit k of the index set = running node is the right child),
+///      and the attester it trusts: `isAttestedLeafBy(attester, ...)`. The proof does not show that the model
+///      computed the committed scores, so a batch is as trustworthy as its attester.
 ///
 ///      Revocation (same rules and reason codes as AttestationRegistry: 0 unspecified, 1 model found faulty,
 ///      2 input invalid, 3 key or node compromised, 4 superseded):
 ///      - `revokeLeaf(root, index, reason)`: one prediction (the slot `index` of batch `root`); by the batch's
-///        attester or the owner. A slot is revoked, not a leaf value: the path is not needed to revoke, and the
+///        attester only. A slot is revoked, not a leaf value: the path is not needed to revoke, and the
 ///        same statement recorded again in another batch is another slot.
-///      - `revokeBatch(root, reason)`: every prediction of the batch; by the batch's attester or the owner.
+///      - `revokeBatch(root, reason)`: every prediction of the batch; by the batch's attester only.
 ///      - `revokeModel(modelHash, reason)`: every prediction of the model, past and future; owner only. The
-///        registry cannot see which model a leaf commits to (the proof's public inputs are only [root, count]),
-///        so model revocation is enforced where a leaf is opened: `isAttestedLeaf` takes the model hash (and the
-///        digests) and is false for a revoked model; `isValidLeaf`, given a bare leaf, cannot check it (its
+///        registry cannot see which model a leaf commits to (the proof's public inputs are [root, count, context]),
+///        so model revocation is enforced where a leaf is opened: `isAttestedLeafBy` takes the model hash (and the
+///        digests) and is false for a revoked model; `isValidLeafBy`, given a bare leaf, cannot check it (its
 ///        caller must check `modelRevocation` against the leaf's opening).
 ///      Revocation is final. Proofs stay verifiable: `verifyInclusion` keeps answering inclusion only.
 contract BatchAttestationRegistry {
     /// @notice Scalar field modulus r of BN254: every public input and tree value must be below it.
     uint256 internal constant R =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
-    /// @notice Public inputs of the batch circuit: [root, count].
-    uint256 internal constant PUBLIC_INPUTS = 2;
+    /// @notice Public inputs of the batch circuit: [root, count, context].
+    uint256 internal constant PUBLIC_INPUTS = 3;
     /// @notice Deepest tree accepted at deployment.
     uint8 internal constant MAX_DEPTH = 32;
     /// @dev Known answers checked at deployment: Poseidon2(1, 2) and Poseidon6(1, ..., 6) (circomlib's constants).
@@ -80,7 +85,7 @@ contract BatchAttestationRegistry {
     /// @notice Emitted when prediction `index` of a batch is revoked.
     /// @param batchId The batch's id.
     /// @param index The revoked slot.
-    /// @param revoker The batch's attester or the owner.
+    /// @param revoker The batch's attester.
     /// @param root The batch's root.
     /// @param reason Reason code.
     event LeafRevoked(
@@ -116,7 +121,7 @@ contract BatchAttestationRegistry {
     error UnknownRoot(uint256 root);
     /// @notice The slot is not a prediction of the batch (index >= count).
     error IndexOutOfRange(uint256 index, uint256 count);
-    /// @notice The caller may not do this (leaf or batch revocation: the batch's attester or the owner; model
+    /// @notice The caller may not do this (leaf or batch revocation: the batch's attester; model
     ///         revocation and ownership: the owner).
     error NotAuthorized(address caller);
     /// @notice Already revoked: the slot (id `slotId(root, index)`), the batch (its batch id) or the model (its hash).
@@ -139,7 +144,7 @@ contract BatchAttestationRegistry {
     mapping(bytes32 => Revocation) private _leafRevocations;
     mapping(bytes32 => Revocation) private _modelRevocations;
 
-    /// @param verifier_ Groth16 verifier holding the batch circuit's key (two public inputs).
+    /// @param verifier_ Groth16 verifier holding the batch circuit's key (three public inputs).
     /// @param poseidon2_ Deployed PoseidonT3 (contracts/build/PoseidonT3.json).
     /// @param poseidon6_ Deployed PoseidonT7 (contracts/build/PoseidonT7.json).
     /// @param depth_ Depth of the circuit's tree (log2 of its slot count); Merkle paths have exactly this length.
@@ -171,7 +176,8 @@ contract BatchAttestationRegistry {
         emit OwnershipTransferred(address(0), msg.sender);
     }
 
-    /// @notice Record a batch after verifying its proof for public inputs [root, count].
+    /// @notice Record a batch after verifying its proof for public inputs [root, count, attestationContext(msg.sender)];
+    ///         the sender becomes the batch's attester.
     /// @return batchId keccak256(abi.encode(root, count)).
     function attestBatch(
         uint256 root,
@@ -188,6 +194,7 @@ contract BatchAttestationRegistry {
         uint256[] memory input = new uint256[](PUBLIC_INPUTS);
         input[0] = root;
         input[1] = count;
+        input[2] = AttestationContext.compute(address(this), msg.sender);
         if (!_verifier.verifyProof(a, b, c, input)) revert InvalidProof();
 
         _batches[root] = Batch({
@@ -205,7 +212,7 @@ contract BatchAttestationRegistry {
         );
     }
 
-    /// @notice Revoke prediction `index` of batch `root` with a reason code; by the batch's attester or the owner.
+    /// @notice Revoke prediction `index` of batch `root` with a reason code; by the batch's attester only.
     function revokeLeaf(uint256 root, uint256 index, uint16 reason) external {
         Batch storage record = _recorded(root);
         if (index >= record.count) revert IndexOutOfRange(index, record.count);
@@ -218,7 +225,7 @@ contract BatchAttestationRegistry {
         emit LeafRevoked(keccak256(abi.encode(root, uint256(record.count))), index, msg.sender, root, reason);
     }
 
-    /// @notice Revoke every prediction of batch `root` with a reason code; by the batch's attester or the owner.
+    /// @notice Revoke every prediction of batch `root` with a reason code; by the batch's attester only.
     function revokeBatch(uint256 root, uint16 reason) external {
         Batch storage record = _recorded(root);
         bytes32 id = keccak256(abi.encode(root, uint256(record.count)));
@@ -231,7 +238,7 @@ contract BatchAttestationRegistry {
     }
 
     /// @notice Revoke every prediction of model `modelHash`, past and future; owner only. Enforced by
-    ///         `isAttestedLeaf` (which is given the model); see the contract's notes.
+    ///         `isAttestedLeafBy` (which is given the model); see the contract's notes.
     function revokeModel(bytes32 modelHash, uint16 reason) external {
         if (msg.sender != _owner) revert NotAuthorized(msg.sender);
         Revocation storage r = _modelRevocations[modelHash];
@@ -315,9 +322,10 @@ contract BatchAttestationRegistry {
         );
     }
 
-    /// @notice One-call consumer check: the prediction (model, three digests, class) is leaf `index` of batch `root`,
-    ///         and neither that prediction, its batch nor its model is revoked.
-    function isAttestedLeaf(
+    /// @notice One-call consumer check: batch `root` was attested by `attester`, the prediction (model, three
+    ///         digests, class) is its leaf `index`, and neither that prediction, its batch nor its model is revoked.
+    function isAttestedLeafBy(
+        address attester,
         uint256 root,
         bytes32 modelHash,
         uint256 inputDigest,
@@ -328,19 +336,22 @@ contract BatchAttestationRegistry {
         uint256[] calldata path
     ) external view returns (bool) {
         if (inputDigest >= R || predictionDigest >= R || predictedClass >= R || explanationDigest >= R) return false;
+        if (_batches[root].attester != attester || attester == address(0)) return false;
         if (_modelRevocations[modelHash].revoked || _slotRevoked(root, index)) return false;
         uint256 leaf = leafOf(modelHash, inputDigest, predictionDigest, predictedClass, explanationDigest);
         return verifyInclusion(root, leaf, index, path);
     }
 
-    /// @notice One-call check of a bare leaf: `verifyInclusion(root, leaf, index, path)` and neither the prediction
-    ///         nor its batch is revoked. The leaf hides its model: check `modelRevocation` against the leaf's
-    ///         opening too (or use `isAttestedLeaf`, which does).
-    function isValidLeaf(uint256 root, uint256 leaf, uint256 index, uint256[] calldata path)
+    /// @notice One-call check of a bare leaf: batch `root` was attested by `attester`,
+    ///         `verifyInclusion(root, leaf, index, path)`, and neither the prediction nor its batch is revoked. The
+    ///         leaf hides its model: check `modelRevocation` against the leaf's opening too (or use
+    ///         `isAttestedLeafBy`, which does).
+    function isValidLeafBy(address attester, uint256 root, uint256 leaf, uint256 index, uint256[] calldata path)
         external
         view
         returns (bool)
     {
+        if (_batches[root].attester != attester || attester == address(0)) return false;
         if (_slotRevoked(root, index)) return false;
         return verifyInclusion(root, leaf, index, path);
     }
@@ -379,7 +390,7 @@ contract BatchAttestationRegistry {
         return keccak256(abi.encode(root, index));
     }
 
-    /// @notice The owner: may revoke any prediction, batch or model, and hand the role over.
+    /// @notice The owner: may revoke a whole model, and hand the role over.
     function owner() external view returns (address) {
         return _owner;
     }
@@ -404,11 +415,16 @@ contract BatchAttestationRegistry {
         return _batchCount;
     }
 
-    /// @dev The recorded batch `root`, after checking the caller may revoke in it (its attester or the owner).
+    /// @notice The context public input a batch proof must carry to be accepted from `attester` here.
+    function attestationContext(address attester) external view returns (uint256) {
+        return AttestationContext.compute(address(this), attester);
+    }
+
+    /// @dev The recorded batch `root`, after checking the caller may revoke in it (its attester only).
     function _recorded(uint256 root) private view returns (Batch storage record) {
         record = _batches[root];
         if (record.blockNumber == 0) revert UnknownRoot(root);
-        if (msg.sender != record.attester && msg.sender != _owner) revert NotAuthorized(msg.sender);
+        if (msg.sender != record.attester) revert NotAuthorized(msg.sender);
     }
 
     /// @dev The slot or its whole batch is revoked.

@@ -2,29 +2,35 @@
 pragma solidity ^0.8.28;
 
 /// @title IAttestationRegistry
-/// @notice Consumer interface of the zkxai attestation registry. Each attestation records that a Groth16 proof
-///         was verified on-chain for the statement "model `modelHash` produced, on the input committed in
-///         `inputDigest`, the prediction committed in `predictionDigest` with class `predictedClass`, explained by
-///         the attribution map committed in `explanationDigest`". Digests are salted commitments (elements of the
-///         BN254 scalar field); the registry never sees the underlying data.
+/// @notice Consumer interface of the zkxai attestation registry. Each record says: account `attester` submitted,
+///         to this registry on this chain, a Groth16 proof that it knows salted openings of `inputDigest`,
+///         `predictionDigest` and `explanationDigest` (BN254 scalar-field commitments to an input, the model's full
+///         score vector and an attribution map) such that `predictedClass` is an argmax of the committed scores,
+///         for the model `modelHash`. The registry never sees the underlying data.
 /// @dev Public inputs of the proof, in order: [modelHash >> 128, modelHash & (2**128 - 1), inputDigest,
-///      predictionDigest, predictedClass, explanationDigest]. A record is written only after the proof verifies.
+///      predictionDigest, predictedClass, explanationDigest, context], where `context` =
+///      `AttestationContext.compute(address(this), msg.sender)` binds the proof to this chain, this registry and the
+///      sender: a proof copied from a pending transaction, or replayed at another registry or chain, does not
+///      verify. A record is written only after the proof verifies.
 ///
-///      How a consumer contract should use this interface (see `examples/AttestedLending.sol`):
-///      1. `isAttestedPrediction(modelHash, predictedClass, id)` is the one-call gate: true only if attestation `id`
-///         exists, is not revoked, its model is not revoked, and it attests exactly that model and class.
-///      2. For more policy (attester allow-list, maximum age), read `getAttestation(id)` after `isAttested(id)`.
+///      What the proof does NOT show: that the model computed those scores. Anyone can run the public proving key
+///      on scores they made up, so a record is exactly as trustworthy as its attester. Hence consumers gate on the
+///      attester they trust (see `examples/AttestedLending.sol`):
+///      1. `isAttestedPredictionBy(attester, modelHash, predictedClass, id)` is the one-call gate: true only if
+///         attestation `id` exists, was submitted by `attester`, is not revoked, its model is not revoked, and it
+///         attests exactly that model and class. A consumer holds its own attester (or allow-list) and asks.
+///      2. For more policy (maximum age, several attesters), read `getAttestation(id)` after `isAttested(id)`.
 ///      3. The statement names no beneficiary: a consumer must itself bind the attestation to whoever it acts for
-///         (e.g. only let a trusted attester act, or commit the beneficiary inside the model input), and should
-///         remember ids it has acted on, so one attestation is not used twice.
+///         (e.g. commit the beneficiary inside the model input), and should remember ids it has acted on, so one
+///         attestation is not used twice.
 ///
 ///      Storage keeps only what on-chain consumers need (model, class, attester, times, revocation); the three
 ///      digests and the proof live in the `Attested` event, and `id` (a hash over all five statement fields)
 ///      binds the event's digests to the stored record.
 ///
-///      Revocation: the attester of a record, or the registry owner, can revoke one attestation with a reason
-///      code (`revoke`); the owner can revoke a whole model (`revokeModel`), which invalidates all of its past
-///      attestations and refuses new ones. Revocation is final; a revoked statement cannot be attested again.
+///      Revocation: only the attester of a record can revoke it (`revoke`, with a reason code); the owner can
+///      revoke a whole model (`revokeModel`), which invalidates all of its past attestations and refuses new ones.
+///      Revocation is final; a revoked statement cannot be attested again.
 interface IAttestationRegistry {
     /// @notice One verified attestation, as stored (three storage slots).
     /// @param modelHash 32-byte hash of the model (weights + architecture), split into two 128-bit public inputs.
@@ -89,9 +95,9 @@ interface IAttestationRegistry {
     error ClassOutOfRange(uint256 predictedClass);
     /// @notice No attestation with this id exists.
     error UnknownAttestation(bytes32 id);
-    /// @notice The verifier given to the constructor does not expect exactly six public inputs.
+    /// @notice The verifier given to the constructor does not expect exactly seven public inputs.
     error VerifierMismatch();
-    /// @notice The caller may not perform this operation (revocation: attester or owner; model revocation: owner).
+    /// @notice The caller may not perform this operation (revocation: the attester; model revocation: owner).
     error NotAuthorized(address caller);
     /// @notice The attestation (or model) is already revoked.
     error AlreadyRevoked(bytes32 idOrModel);
@@ -100,7 +106,8 @@ interface IAttestationRegistry {
     /// @notice The zero address cannot own the registry.
     error ZeroAddress();
 
-    /// @notice Verify a proof and record the attestation.
+    /// @notice Verify a proof, made for `attestationContext(msg.sender)`, and record the attestation with the
+    ///         sender as its attester.
     /// @return id The new attestation id.
     function attest(
         bytes32 modelHash,
@@ -113,7 +120,7 @@ interface IAttestationRegistry {
         uint256[2] calldata c
     ) external returns (bytes32 id);
 
-    /// @notice Revoke attestation `id` with a reason code; callable by its attester or by the owner.
+    /// @notice Revoke attestation `id` with a reason code; callable by its attester only.
     function revoke(bytes32 id, uint16 reason) external;
 
     /// @notice Revoke every attestation of model `modelHash`, past and future; owner only.
@@ -129,9 +136,17 @@ interface IAttestationRegistry {
     /// @notice Whether attestation `id` exists and is revoked, itself or through its model.
     function isRevoked(bytes32 id) external view returns (bool);
 
-    /// @notice Whether attestation `id` is valid (see `isAttested`) and attests class `predictedClass` for model
-    ///         `modelHash`: the one-call check a consumer contract needs before acting on a prediction.
-    function isAttestedPrediction(bytes32 modelHash, uint256 predictedClass, bytes32 id) external view returns (bool);
+    /// @notice Whether attestation `id` is valid (see `isAttested`), was submitted by `attester`, and attests class
+    ///         `predictedClass` for model `modelHash`: the one-call check a consumer contract needs before acting
+    ///         on a prediction (the attester is the party the consumer trusts; anyone can attest something).
+    function isAttestedPredictionBy(address attester, bytes32 modelHash, uint256 predictedClass, bytes32 id)
+        external
+        view
+        returns (bool);
+
+    /// @notice The context public input a proof must carry to be accepted from `attester` at this registry on this
+    ///         chain (see `AttestationContext`).
+    function attestationContext(address attester) external view returns (uint256);
 
     /// @notice Model-wide revocation of `modelHash`: (false, 0, 0) unless the owner revoked it.
     function modelRevocation(bytes32 modelHash) external view returns (bool revoked, uint48 revokedAt, uint16 reason);
@@ -149,7 +164,7 @@ interface IAttestationRegistry {
     /// @notice The Groth16 verifier every proof is checked against.
     function verifier() external view returns (address);
 
-    /// @notice The owner: may revoke any attestation or model, and hand the role over.
+    /// @notice The owner: may revoke a whole model, and hand the role over.
     function owner() external view returns (address);
 
     /// @notice Number of attestations recorded so far (revoked ones included).

@@ -5,6 +5,7 @@ import {AccessDenied, InvalidEAS, InvalidLength, Attestation} from
     "@ethereum-attestation-service/eas-contracts/contracts/Common.sol";
 import {IEAS} from "@ethereum-attestation-service/eas-contracts/contracts/IEAS.sol";
 import {ISchemaResolver} from "@ethereum-attestation-service/eas-contracts/contracts/resolver/ISchemaResolver.sol";
+import {AttestationContext} from "./AttestationContext.sol";
 import {IGroth16Verifier} from "./IGroth16Verifier.sol";
 
 /// @title ZkxaiEASResolver
@@ -14,7 +15,11 @@ import {IGroth16Verifier} from "./IGroth16Verifier.sol";
 ///      `data = abi.encode(modelHash, inputDigest, predictionDigest, predictedClass, explanationDigest, proof)`
 ///      (proof words a0, a1, b00, b01, b10, b11, c0, c1, G2 in EIP-197 order). The public inputs handed to the
 ///      verifier are the registry's: [modelHash >> 128, modelHash & (2**128 - 1), inputDigest, predictionDigest,
-///      predictedClass, explanationDigest]. A rejected statement reverts with a typed error (EAS propagates it).
+///      predictedClass, explanationDigest, context], where context = `AttestationContext.compute(address(this),
+///      attestation.attester)`: the proof must be made for this resolver, this chain and the EAS attester, so EAS
+///      attestation data copied from a pending transaction is useless to anyone else. Consumers still choose
+///      which attesters they trust (EAS records `attester`). A rejected statement reverts with a typed error
+///      (EAS propagates it).
 ///      Implements EAS's `ISchemaResolver` directly (EAS 1.9.0 interfaces, imported from the npm package) rather
 ///      than inheriting its `SchemaResolver`, whose `Semver` base pulls in OpenZeppelin. Not payable; revocations
 ///      (by the EAS attester, if the schema is revocable) are always allowed.
@@ -27,7 +32,7 @@ contract ZkxaiEASResolver is ISchemaResolver {
     uint256 internal constant R =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Number of public inputs of the attestation circuit.
-    uint256 internal constant PUBLIC_INPUTS = 6;
+    uint256 internal constant PUBLIC_INPUTS = 7;
     /// @notice Length of the schema's ABI encoding: 5 + 8 static words.
     uint256 internal constant DATA_LENGTH = 13 * 32;
 
@@ -37,7 +42,7 @@ contract ZkxaiEASResolver is ISchemaResolver {
     error FieldOverflow();
     /// @notice The attestation data is not `DATA_LENGTH` bytes of the schema's encoding.
     error MalformedData(uint256 length);
-    /// @notice The verifier does not expect exactly six public inputs.
+    /// @notice The verifier does not expect exactly seven public inputs.
     error VerifierMismatch();
     /// @notice ETH was sent to this non-payable resolver.
     error NotPayable();
@@ -46,7 +51,7 @@ contract ZkxaiEASResolver is ISchemaResolver {
     IGroth16Verifier private immutable _verifier;
 
     /// @param eas_ The EAS contract allowed to call the resolver hooks.
-    /// @param verifier_ Groth16 verifier holding the attestation circuit's verifying key (six public inputs).
+    /// @param verifier_ Groth16 verifier holding the attestation circuit's verifying key (seven public inputs).
     constructor(IEAS eas_, IGroth16Verifier verifier_) {
         if (address(eas_).code.length == 0) revert InvalidEAS();
         if (address(verifier_).code.length == 0) revert VerifierMismatch();
@@ -92,7 +97,7 @@ contract ZkxaiEASResolver is ISchemaResolver {
     /// @inheritdoc ISchemaResolver
     function attest(Attestation calldata attestation) external payable onlyEAS returns (bool) {
         if (msg.value != 0) revert NotPayable();
-        _check(attestation.data);
+        _check(attestation.data, attestation.attester);
         return true;
     }
 
@@ -106,7 +111,7 @@ contract ZkxaiEASResolver is ISchemaResolver {
         if (attestations.length != values.length) revert InvalidLength();
         if (msg.value != 0) revert NotPayable();
         for (uint256 i = 0; i < attestations.length; ++i) {
-            _check(attestations[i].data);
+            _check(attestations[i].data, attestations[i].attester);
         }
         return true;
     }
@@ -136,24 +141,30 @@ contract ZkxaiEASResolver is ISchemaResolver {
         return keccak256(data[:160]);
     }
 
-    /// @notice Whether `data` is a well-formed statement with a valid proof (never reverts on bad data).
-    function verifyData(bytes calldata data) external view returns (bool) {
+    /// @notice Whether `data` is a well-formed statement with a valid proof for `attester` at this resolver (never
+    ///         reverts on bad data).
+    function verifyData(bytes calldata data, address attester) external view returns (bool) {
         if (data.length != DATA_LENGTH) return false;
-        (bool inField, uint256[] memory input, uint256[8] memory p) = _decode(data);
+        (bool inField, uint256[] memory input, uint256[8] memory p) = _decode(data, attester);
         return inField && _verify(input, p);
     }
 
-    /// @dev Revert with a typed error unless `data` is a well-formed statement with a valid proof.
-    function _check(bytes calldata data) private view {
+    /// @notice The context public input a proof must carry for EAS attester `attester` (see AttestationContext).
+    function attestationContext(address attester) external view returns (uint256) {
+        return AttestationContext.compute(address(this), attester);
+    }
+
+    /// @dev Revert with a typed error unless `data` is a well-formed statement with a valid proof for `attester`.
+    function _check(bytes calldata data, address attester) private view {
         if (data.length != DATA_LENGTH) revert MalformedData(data.length);
-        (bool inField, uint256[] memory input, uint256[8] memory p) = _decode(data);
+        (bool inField, uint256[] memory input, uint256[8] memory p) = _decode(data, attester);
         if (!inField) revert FieldOverflow();
         if (!_verify(input, p)) revert InvalidProof();
     }
 
-    function _decode(bytes calldata data)
+    function _decode(bytes calldata data, address attester)
         private
-        pure
+        view
         returns (bool inField, uint256[] memory input, uint256[8] memory p)
     {
         bytes32 modelHash;
@@ -171,6 +182,7 @@ contract ZkxaiEASResolver is ISchemaResolver {
         input[3] = predictionDigest;
         input[4] = predictedClass;
         input[5] = explanationDigest;
+        input[6] = AttestationContext.compute(address(this), attester);
     }
 
     function _verify(uint256[] memory input, uint256[8] memory p) private view returns (bool) {

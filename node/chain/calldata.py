@@ -18,8 +18,8 @@ from .errors import CalldataError
 
 #: BN254 base field modulus q (point coordinates).
 Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
-#: Number of public inputs of the attestation statement.
-PUBLIC_INPUT_COUNT = 6
+#: Number of public inputs of the attestation circuit: the six statement values and the context.
+PUBLIC_INPUT_COUNT = 7
 #: The registry stores the predicted class in 64 bits (the circuit bounds it by its class count anyway).
 MAX_PREDICTED_CLASS = 2**64 - 1
 
@@ -121,7 +121,7 @@ def model_hash_bytes(value: object) -> bytes:
 def public_inputs(
     model_hash: bytes, input_digest: int, prediction_digest: int, predicted_class: int, explanation_digest: int
 ) -> tuple[int, ...]:
-    """The six public inputs the registry hands to the verifier, in circuit order."""
+    """The six statement values the registry hands to the verifier (the context follows them), in circuit order."""
     h = int.from_bytes(model_hash_bytes(model_hash), "big")
     return (
         h >> 128,

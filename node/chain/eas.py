@@ -137,7 +137,7 @@ async def deploy_eas(adapter: EthereumAdapter) -> EASContracts:
 
 
 async def deploy_resolver(adapter: EthereumAdapter, eas: str, verifier: str) -> DeployedContract:
-    """Deploy a ZkxaiEASResolver serving ``eas`` and checking proofs with ``verifier`` (six public inputs)."""
+    """Deploy a ZkxaiEASResolver serving ``eas`` and checking proofs with ``verifier`` (seven public inputs)."""
     art = contracts.artifact("ZkxaiEASResolver")
     return await _deploy(
         adapter,

@@ -78,7 +78,7 @@ class InvalidVerifyingKey(TransactionReverted):
 
 
 class VerifierMismatch(TransactionReverted):
-    """The registry constructor rejected the verifier (not a contract / not six public inputs)."""
+    """The registry constructor rejected the verifier (not a contract / not seven public inputs)."""
 
     code = "verifier_mismatch"
 
@@ -91,8 +91,8 @@ class ClassOutOfRange(TransactionReverted):
 
 
 class NotAuthorized(TransactionReverted):
-    """The signing account may not do this: revoke someone else's attestation without being the owner, revoke a
-    model without being the owner (contract errors ``NotAuthorized`` / ``NotOwner`` / ``NotTheAttester``)."""
+    """The signing account may not do this: revoke an attestation it did not attest, revoke a model without
+    being the owner (contract errors ``NotAuthorized`` / ``NotOwner`` / ``NotTheAttester``)."""
 
     status = 403
     code = "not_authorized"
@@ -110,6 +110,19 @@ class ModelRevoked(TransactionReverted):
 
     status = 409
     code = "model_revoked"
+
+
+class ForeignAttestation(ChainError):
+    """The registry already holds this statement, attested by another account: never adopted as our own record
+    (the node reports it; with proofs bound to their sender this means someone else knew the openings)."""
+
+    status = 409
+    code = "foreign_attestation"
+
+    def __init__(self, ident: bytes, attester: str, tx_hash: str) -> None:
+        super().__init__(f"attestation 0x{ident.hex()} is already recorded by another account, {attester} "
+                         f"(tx {tx_hash}); not adopted")
+        self.attester, self.tx_hash = attester, tx_hash
 
 
 class AttestationNotFound(ChainError):

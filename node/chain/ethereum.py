@@ -30,6 +30,7 @@ from .errors import (
     ChainError,
     ContractMismatch,
     DuplicateAttestation,
+    ForeignAttestation,
     NoRegistry,
     TransactionReverted,
 )
@@ -81,12 +82,13 @@ class Deployment:
 
 @dataclass(frozen=True)
 class SubmittedAttestation:
-    """A mined, successful ``attest`` transaction."""
+    """A mined, successful ``attest`` transaction, sent by ``attester``."""
 
     id: bytes
     tx_hash: str
     block_number: int
     gas_used: int
+    attester: str
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,7 @@ class EthereumAdapter:
             tx_hash=HexBytes(receipt["transactionHash"]).to_0x_hex(),
             block_number=int(receipt["blockNumber"]),
             gas_used=int(receipt["gasUsed"]),
+            attester=self.address,
         )
 
     async def attest_confirmed(
@@ -287,7 +290,7 @@ class EthereumAdapter:
         ident = calldata.attestation_id(model_hash, input_digest, prediction_digest, predicted_class,
                                         explanation_digest)
         for _ in range(max_resubmits + 1):
-            sent = await self.find_attestation(ident)
+            sent = await self.find_own_attestation(ident)
             if sent is None:
                 try:
                     sent = await self.attest(model_hash, input_digest, prediction_digest, predicted_class,
@@ -300,7 +303,7 @@ class EthereumAdapter:
                 log.warning("attestation 0x%s dropped by a reorg (%s); submitting again", ident.hex(), exc)
                 continue
             return SubmittedAttestation(id=ident, tx_hash=sent.tx_hash, block_number=int(receipt["blockNumber"]),
-                                        gas_used=int(receipt["gasUsed"]))
+                                        gas_used=int(receipt["gasUsed"]), attester=sent.attester)
         raise TransactionDropped(f"attestation 0x{ident.hex()} dropped {max_resubmits + 1} times; giving up")
 
     async def confirm(self, tx_hash: str, block_number: int, confirmations: int) -> Mapping[str, Any]:
@@ -315,8 +318,18 @@ class EthereumAdapter:
                 self._nonce = None
             raise
 
+    async def find_own_attestation(self, ident: bytes) -> SubmittedAttestation | None:
+        """:meth:`find_attestation`, only when this adapter's account attested it: another account's record of the
+        same statement raises :class:`ForeignAttestation` (reported, never adopted)."""
+        found = await self.find_attestation(ident)
+        if found is not None and found.attester.lower() != self.address.lower():
+            raise ForeignAttestation(ident, found.attester, found.tx_hash)
+        return found
+
     async def find_attestation(self, ident: bytes) -> SubmittedAttestation | None:
-        """The registry's record of ``ident`` as a SubmittedAttestation (its Attested event's transaction), or None."""
+        """The registry's record of ``ident`` as a SubmittedAttestation (its Attested event's transaction), or None.
+
+        The record may be another account's: the caller compares ``attester`` before treating it as its own."""
         registry = self.w3.eth.contract(address=self.deployment.registry, abi=self._registry_abi)
         try:
             if not await registry.functions.isAttested(_bytes32(ident, "attestation id")).call():
@@ -334,10 +347,11 @@ class EthereumAdapter:
                 raise ChainConnectionError(f"looking up attestation 0x{ident.hex()}: {exc}") from exc
             raise
         return SubmittedAttestation(id=ident, tx_hash=HexBytes(logs[0]["transactionHash"]).to_0x_hex(),
-                                    block_number=int(logs[0]["blockNumber"]), gas_used=int(receipt["gasUsed"]))
+                                    block_number=int(logs[0]["blockNumber"]), gas_used=int(receipt["gasUsed"]),
+                                    attester=str(logs[0]["args"]["attester"]))
 
     async def revoke(self, attestation_id: bytes, reason: int = RevocationReason.UNSPECIFIED) -> SubmittedRevocation:
-        """Revoke one attestation with a reason code (the signer must be its attester or the registry owner).
+        """Revoke one attestation with a reason code (the signer must be its attester).
         Raises NotAuthorized / AlreadyRevoked / AttestationNotFound (decoded from the registry)."""
         ident = _bytes32(attestation_id, "attestation id")
         code = revocation_reason(reason)

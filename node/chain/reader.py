@@ -16,6 +16,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3Excepti
 
 import contracts
 
+from ..binding import attestation_context
 from . import calldata
 from .errors import AttestationNotFound, ChainConnectionError, ChainError, ContractMismatch
 from .revert import decode_revert
@@ -27,6 +28,8 @@ class OnchainAttestation:
 
     id: bytes
     registry: str
+    #: The chain the record was read from (its ``eth_chainId``): part of the proof's context.
+    chain_id: int
     model_hash: bytes
     input_digest: int
     prediction_digest: int
@@ -49,11 +52,21 @@ class OnchainAttestation:
     model_revoked: bool = False
 
     @property
-    def public_inputs(self) -> tuple[int, ...]:
-        """The six public inputs the registry verified the proof against."""
+    def statement(self) -> tuple[int, ...]:
+        """The six statement values of the record (circuits.commitment.STATEMENT order)."""
         return calldata.public_inputs(
             self.model_hash, self.input_digest, self.prediction_digest, self.predicted_class, self.explanation_digest
         )
+
+    @property
+    def context(self) -> int:
+        """The context the registry recomputed when it accepted the proof: this chain, registry and attester."""
+        return attestation_context(self.chain_id, self.registry, self.attester)
+
+    @property
+    def public_inputs(self) -> tuple[int, ...]:
+        """The seven public inputs the registry verified the proof against: the statement, then the context."""
+        return (*self.statement, self.context)
 
 
 def _contract(w3: Web3, address: str, name: str) -> Any:
@@ -126,6 +139,7 @@ def read_attestation(w3: Web3, registry: str, attestation_id: bytes) -> OnchainA
             }
         )
         head = w3.eth.block_number
+        chain_id = int(w3.eth.chain_id)
     except (OSError, Web3Exception) as exc:
         raise ChainConnectionError(f"cannot read Attested logs: {exc}") from exc
     if len(logs) != 1:
@@ -152,6 +166,7 @@ def read_attestation(w3: Web3, registry: str, attestation_id: bytes) -> OnchainA
     return OnchainAttestation(
         id=ident,
         registry=contract.address,
+        chain_id=chain_id,
         model_hash=model_hash,
         input_digest=input_digest,
         prediction_digest=prediction_digest,

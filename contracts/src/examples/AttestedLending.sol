@@ -10,8 +10,10 @@ import {IAttestationRegistry} from "../IAttestationRegistry.sol";
 ///      - the attestation is valid in the registry (exists; neither it nor its model revoked);
 ///      - its model is on the lender's allow-list (`setModel`);
 ///      - its class is approved: bit `predictedClass` of `approvedClasses` (classes 0..255);
-///      - its attester is a trusted scoring node (`setAttester`), and the caller is that attester: the zkxai
-///        statement names no borrower, so only the node that scored the application may open the loan for it;
+///      - its attester is a trusted scoring node (`setAttester`), and the caller is that attester, checked with the
+///        registry's gate `isAttestedPredictionBy(msg.sender, model, class, id)`: the proof does not show that the
+///        model computed the prediction, so a record is worth what its attester is; and the zkxai statement names
+///        no borrower, so only the node that scored the application may open the loan for it;
 ///      - it is at most `maxAge` seconds old (0 = no limit) and has not been used before (one loan per attestation).
 ///      The model's confidence is not on chain (the circuit commits the scores, it does not reveal them), so
 ///      the policy acts on the class only: a lender wanting a confidence floor trains/publishes a model whose
@@ -115,7 +117,11 @@ contract AttestedLending {
         Eligibility verdict = eligibility(attestationId);
         if (verdict != Eligibility.Eligible) revert NotEligible(attestationId, verdict);
         IAttestationRegistry.Attestation memory record = registry.getAttestation(attestationId);
-        if (msg.sender != record.attester) revert NotTheAttester(msg.sender);
+        // The registry's one-call gate, asked for the caller: valid, this model and class, attested by the caller
+        // (anyone can attest something; only a trusted attester's record opens a loan, and only for that attester).
+        if (!registry.isAttestedPredictionBy(msg.sender, record.modelHash, record.predictedClass, attestationId)) {
+            revert NotTheAttester(msg.sender);
+        }
         usedBy[attestationId] = borrower;
         creditOf[borrower] += amount;
         emit LoanApproved(attestationId, borrower, record.modelHash, record.predictedClass, amount);
