@@ -130,6 +130,14 @@ def _capped_params(method: str, params: list[Any], gas_cap: int) -> list[Any] | 
     return [tx, *params[1:]]
 
 
+async def _fails(call: Call, params: list[Any]) -> bool:
+    """Whether the transaction fails with this gas (below its intrinsic gas eth-tester raises instead)."""
+    try:
+        return "error" in await call("eth_call", params)
+    except Exception:  # noqa: BLE001 - e.g. py-evm's ValidationError for gas under the intrinsic cost
+        return True
+
+
 async def _estimate_gas(call: Call, params: list[Any]) -> dict[str, Any]:
     """Gas for the transaction: a binary search over ``eth_call`` s, none above the (already capped) ``gas``."""
     tx, rest = params[0], params[1:]
@@ -144,7 +152,7 @@ async def _estimate_gas(call: Call, params: list[Any]) -> dict[str, Any]:
         if hi - lo <= max(1, hi // _ESTIMATE_PRECISION):
             break
         mid = (lo + hi) // 2
-        if "error" in await call("eth_call", [{**tx, "gas": hex(mid)}, *rest]):
+        if await _fails(call, [{**tx, "gas": hex(mid)}, *rest]):
             lo = mid
         else:
             hi = mid
