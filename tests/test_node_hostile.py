@@ -257,7 +257,7 @@ def test_onnx_constant_folding_bomb_is_refused_before_onnxruntime(tmp_path: Path
     assert growth < 64, f"loading a 2.8 kB model grew the peak memory by {growth:.0f} MiB"
 
 
-def test_onnx_bomb_upload_is_a_4xx(node: tuple[str, Path]) -> None:
+def test_onnx_bomb_upload_is_a_4xx_and_the_node_keeps_answering(node: tuple[str, Path]) -> None:
     base, _ = node
     with HealthProbe(base):
         status, body = _request("POST", f"{base}/v1/models?name=bomb", _bomb(), key=ADMIN)
