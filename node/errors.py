@@ -35,7 +35,7 @@ class JsonTooLarge(PayloadTooLarge, ValueError):
 
 
 class MalformedJson(BadRequest, ValueError):
-    code = "malformed_json"
+    """Not JSON (or NaN / Infinity literals); keeps the code ``bad_request`` that malformed bodies always had."""
 
 
 class RequestTimeout(NodeError):
