@@ -33,6 +33,7 @@ import torch
 from explainers.errors import InvalidInput, ModelLoadError, UnsupportedModel
 from explainers.locking import MODULE_LOCK
 from explainers.onnx_convert import onnx_to_torch
+from explainers.onnx_guard import check_onnx_model
 from explainers.softmax import strip_softmax_onnx, strip_softmax_torch
 from explainers.torch_bytes import canonical_torch_bytes
 from explainers.validation import as_batch
@@ -132,6 +133,10 @@ def load_onnx(data: bytes, *, strip_softmax: bool = False) -> LoadedModel:
     With ``strip_softmax`` a final Softmax/LogSoftmax node is removed before inference and attribution
     (logits are predicted and explained); the hash still commits to ``data`` as registered.
 
+    The graph is checked first (:func:`explainers.onnx_guard.check_onnx_model`: operators, sizes, inferred shapes)
+    and converted to torch, so only an explainable chain of bounded layers reaches onnxruntime, whose session is
+    built without graph optimisations (no constant folding of anything an upload holds).
+
     Inference uses onnxruntime (CUDA provider first when available). Attribution uses a float64 torch
     module converted from the graph; the conversion is cross-checked against onnxruntime on a probe input
     and any mismatch or unsupported operator raises :class:`UnsupportedModel`.
@@ -145,11 +150,15 @@ def load_onnx(data: bytes, *, strip_softmax: bool = False) -> LoadedModel:
         onnx.checker.check_model(proto)
     except Exception as exc:
         raise ModelLoadError(f"invalid ONNX model: {exc}") from exc
+    check_onnx_model(proto)  # operators, sizes, shapes: before onnxruntime (constant folding) sees the graph
     input_shape, fixed_batch = _onnx_shape(proto)
     if fixed_batch is not None and fixed_batch != 1:
         raise UnsupportedModel(f"fixed batch size {fixed_batch} is not supported (use 1 or a symbolic batch)")
+    converted = onnx_to_torch(proto)  # refuses any graph that is not a chain of supported layers
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     try:
-        session = ort.InferenceSession(data, providers=_ort_providers())
+        session = ort.InferenceSession(data, options, providers=_ort_providers())
     except Exception as exc:
         raise ModelLoadError(f"onnxruntime cannot load the model: {exc}") from exc
     input_name = session.get_inputs()[0].name
@@ -160,7 +169,6 @@ def load_onnx(data: bytes, *, strip_softmax: bool = False) -> LoadedModel:
             return np.concatenate(outs, axis=0).astype(np.float32)
         return np.asarray(session.run(None, {input_name: batch})[0], dtype=np.float32)
 
-    converted = onnx_to_torch(proto)
     probe = _probe(input_shape)
     expected = run(probe)
     num_classes = _logit_count(expected, "the ONNX model")

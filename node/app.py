@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import math
 import re
 import time
 import uuid
@@ -24,12 +25,17 @@ from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
 from . import db, deployments
 from .chain.ethereum import EthereumAdapter
 from .config import NodeConfig
-from .errors import NodeError
+from .chain.rpc_bridge import RpcLimits
+from .errors import NodeError, RateLimited, RequestTimeout
 from .jobs import ChainInfo, Pipeline
+from .json_guard import loads, restore_recursion_limit
 from .metrics import Metrics
 from .openapi import document
 from .proving import ProverPool, ensure_batch_keys, ensure_keys
+from .rate_limit import TokenBuckets
 from .service import ModelStore, NodeService
+
+restore_recursion_limit()  # py_ecc (imported by the prover above) raised it to 100000
 
 log = logging.getLogger("zkxai.node")
 
@@ -37,6 +43,7 @@ CONFIG = web.AppKey("config", NodeConfig)
 SERVICE = web.AppKey("service", NodeService)
 ADAPTER = web.AppKey("adapter", EthereumAdapter)
 METRICS = web.AppKey("metrics", Metrics)
+RPC_BUCKETS = web.AppKey("rpc_buckets", TokenBuckets)
 REQUEST_ID = web.RequestKey("request_id", str)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -53,10 +60,13 @@ class Forbidden(NodeError):
     code = "forbidden"
 
 
-def _error(request: web.Request, status: int, code: str, message: str) -> web.Response:
+def _error(request: web.Request, status: int, code: str, message: str, retry_after: float = 5) -> web.Response:
     body = {"error": {"code": code, "message": message, "request_id": request.get(REQUEST_ID, "")}}
-    headers = {"Retry-After": "5"} if status == 503 else None
-    return web.json_response(body, status=status, headers=headers)
+    headers = {"Retry-After": str(max(1, math.ceil(retry_after)))} if status in (429, 503) else None
+    response = web.json_response(body, status=status, headers=headers)
+    if status == 408:  # the client stalled mid-body: do not keep its connection
+        response.force_close()
+    return response
 
 
 @web.middleware
@@ -75,6 +85,8 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except RateLimited as exc:
+        return _error(request, exc.status, exc.code, str(exc), retry_after=exc.retry_after)
     except NodeError as exc:
         return _error(request, exc.status, exc.code, str(exc))
     except (InvalidInput, UnknownMethod) as exc:
@@ -120,11 +132,19 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
-async def _json_body(request: web.Request) -> object:
+async def _read_body(request: web.Request) -> bytes:
+    """The whole body (at most ``api.max_body_bytes``), or 408 when the client does not send it in time."""
+    timeout = request.app[CONFIG].body_timeout_s
     try:
-        return await request.json()
-    except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"body is not valid JSON: {exc}") from None
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise RequestTimeout(f"request body not received within {timeout:g} s") from None
+
+
+async def _json_body(request: web.Request) -> object:
+    """The body as JSON, refused (400/413) when too large, too deeply nested or malformed, before parsing."""
+    return loads(await _read_body(request), what="request body")
 
 
 # -- handlers -------------------------------------------------------------------------------------
@@ -175,7 +195,7 @@ async def info(request: web.Request) -> web.Response:
 
 
 async def post_model(request: web.Request) -> web.Response:
-    data = await request.read()
+    data = await _read_body(request)
     return web.json_response(await request.app[SERVICE].models.register(data, request.query.get("name", "")), status=201)
 
 
@@ -226,13 +246,17 @@ async def post_revoke_model(request: web.Request) -> web.Response:
 
 
 async def rpc(request: web.Request) -> web.Response:
-    """Read-only JSON-RPC for the embedded chain, so verifiers in other processes can reach it."""
+    """Read-only JSON-RPC for the embedded chain, so verifiers in other processes can reach it (rate limited per
+    client IP; each call's gas and time capped, see node.chain.rpc_bridge)."""
     from .chain.rpc_bridge import handle_rpc_request
 
+    config = request.app[CONFIG]
+    request.app[RPC_BUCKETS].take(request.remote or "")
     payload = await _json_body(request)
     if not isinstance(payload, dict):
         raise web.HTTPBadRequest(text="JSON-RPC batch requests are not supported")
-    return web.json_response(await handle_rpc_request(request.app[ADAPTER], payload))
+    limits = RpcLimits(gas_cap=config.rpc_gas_cap, timeout_s=config.rpc_timeout_s)
+    return web.json_response(await handle_rpc_request(request.app[ADAPTER], payload, limits))
 
 
 # -- resources ------------------------------------------------------------------------------------
@@ -240,6 +264,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     from prover.solidity import vk_calldata
 
     config = app[CONFIG]
+    db.secure_data_dir(config.data_dir)
     engine = db.make_engine(config.db_url)
     paths, vk = await asyncio.to_thread(ensure_keys, config.keys_dir, config.circuit_classes, config.prover_zkey)
     batch_keys = None
@@ -299,6 +324,7 @@ def build_app(config: NodeConfig) -> web.Application:
                           middlewares=[request_id_middleware, error_middleware, auth_middleware])
     app[CONFIG] = config
     app[METRICS] = Metrics()
+    app[RPC_BUCKETS] = TokenBuckets(config.rpc_rate_per_s, config.rpc_burst)
     app.cleanup_ctx.append(resources)
     app.on_shutdown.append(_stop_intake)
     app.router.add_get("/healthz", healthz)

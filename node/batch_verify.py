@@ -21,12 +21,12 @@ Selected when the disclosure bundle has a ``batch`` section, or with ``--batch-r
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from .disclosure import Disclosure, leaf_id
 from .errors import DisclosureError
+from .json_guard import load_file
 from .verifier import (
     EXIT_CHAIN_ERROR,
     EXIT_USAGE,
@@ -147,7 +147,7 @@ def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any
     if args.vkey is not None:
         from prover.serialize import vk_from_snarkjs
 
-        published = vk_from_snarkjs(json.loads(args.vkey.read_text()))
+        published = vk_from_snarkjs(load_file(args.vkey, what="verifying key"))
         if not report.add("vk", published == vk, f"on-chain batch verifying key {'equals' if published == vk else 'differs from'} "
                           f"{args.vkey}"):
             return int(emit(args, report))
@@ -213,7 +213,7 @@ def run_batch_offline(args: argparse.Namespace, disclosure: Disclosure, fail: An
     claim = claim_from(args, disclosure)
     report = Report(attestation_id=disclosure.attestation_id)
     try:
-        vk = vk_from_snarkjs(json.loads(args.vkey.read_text()))
+        vk = vk_from_snarkjs(load_file(args.vkey, what="verifying key"))
     except (OSError, ValueError, ProverError) as exc:
         return int(fail(args, EXIT_USAGE, f"cannot load verifying key {args.vkey}: {exc}"))
     report.add("vk", True, f"published key {args.vkey} ({len(vk.ic) - 1} public inputs); no chain consulted")

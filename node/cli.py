@@ -16,9 +16,8 @@ from . import verify_cli
 
 
 def _node(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from .app import build_app
+    from .http_server import serve
     from .errors import ConfigError
     from .logs import configure_logging
     from .settings import load_config
@@ -35,8 +34,7 @@ def _node(args: argparse.Namespace) -> int:
         return 2
     configure_logging(json_logs=args.log_format == "json")
     try:
-        web.run_app(build_app(config), host=config.host, port=config.port, shutdown_timeout=30, print=None,
-                    handle_signals=True)
+        serve(build_app(config), config, shutdown_timeout=30)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2

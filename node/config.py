@@ -61,6 +61,19 @@ class NodeConfig:
     #: Requests accepted but not yet finished; beyond this the API answers 503 with Retry-After.
     queue_size: int = 64
     max_body_bytes: int = 4 * 1024 * 1024
+    #: A connection must deliver a request's headers within this many seconds of opening (and of its previous
+    #: response, when kept alive), else it is closed; a request body must arrive within body_timeout_s (408).
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    #: Open connections served at once; beyond this a new connection gets 503 and is closed. Listen backlog.
+    max_connections: int = 256
+    backlog: int = 128
+    #: /rpc (embedded chain only): gas per eth_call / eth_estimateGas execution, seconds a call may take before
+    #: the client gets an error, and a token bucket per client IP (requests per second, burst).
+    rpc_gas_cap: int = 1_000_000
+    rpc_timeout_s: float = 5.0
+    rpc_rate_per_s: float = 20.0
+    rpc_burst: int = 60
     max_input_values: int = 1 << 20
     default_method: str = "lrp_epsilon_0_1"
     #: Submitter keys (Bearer tokens) for /v1 writes; empty = open (development only, logged at start).
@@ -100,6 +113,14 @@ class NodeConfig:
             raise ConfigError("pipeline.queue_size must be >= 1")
         if self.max_body_bytes < 1024:
             raise ConfigError("api.max_body_bytes must be at least 1024")
+        if self.header_timeout_s <= 0 or self.body_timeout_s <= 0:
+            raise ConfigError("api.header_timeout_s and api.body_timeout_s must be > 0")
+        if self.max_connections < 1 or self.backlog < 1:
+            raise ConfigError("api.max_connections and api.backlog must be >= 1")
+        if not 21_000 <= self.rpc_gas_cap <= 100_000_000:
+            raise ConfigError(f"rpc.gas_cap must be in 21000..100000000, got {self.rpc_gas_cap}")
+        if self.rpc_timeout_s <= 0 or self.rpc_rate_per_s <= 0 or self.rpc_burst < 1:
+            raise ConfigError("rpc.timeout_s and rpc.rate_per_s must be > 0, rpc.burst >= 1")
         for key in (*self.api_keys, *([self.admin_key] if self.admin_key else [])):
             if len(key) < 16:
                 raise ConfigError("API keys must be at least 16 characters")

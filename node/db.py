@@ -9,6 +9,8 @@ Database calls are short and run in a worker thread (``asyncio.to_thread``) so t
 
 from __future__ import annotations
 
+import logging
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TypeVar
@@ -16,6 +18,8 @@ from typing import TypeVar
 from sqlalchemy import BigInteger, LargeBinary, Text
 from sqlalchemy.engine import Engine
 from sqlmodel import Column, Field, Session, SQLModel, create_engine, select
+
+log = logging.getLogger("zkxai.node")
 
 
 def _now() -> datetime:
@@ -186,9 +190,37 @@ def migrate(engine: Engine) -> None:
         command.upgrade(alembic_config(connection), "head")  # type: ignore[arg-type]
 
 
+#: The data dir holds every salt and uploaded model: owner only.
+DIR_MODE, FILE_MODE = 0o700, 0o600
+
+
+def _restrict(path: Path, mode: int, what: str) -> None:
+    current = path.stat().st_mode & 0o777
+    if current & ~mode:
+        log.warning("%s %s had mode %o; setting %o (owner only)", what, path, current, mode)
+        path.chmod(mode)
+
+
+def secure_data_dir(path: Path) -> None:
+    """Create the data dir with mode 700, or tighten an existing one (with a warning)."""
+    path = Path(path).expanduser()
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _restrict(path, DIR_MODE, "data dir")
+
+
+def _secure_sqlite_file(db_file: Path) -> None:
+    """The SQLite file (and its -wal / -shm / -journal, which SQLite creates with the file's mode) at mode 600; a
+    missing parent dir is created at mode 700 (an existing one is the operator's: the data dir is secured at start)."""
+    db_file.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    os.close(os.open(db_file, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    for sibling in (db_file, *(db_file.with_name(db_file.name + s) for s in ("-wal", "-shm", "-journal"))):
+        if sibling.exists():
+            _restrict(sibling, FILE_MODE, "database file")
+
+
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        _secure_sqlite_file(Path(url.removeprefix("sqlite:///")).expanduser())
     engine = create_engine(url)
     migrate(engine)
     return engine

@@ -57,7 +57,8 @@ from circuits.errors import CircuitError
 
 from .binding import attestation_context
 from .digests import explanation_hash, input_hash
-from .errors import DisclosureError
+from .errors import DisclosureError, NodeError
+from .json_guard import load_file
 
 FORMAT = "zkxai.disclosure/2"
 #: Format 1: the proof's public inputs are the statement alone (not bound to attester, chain or registry).
@@ -242,11 +243,11 @@ class Disclosure:
     @classmethod
     def load(cls, path: str | Path) -> Disclosure:
         try:
-            data = json.loads(Path(path).read_text())
+            data = load_file(path, what="disclosure file")
         except OSError as exc:
             raise DisclosureError(f"cannot read disclosure file {path}: {exc}") from exc
-        except json.JSONDecodeError as exc:
-            raise DisclosureError(f"disclosure file {path} is not JSON: {exc}") from exc
+        except NodeError as exc:  # too large, too deeply nested or not JSON: refused before/at parsing
+            raise DisclosureError(str(exc)) from exc
         return cls.from_json(data)
 
 

@@ -23,6 +23,39 @@ class PayloadTooLarge(NodeError):
     code = "payload_too_large"
 
 
+class JsonTooDeep(BadRequest, ValueError):
+    """JSON nested deeper than :data:`node.json_guard.MAX_DEPTH` (refused before parsing). The JSON errors are also
+    ``ValueError`` s, like ``json.JSONDecodeError``, so callers that handled a bad JSON file still do."""
+
+    code = "json_too_deep"
+
+
+class JsonTooLarge(PayloadTooLarge, ValueError):
+    code = "json_too_large"
+
+
+class MalformedJson(BadRequest, ValueError):
+    """Not JSON (or NaN / Infinity literals); keeps the code ``bad_request`` that malformed bodies always had."""
+
+
+class RequestTimeout(NodeError):
+    """The client did not send the whole request body in time."""
+
+    status = 408
+    code = "request_timeout"
+
+
+class RateLimited(NodeError):
+    """Too many requests from one client; ``retry_after`` seconds until the next one is accepted."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class UnknownModel(NodeError):
     status = 404
     code = "unknown_model"

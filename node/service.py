@@ -280,14 +280,27 @@ def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str, boo
     return model_hash, body["input"], method, want_quality
 
 
+#: Largest magnitude of an input value: float32's maximum (the model runs in float32).
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def to_input_array(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """Validate a JSON input against the model's per-sample shape: numbers only, finite, exact shape."""
-    if isinstance(raw, (str, bytes, dict)) or raw is None:
+    """Validate a JSON input against the model's per-sample shape: numbers only (JSON numbers, never ``true`` /
+    ``false``), finite, within float32's range (huge integers included), exact shape."""
+    if not isinstance(raw, list):
         raise BadRequest("input must be a (nested) list of numbers")
     try:
-        x = np.asarray(raw, dtype=np.float64)
-    except (ValueError, TypeError):
-        raise BadRequest("input must be a (nested) list of numbers") from None
+        cells = np.asarray(raw, dtype=object)
+    except ValueError:
+        raise BadRequest("input must be a (nested) list of numbers with a regular shape") from None
+    kinds = set(map(type, cells.ravel().tolist()))
+    if not kinds <= {int, float}:
+        found = sorted(k.__name__ for k in kinds - {int, float})
+        raise BadRequest(f"input must hold numbers only (JSON numbers; true / false are not numbers), found {', '.join(found)}")
+    try:
+        x = cells.astype(np.float64)
+    except OverflowError:
+        raise BadRequest(f"input holds a number beyond float32's range (|x| <= {FLOAT32_MAX:.7g})") from None
     if x.size == 0:
         raise BadRequest("input must not be empty")
     if tuple(x.shape) != tuple(shape):
@@ -297,6 +310,8 @@ def to_input_array(raw: Any, shape: tuple[int, ...]) -> np.ndarray:
             raise BadRequest(f"input has shape {list(x.shape)}, the model expects {list(shape)}")
     if not np.all(np.isfinite(x)):
         raise BadRequest("input holds NaN or infinite values")
+    if np.any(np.abs(x) > FLOAT32_MAX):
+        raise BadRequest(f"input holds a number beyond float32's range (|x| <= {FLOAT32_MAX:.7g})")
     return x.astype(np.float32)
 
 

@@ -42,6 +42,14 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("pipeline", "wait_timeout_s"): ("wait_timeout_s", float),
     ("api", "max_body_bytes"): ("max_body_bytes", int),
     ("api", "default_method"): ("default_method", str),
+    ("api", "header_timeout_s"): ("header_timeout_s", float),
+    ("api", "body_timeout_s"): ("body_timeout_s", float),
+    ("api", "max_connections"): ("max_connections", int),
+    ("api", "backlog"): ("backlog", int),
+    ("rpc", "gas_cap"): ("rpc_gas_cap", int),
+    ("rpc", "timeout_s"): ("rpc_timeout_s", float),
+    ("rpc", "rate_per_s"): ("rpc_rate_per_s", float),
+    ("rpc", "burst"): ("rpc_burst", int),
 }
 SECRET_KEYS = {"keystore_password": str, "api_keys": list, "admin_key": str, "private_key": str}
 
@@ -93,6 +101,16 @@ wait_timeout_s = 900.0       # how long ?wait=true holds a request open
 [api]
 max_body_bytes = 4194304
 default_method = "lrp_epsilon_0_1"
+header_timeout_s = 10.0      # a connection that has not sent a request's headers this long is closed
+body_timeout_s = 30.0        # a request body not received within this is refused (408) and the connection closed
+max_connections = 256        # connections served at once; more get 503 and are closed
+backlog = 128                # listen backlog
+
+[rpc]                        # /rpc: read-only JSON-RPC of the embedded chain (mounted in embedded mode only)
+gas_cap = 1000000            # gas of one eth_call / eth_estimateGas execution (an endless loop stops here)
+timeout_s = 5.0              # a call not answered within this gets an error
+rate_per_s = 20.0            # token bucket per client IP: requests per second ...
+burst = 60                   # ... and burst; beyond it 429 + Retry-After
 """
 
 SECRETS_TOML = """\

@@ -28,6 +28,7 @@ from prover.keys import Proof, VerifyingKey
 from prover.verify import verify as groth16_verify
 
 from .disclosure import Disclosure
+from .json_guard import load_file
 
 #: Exit codes of ``zkxai verify``, one per failure kind (the first failing check decides).
 EXIT_OK = 0
@@ -129,10 +130,8 @@ def check_proof(report: Report, vk: VerifyingKey, public: Sequence[int], proof: 
 
 def check_model_card(report: Report, model_hash: bytes, card_file: Path) -> bool:
     """A published model card (JSON with a "model_hash" field) names the attested model."""
-    import json
-
     try:
-        card = json.loads(card_file.read_text())
+        card = load_file(card_file, what="model card")
         published = bytes.fromhex(str(card["model_hash"]).removeprefix("0x"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return report.add("model", False, f"cannot read a model_hash from model card {card_file}: {exc}")

@@ -11,6 +11,7 @@ from typing import Any
 from .batch_verify import is_batch_request, run_batch, run_batch_offline
 from .disclosure import Disclosure
 from .errors import DisclosureError
+from .json_guard import load_file
 from .verifier import (
     EXIT_CHAIN_ERROR,
     EXIT_NOT_FOUND,
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}")
 
     if args.vkey is not None:
-        published = vk_from_snarkjs(json.loads(args.vkey.read_text()))
+        published = vk_from_snarkjs(load_file(args.vkey, what="verifying key"))
         if not report.add("vk", published == vk, "on-chain verifying key equals " + str(args.vkey)
                           if published == vk else f"on-chain verifying key differs from {args.vkey}"):
             return _emit(args, report)
@@ -137,7 +138,7 @@ def _offline(args: argparse.Namespace, disclosure: Disclosure | None) -> int:
 
     report = Report(attestation_id=disclosure.attestation_id)
     try:
-        vk = vk_from_snarkjs(json.loads(args.vkey.read_text()))
+        vk = vk_from_snarkjs(load_file(args.vkey, what="verifying key"))
     except (OSError, ValueError, ProverError) as exc:
         return _fail(args, EXIT_USAGE, f"cannot load verifying key {args.vkey}: {exc}")
     report.add("vk", True, f"published key {args.vkey} ({len(vk.ic) - 1} public inputs); no chain consulted")

@@ -6,15 +6,23 @@ error ``{code: 3, message: "execution reverted", data: "0x<revert data>"}``, whi
 ``ContractCustomError``. This subclass produces the real-node shape, so the adapter, the reader and the RPC
 bridge decode custom errors through one path for both kinds of chain.
 
-eth-tester is imported lazily (it is a ``node`` extra, not part of the light verifier install).
+Every request runs on one dedicated thread (the chain thread), never on the event loop: py-evm executes contracts
+in Python, and a long call (an ``eth_call`` from ``/rpc`` that burns its whole gas cap) must not stall the node's
+HTTP server. One thread also keeps eth-tester, which is not thread-safe, to one caller at a time.
+
+eth-tester is imported lazily (it is a ``node`` extra, not part of the light verifier install). py-evm raises the
+recursion limit to 100000 on import; :func:`node.json_guard.restore_recursion_limit` puts it back.
 """
 
 from __future__ import annotations
 
 import ast
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 from web3.providers.eth_tester import AsyncEthereumTesterProvider
+from web3.providers.eth_tester.main import _make_request
 from web3.types import RPCEndpoint, RPCResponse
 
 _PREFIX = "execution reverted: "
@@ -35,12 +43,22 @@ def _revert_data(message: str) -> bytes | None:
 class InProcessChainProvider(AsyncEthereumTesterProvider):
     """eth-tester provider whose reverts come back as JSON-RPC errors carrying the revert data."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        from ..json_guard import restore_recursion_limit
+
+        restore_recursion_limit()
+        self._chain_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zkxai-evm")
+
     async def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         from eth_tester.exceptions import TransactionFailed
 
         request_id = self._current_request_id
+        self._current_request_id += 1
         try:
-            return await super().make_request(method, params)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._chain_thread, _make_request, method, params, self.api_endpoints, self.ethereum_tester,
+                repr(request_id))
         except TransactionFailed as exc:
             message = str(exc.args[0]) if exc.args else "execution reverted"
             data = _revert_data(message)
