@@ -184,6 +184,7 @@ async def info(request: web.Request) -> web.Response:
     counts = await asyncio.to_thread(db.count_by_status, svc.engine)
     return web.json_response({
         "chain_id": svc.chain.chain_id, "registry": svc.chain.registry, "verifier": svc.chain.verifier,
+        "attester": svc.chain.attester, "vk_sha256": svc.chain.vk_sha256, "batch_vk_sha256": svc.chain.batch_vk_sha256,
         "embedded_chain": svc.chain.embedded, "attestation_mode": svc.config.attestation_mode,
         "batch_registry": svc.chain.batch_registry, "batch_verifier": svc.chain.batch_verifier,
         "batch_size": svc.config.batch_size if svc.config.attestation_mode == "batch" else None, "rpc_path": "/rpc" if svc.chain.embedded else None,
@@ -263,6 +264,8 @@ async def rpc(request: web.Request) -> web.Response:
 async def resources(app: web.Application) -> AsyncIterator[None]:
     from prover.solidity import vk_calldata
 
+    from .trust import vk_sha256
+
     config = app[CONFIG]
     db.secure_data_dir(config.data_dir)
     engine = db.make_engine(config.db_url)
@@ -293,7 +296,9 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
                           batch_registry=submitter.deployment.registry if submitter else None,
                           batch_verifier=submitter.deployment.verifier if submitter else None,
                           registry_origin=origin.origin,
-                          batch_registry_origin=batch_origin.origin if batch_origin else None)
+                          batch_registry_origin=batch_origin.origin if batch_origin else None,
+                          attester=adapter.address, vk_sha256=vk_sha256(vk_calldata(vk)),
+                          batch_vk_sha256=vk_sha256(vk_calldata(batch_keys[1])) if batch_keys else None)
         models = ModelStore(engine, config.circuit_classes)
         pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, adapter=adapter, chain=chain,
                             metrics=app[METRICS], batch_submitter=submitter)

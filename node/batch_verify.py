@@ -3,13 +3,16 @@
 Selected when the disclosure bundle has a ``batch`` section, or with ``--batch-registry ADDR --root R --leaf L
 --index I --path P1,P2,..``. Checks, each reported:
 
-``record``      the BatchAttestationRegistry records the root (``isBatchRoot``) and ``getBatch(batch_id)`` returns
+``chain``       (when a chain id is pinned) the RPC serves it;
+``record``      the BatchAttestationRegistry, pinned (--batch-registry, --trust; else UNPINNED), records the root (``isBatchRoot``) and ``getBatch(batch_id)`` returns
                 it, with the batch id = keccak256(abi.encode(root, count)) the bundle names;
+``attester``    the batch's attester is a pinned one (--attester, --trust; else UNPINNED);
 ``revocation``  neither the prediction (its slot, ``leafRevocation``) nor its batch (``batchRevocation``) is revoked,
                 nor, with a bundle (which opens the leaf and so names its model), its model (``modelRevocation``);
                 without a bundle the leaf's model is unknown and model-wide revocation is not checked (said so);
 ``finality``    the batch has at least the required number of confirmations;
-``vk``          the batch verifier's key read from chain (and, if given, equal to a published one);
+``vk``          the batch verifier's key read from chain equals the pinned one (--vkey, a trust entry's
+                batch_vk_sha256); with none pinned, PASS only from a pinned batch registry, else UNPINNED;
 ``proof``       the batch proof from the ``BatchAttested`` event verifies off-chain against ``[root, count]``;
 ``inclusion``   the leaf's Merkle path leads to the root off-chain (``index < count``, leaf not padding) and the
                 registry's ``verifyInclusion`` view agrees;
@@ -21,12 +24,25 @@ Selected when the disclosure bundle has a ``batch`` section, or with ``--batch-r
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .anchors import (
+    NOT_CHECKED_OFFLINE,
+    NOTHING_PINNED,
+    Anchors,
+    check_attester,
+    check_chain,
+    check_registry,
+    check_vk,
+    nodes_for,
+    offline_vk_check,
+    pinned_attesters,
+    pinned_digests,
+    pinned_registries,
+)
 from .disclosure import Disclosure, leaf_id
 from .errors import DisclosureError
-from .json_guard import load_file
 from .verifier import (
     EXIT_CHAIN_ERROR,
     EXIT_USAGE,
@@ -109,50 +125,60 @@ def check_batch_disclosure(report: Report, disclosure: Disclosure, claim: BatchC
                       f"({disclosure.method}) reproduce the leaf")
 
 
-def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any, emit: Any) -> int:
+def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, anchors: Anchors, fail: Any, emit: Any) -> int:
     """Online batch verification; ``fail(args, code, message)`` / ``emit(args, report)`` print and return the code."""
     try:
         claim = claim_from(args, disclosure)
     except ValueError as exc:
         return int(fail(args, EXIT_USAGE, str(exc)))
-    if not claim.registry:
-        return int(fail(args, EXIT_USAGE, "give --batch-registry or a bundle whose batch section names it"))
     if (args.model is not None or args.model_card is not None) and disclosure is None:
         return int(fail(args, EXIT_USAGE, "--model / --model-card of a batched prediction need its --disclosure bundle"))
     if args.model is not None and not args.model.is_file():
         return int(fail(args, EXIT_USAGE, f"model file not found: {args.model}"))
     report = Report(attestation_id=leaf_id(claim.leaf))
+    if anchors.empty:
+        report.notes.append(NOTHING_PINNED)
     model_hash = disclosure.model_hash if disclosure is not None else None
     try:
-        chain = _read_batch(args.rpc_url, claim, model_hash)
+        chain_id = _chain_id(args.rpc_url)
+        pinned = pinned_registries(anchors, chain_id, batch=True)
+        candidates = [a for a in pinned if claim.registry and a.lower() == claim.registry.lower()]
+        candidates += [a for a in pinned if a not in candidates] if pinned else [claim.registry] * bool(claim.registry)
+        if not candidates:
+            return int(fail(args, EXIT_USAGE, "give --batch-registry (or --trust), or a bundle whose batch section "
+                            "names it"))
+        check_chain(report, anchors, chain_id)
+        chain = None
+        for registry in candidates:
+            chain = _read_batch(args.rpc_url, replace(claim, registry=registry), model_hash)
+            if chain is not None:
+                claim = replace(claim, registry=registry)
+                break
     except (OSError, ValueError) as exc:
         return int(fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}"))
     if chain is None:
-        report.add("record", False, f"root {claim.root} is not a batch root on {claim.registry}")
+        report.add("record", False, f"root {claim.root} is not a batch root on {', '.join(candidates)}"
+                   + (" (pinned)" if pinned else ""))
         return int(emit(args, report))
     (count, block, attester, tx_hash, proof_words, vk_words, confirmations, onchain_inclusion, batch_id,
      revocation, context) = chain
+    registry = str(claim.registry)
     report.record = {"root": str(claim.root), "count": count, "batch_id": batch_id, "attester": attester,
-                     "block_number": block, "tx_hash": tx_hash, "confirmations": confirmations,
+                     "registry": registry, "block_number": block, "tx_hash": tx_hash, "confirmations": confirmations,
                      "index": claim.index, "leaf": str(claim.leaf)} | revocation_json(revocation, model_hash)
     if claim.batch_id is not None and claim.batch_id.lower() != batch_id:
         report.add("record", False, f"the bundle names batch {claim.batch_id}, the registry has {batch_id} for the root")
         return int(emit(args, report))
-    report.add("record", True, f"batch {batch_id} of {count} prediction(s) on chain: block {block}, tx {tx_hash}, "
-                               f"attester {attester}")
+    registry_is_pinned = any(registry.lower() == a.lower() for a in pinned)
+    check_registry(report, registry, pinned, "the bundle or the flags" if args.batch_registry is None else "--batch-registry",
+                   f"batch {batch_id} of {count} prediction(s) on chain {chain_id}: block {block}, tx {tx_hash}")
+    check_attester(report, attester, pinned_attesters(anchors, chain_id, registry, batch=True))
     check_revocation(report, revocation, claim, batch_id, model_hash)
     report.add("finality", confirmations >= args.confirmations,
                f"{confirmations} confirmation(s), {args.confirmations} required")
     vk = vk_from_calldata(vk_words)
-    if args.vkey is not None:
-        from prover.serialize import vk_from_snarkjs
-
-        published = vk_from_snarkjs(load_file(args.vkey, what="verifying key"))
-        if not report.add("vk", published == vk, f"on-chain batch verifying key {'equals' if published == vk else 'differs from'} "
-                          f"{args.vkey}"):
-            return int(emit(args, report))
-    else:
-        report.add("vk", True, f"verifying key read from the batch registry's verifier ({len(vk.ic) - 1} public inputs)")
+    digests = pinned_digests(anchors, nodes_for(anchors, chain_id, registry, batch=True), batch=True)
+    check_vk(report, vk, anchors, digests, registry_is_pinned, "the batch registry's verifier")
     from .chain.calldata import CalldataError, unflatten_proof
 
     try:
@@ -160,13 +186,25 @@ def run_batch(args: argparse.Namespace, disclosure: Disclosure | None, fail: Any
     except CalldataError as exc:
         report.add("proof", False, f"malformed proof in the BatchAttested event: {exc}")
     else:
-        check_proof(report, vk, [claim.root, count, context], proof_from_calldata(words))
+        check_proof(report, anchors.vkey if anchors.vkey is not None else vk, [claim.root, count, context],
+                    proof_from_calldata(words))
     ok, detail = check_inclusion_offchain(claim, count)
     report.add("inclusion", ok and onchain_inclusion,
                detail + ("; the registry's verifyInclusion agrees" if onchain_inclusion
                          else "; the registry's verifyInclusion REJECTS it"))
     _disclosure_checks(args, report, disclosure, claim)
     return int(emit(args, report))
+
+
+def _chain_id(rpc_url: str) -> int:
+    from web3 import Web3
+
+    try:
+        return int(Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30})).eth.chain_id)
+    except Exception as exc:  # web3 raises many unrelated types; all mean the chain could not be read
+        if isinstance(exc, (OSError, ValueError)):
+            raise
+        raise OSError(f"{type(exc).__name__}: {exc}") from exc
 
 
 #: Revocation read from the batch registry: {"leaf" | "batch" | "model": (revoked, revoked_at, reason)}; the
@@ -203,20 +241,19 @@ def check_revocation(report: Report, revocation: Revocations, claim: BatchClaim,
     return report.add("revocation", True, "not revoked (prediction, batch and model)")
 
 
-def run_batch_offline(args: argparse.Namespace, disclosure: Disclosure, fail: Any, emit: Any) -> int:
+def run_batch_offline(args: argparse.Namespace, disclosure: Disclosure, anchors: Anchors, fail: Any,
+                      emit: Any) -> int:
     """Bundle-only batch verification: the batch proof against [root, count, context] (the context from the bundle's
-    chain section; format-1 bundles predate it) and a published key, the path, the data."""
+    chain section; format-1 bundles predate it) and the pinned key, the path, the data."""
     from prover.errors import ProverError
-    from prover.serialize import proof_from_snarkjs, vk_from_snarkjs
+    from prover.serialize import proof_from_snarkjs
 
-    assert disclosure.batch is not None
+    assert disclosure.batch is not None and anchors.vkey is not None
     claim = claim_from(args, disclosure)
     report = Report(attestation_id=disclosure.attestation_id)
-    try:
-        vk = vk_from_snarkjs(load_file(args.vkey, what="verifying key"))
-    except (OSError, ValueError, ProverError) as exc:
-        return int(fail(args, EXIT_USAGE, f"cannot load verifying key {args.vkey}: {exc}"))
-    report.add("vk", True, f"published key {args.vkey} ({len(vk.ic) - 1} public inputs); no chain consulted")
+    vk = anchors.vkey
+    offline_vk_check(report, anchors, vk, batch=True)
+    report.notes.append(NOT_CHECKED_OFFLINE)
     try:
         proof = proof_from_snarkjs(disclosure.proof)
     except ProverError as exc:

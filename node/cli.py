@@ -1,6 +1,6 @@
-"""The ``zkxai`` command line: ``node``, ``keys``, ``verify``, ``show``, ``demo``.
+"""The ``zkxai`` command line: ``node``, ``keys``, ``verify``, ``trust``, ``show``, ``demo``.
 
-``verify`` and ``show`` run on the light install (no torch); ``node`` and ``demo`` need the ``node`` extra.
+``verify``, ``trust`` and ``show`` run on the light install (no torch); ``node`` and ``demo`` need the ``node`` extra.
 Heavy modules are imported inside the commands that use them.
 """
 
@@ -202,6 +202,44 @@ def _render_png(d: object, out: Path, image_shape: str | None) -> str:
     return str(out)
 
 
+def _trust_show(args: argparse.Namespace) -> int:
+    """Print the trust-file entry a node claims in /v1/info (light: urllib + the trust parser)."""
+    import urllib.error
+    import urllib.request
+
+    from .trust import TrustError, entry_from_info, entry_toml
+
+    base = args.url.rstrip("/")
+    try:
+        with urllib.request.urlopen(base + "/v1/info", timeout=10) as resp:
+            info = json.loads(resp.read())
+        entry = entry_from_info(info, args.name or base.split("//", 1)[-1])
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot read {base}/v1/info: {exc}", file=sys.stderr)
+        return 6
+    except (TrustError, KeyError, TypeError) as exc:
+        print(f"error: {base}/v1/info does not describe a node to pin: {exc}", file=sys.stderr)
+        return 2
+    print(f"# what the node at {base} CLAIMS about itself (its /v1/info): pin it only after checking it out of band")
+    print("# (ask the operator over a channel you trust; compare vk_sha256 with `zkxai trust digest <published vk.json>`)")
+    print(entry_toml(entry), end="")
+    return 0
+
+
+def _trust_digest(args: argparse.Namespace) -> int:
+    from prover.errors import ProverError
+    from prover.serialize import vk_from_snarkjs
+
+    from .trust import vk_sha256_of
+
+    try:
+        print(vk_sha256_of(vk_from_snarkjs(json.loads(args.vkey.read_text()))))
+    except (OSError, ValueError, ProverError) as exc:
+        print(f"error: cannot load verifying key {args.vkey}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -266,6 +304,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="verify an attestation end to end (proof, on-chain record, disclosure)")
     verify_cli.add_arguments(p)
     p.set_defaults(func=verify_cli.run)
+
+    trust = sub.add_parser("trust", help="trust files for verifiers: a node's claimed entry, a key's digest")
+    trust_sub = trust.add_subparsers(dest="trust_command", required=True)
+    p = trust_sub.add_parser("show", help="print the [[node]] entry a node claims in /v1/info (check it out of band "
+                             "before pinning it)")
+    p.add_argument("--url", default="http://127.0.0.1:8080")
+    p.add_argument("--name", help="entry name (default: the node's host:port)")
+    p.set_defaults(func=_trust_show)
+    p = trust_sub.add_parser("digest", help="print vk_sha256 of a snarkjs verification_key.json (for a trust file)")
+    p.add_argument("vkey", type=Path, metavar="VK.json")
+    p.set_defaults(func=_trust_digest)
 
     p = sub.add_parser("show", help="render a disclosure bundle")
     p.add_argument("bundle", type=Path)

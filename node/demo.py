@@ -4,7 +4,8 @@
 2. start the node (aiohttp) on loopback with an embedded EVM and SQLite; it deploys the verifier and registry;
 3. register the model, attest several test-set predictions (predict -> explain -> prove -> submit);
 4. verify each attestation with ``zkxai verify`` in a separate process, over the node's JSON-RPC,
-   with the disclosed data and the model file; then once more with a tampered disclosure, which must fail;
+   with the disclosed data and the model file, pinning the registry and attester the node reports;
+   then once more with a tampered disclosure, which must fail;
 5. print the verdicts.
 """
 
@@ -23,10 +24,10 @@ from .app import build_app
 from .config import NodeConfig
 
 
-async def _verify(rpc: str, bundle: Path, model: Path) -> tuple[int, dict]:
+async def _verify(rpc: str, bundle: Path, model: Path, pins: tuple[str, ...]) -> tuple[int, dict]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "node.cli", "verify", "--rpc-url", rpc, "--disclosure", str(bundle),
-        "--model", str(model), "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "--model", str(model), *pins, "--json", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     out, err = await proc.communicate()
     try:
@@ -34,6 +35,11 @@ async def _verify(rpc: str, bundle: Path, model: Path) -> tuple[int, dict]:
     except json.JSONDecodeError:
         report = {"verdict": "ERROR", "error": err.decode()[-500:]}
     return proc.returncode or 0, report
+
+
+def _summary(report: dict) -> str:
+    return " ".join(f"{c['name']}:{'ok' if c['ok'] else c.get('status', 'fail').upper()}"
+                    for c in report.get("checks", []))
 
 
 async def _run(count: int, data_dir: Path) -> int:
@@ -114,10 +120,16 @@ async def _run(count: int, data_dir: Path) -> int:
                 print("      `zkxai show` of #0:\n" + "\n".join("        " + line for line in out.decode().splitlines()))
 
             rpc = f"{base}/rpc"
-            print(f"[4/4] verifying with `zkxai verify --rpc-url {rpc} --disclosure <bundle> --model {model_path}`")
+            # A verifier trusts only what it pins. The demo's verifier pins what this node reports about itself
+            # (a third party would check the registry and attester out of band, or use a --trust file).
+            pins = ("--registry", info["registry"], "--attester", info["attester"])
+            print(f"[4/4] verifying with `zkxai verify --rpc-url {rpc} --disclosure <bundle> --model {model_path} "
+                  f"{' '.join(pins)}`")
+            print(f"      pinned: registry {info['registry']} and attester {info['attester']} (from the node's "
+                  f"/v1/info; vk_sha256 {info['vk_sha256']})")
             for i, bundle, label, result in bundles:
-                code, report = await _verify(rpc, bundle, model_path)
-                checks = " ".join(f"{c['name']}:{'ok' if c['ok'] else 'FAIL'}" for c in report.get("checks", []))
+                code, report = await _verify(rpc, bundle, model_path, pins)
+                checks = _summary(report)
                 print(f"      #{i}: {report.get('verdict')} (exit {code})  {checks}")
                 failures += report.get("verdict") != "VALID" or code != 0
 
@@ -127,8 +139,8 @@ async def _run(count: int, data_dir: Path) -> int:
                 tampered["prediction"]["predicted_class"] = (tampered["prediction"]["predicted_class"] + 1) % 10
                 bad = data_dir / "attestation-tampered.json"
                 bad.write_text(json.dumps(tampered))
-                code, report = await _verify(rpc, bad, model_path)
-                checks = " ".join(f"{c['name']}:{'ok' if c['ok'] else 'FAIL'}" for c in report.get("checks", []))
+                code, report = await _verify(rpc, bad, model_path, pins)
+                checks = _summary(report)
                 print(f"      tampered copy of #{i} (class changed): {report.get('verdict')} (exit {code})  {checks}")
                 failures += report.get("verdict") != "INVALID" or code == 0
     finally:

@@ -92,6 +92,10 @@ class ChainInfo:
     #: Where the registries came from: "configured", "recorded" (this node's earlier deployment) or "deployed".
     registry_origin: str = "deployed"
     batch_registry_origin: str | None = None
+    #: What a verifier pins (``zkxai trust show``): the signing address and the keys' vk_sha256 digests.
+    attester: str | None = None
+    vk_sha256: str | None = None
+    batch_vk_sha256: str | None = None
 
 
 @dataclass

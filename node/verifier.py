@@ -2,14 +2,21 @@
 
 Checks, each reported on its own:
 
-``record``        the registry holds a record for the attestation id (and the event that carries its proof);
+``chain``         (when a chain id is pinned: --chain-id, --trust) the RPC serves that chain;
+``record``        the registry holds a record for the attestation id (and the event that carries its proof), and
+                  that registry is pinned (--registry, --trust); a registry only the bundle or transaction names
+                  leaves the check UNPINNED;
+``attester``      the record's attester is one of the pinned attesters (--attester, --trust), else UNPINNED;
 ``revocation``    the attestation (or its whole model) has not been revoked by its attester or the registry owner;
 ``finality``      the record has at least the required number of confirmations;
-``vk``            the verifying key read from the registry's verifier contract (and, if given, equals a published one);
+``vk``            the verifying key read from the registry's verifier contract equals the pinned one (--vkey, a trust
+                  entry's vk_sha256); with none pinned it passes only when read from a pinned registry;
 ``proof``         the Groth16 proof verifies off-chain (py_ecc pairing) against the on-chain public inputs;
 ``model``         (with --model) SHA-256 of the local model file equals the attested model hash;
 ``disclosure``    (with a disclosure bundle) the disclosed input, prediction, explanation and salts reproduce
                   exactly the digests and class recorded on chain.
+
+Each check is PASS, FAIL or UNPINNED (it rests on nothing the user pinned: see :mod:`node.anchors`).
 
 Batched predictions (:mod:`node.batch_verify`) add ``inclusion`` (the Merkle path to the batch root); their
 ``revocation`` covers the prediction's slot and its batch, and its model when a disclosure bundle names it.
@@ -20,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +38,8 @@ from prover.verify import verify as groth16_verify
 from .disclosure import Disclosure
 from .json_guard import load_file
 
-#: Exit codes of ``zkxai verify``, one per failure kind (the first failing check decides).
+#: Exit codes of ``zkxai verify``, one per failure kind (the first failing check decides; any FAIL takes
+#: precedence over EXIT_UNPINNED).
 EXIT_OK = 0
 EXIT_PROOF_INVALID = 1
 EXIT_USAGE = 2
@@ -43,6 +52,12 @@ EXIT_REVOKED = 8
 EXIT_NOT_FINAL = 9
 #: A batched prediction's Merkle path does not lead to the batch root (off-chain or in the registry's view).
 EXIT_INCLUSION_FAILED = 10
+#: No check failed, but at least one rests on nothing the user pinned (registry, attester, key).
+EXIT_UNPINNED = 11
+#: The record's attester is not one of the pinned attesters.
+EXIT_ATTESTER_MISMATCH = 12
+#: The RPC serves another chain than the pinned chain id.
+EXIT_CHAIN_MISMATCH = 13
 
 EXIT_BY_CHECK = {
     "record": EXIT_NOT_FOUND,
@@ -53,14 +68,29 @@ EXIT_BY_CHECK = {
     "model": EXIT_MODEL_MISMATCH,
     "disclosure": EXIT_DISCLOSURE_MISMATCH,
     "inclusion": EXIT_INCLUSION_FAILED,
+    "attester": EXIT_ATTESTER_MISMATCH,
+    "chain": EXIT_CHAIN_MISMATCH,
 }
+
+
+class Status(str, Enum):
+    """Outcome of one check."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    #: The check found nothing wrong, but what it compared against was not pinned by the user.
+    UNPINNED = "unpinned"
 
 
 @dataclass(frozen=True)
 class Check:
     name: str
-    ok: bool
+    status: Status
     detail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.PASS
 
 
 @dataclass
@@ -68,28 +98,47 @@ class Report:
     attestation_id: str
     checks: list[Check] = field(default_factory=list)
     record: dict[str, Any] = field(default_factory=dict)
+    #: What was not checked and why (e.g. offline: no registry, no attester).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
     @property
+    def unpinned(self) -> list[str]:
+        return [c.name for c in self.checks if c.status is Status.UNPINNED]
+
+    @property
+    def verdict(self) -> str:
+        if self.ok:
+            return "VALID"
+        return "INVALID" if any(c.status is Status.FAIL for c in self.checks) or not self.checks else "UNPINNED"
+
+    @property
     def exit_code(self) -> int:
         for check in self.checks:
-            if not check.ok:
+            if check.status is Status.FAIL:
                 return EXIT_BY_CHECK.get(check.name, EXIT_PROOF_INVALID)
-        return EXIT_OK
+        return EXIT_UNPINNED if self.unpinned else EXIT_OK
 
     def add(self, name: str, ok: bool, detail: str) -> bool:
-        self.checks.append(Check(name, ok, detail))
+        self.checks.append(Check(name, Status.PASS if ok else Status.FAIL, detail))
         return ok
+
+    def add_unpinned(self, name: str, detail: str) -> None:
+        """A check that found nothing wrong against something the user did not pin."""
+        self.checks.append(Check(name, Status.UNPINNED, detail))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "attestation_id": self.attestation_id,
-            "verdict": "VALID" if self.ok else "INVALID",
+            "verdict": self.verdict,
             "exit_code": self.exit_code,
-            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "checks": [{"name": c.name, "status": c.status.value, "ok": c.ok, "detail": c.detail}
+                       for c in self.checks],
+            "unpinned": self.unpinned,
+            "notes": self.notes,
             "record": self.record,
         }
 

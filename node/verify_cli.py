@@ -8,10 +8,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .anchors import (
+    NOT_CHECKED_OFFLINE,
+    NOTHING_PINNED,
+    PIN_HINT,
+    Anchors,
+    anchors_from_args,
+    check_attester,
+    check_chain,
+    check_registry,
+    check_vk,
+    nodes_for,
+    offline_vk_check,
+    pinned_attesters,
+    pinned_digests,
+    pinned_registries,
+)
 from .batch_verify import is_batch_request, run_batch, run_batch_offline
 from .disclosure import Disclosure
 from .errors import DisclosureError
-from .json_guard import load_file
+from .trust import TrustError
 from .verifier import (
     EXIT_CHAIN_ERROR,
     EXIT_NOT_FOUND,
@@ -29,17 +45,26 @@ from .verifier import (
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rpc-url", help="Ethereum JSON-RPC URL (the embedded node serves one at /rpc); "
                    "without it, verify a disclosure bundle offline against --vkey")
-    p.add_argument("--registry", help="AttestationRegistry address (default: taken from --disclosure)")
+    t = p.add_argument_group("trust anchors (what you pin; nothing read from the transaction or the bundle counts)")
+    t.add_argument("--registry", help="pin this AttestationRegistry: the record must be in it (the bundle's or the "
+                   "transaction's registry is read but never trusted)")
+    t.add_argument("--attester", action="append", default=[], metavar="ADDR",
+                   help="pin an attester address: the record must be signed by one of them (repeatable)")
+    t.add_argument("--trust", action="append", default=[], type=Path, metavar="FILE",
+                   help="trust file (TOML [[node]] entries: chain_id, registry, attesters, vk_sha256): pins every "
+                   "entry (repeatable)")
+    t.add_argument("--chain-id", type=int, help="pin the chain id the RPC must serve")
     p.add_argument("--id", dest="attestation_id", help="attestation id 0x... (default: taken from --disclosure)")
     p.add_argument("--tx", dest="tx_hash", help="find the attestation by the hash of the transaction that made it")
     p.add_argument("--confirmations", type=int, default=1, help="blocks required on top of the record (default 1)")
     p.add_argument("--model-card", type=Path, help="published model card JSON with a model_hash: must equal the attested one")
     p.add_argument("--disclosure", type=Path, help="disclosure bundle JSON: recompute the digests from the disclosed data")
     p.add_argument("--model", type=Path, help="local model file: its SHA-256 must equal the attested model hash")
-    p.add_argument("--vkey", type=Path, help="published snarkjs verification_key.json: must equal the on-chain key")
+    t.add_argument("--vkey", type=Path, help="pin a published snarkjs verification_key.json: the on-chain key must "
+                   "equal it (offline: the only anchor)")
     p.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
     b = p.add_argument_group("batched predictions (default: the bundle's batch section)")
-    b.add_argument("--batch-registry", help="BatchAttestationRegistry address")
+    b.add_argument("--batch-registry", help="pin this BatchAttestationRegistry (else read from the bundle, unpinned)")
     b.add_argument("--root", type=int, help="batch Merkle root (decimal)")
     b.add_argument("--leaf", type=int, help="the prediction's leaf (decimal)")
     b.add_argument("--index", type=int, help="the prediction's slot in the batch")
@@ -51,50 +76,76 @@ def run(args: argparse.Namespace) -> int:
         disclosure = Disclosure.load(args.disclosure) if args.disclosure else None
     except DisclosureError as exc:
         return _fail(args, EXIT_USAGE, str(exc))
+    try:
+        anchors = anchors_from_args(args)
+    except TrustError as exc:
+        return _fail(args, EXIT_USAGE, str(exc))
     if is_batch_request(args, disclosure):
         if args.rpc_url is not None:
-            return run_batch(args, disclosure, _fail, _emit)
+            return run_batch(args, disclosure, anchors, _fail, _emit)
         if disclosure is None or disclosure.batch is None or args.vkey is None:
             return _fail(args, EXIT_USAGE, "offline verification (no --rpc-url) needs --disclosure and --vkey")
-        return run_batch_offline(args, disclosure, _fail, _emit)
+        return run_batch_offline(args, disclosure, anchors, _fail, _emit)
     if args.rpc_url is None:
-        return _offline(args, disclosure)
-    registry = args.registry or (disclosure.chain.registry if disclosure and disclosure.chain else None)
+        return _offline(args, disclosure, anchors)
     attestation_id = args.attestation_id or (disclosure.attestation_id if disclosure else None)
-    if args.tx_hash:
+    if not args.tx_hash and not attestation_id:
+        return _fail(args, EXIT_USAGE, "give --id, --tx, or a --disclosure bundle that names the attestation")
+    if attestation_id is not None and not args.tx_hash:
         try:
-            registry, attestation_id = _from_transaction(args.rpc_url, args.tx_hash, registry)
-        except LookupError as exc:
-            return _fail(args, EXIT_NOT_FOUND, str(exc))
-        except (OSError, ValueError) as exc:
-            return _fail(args, EXIT_CHAIN_ERROR, f"cannot read transaction {args.tx_hash}: {exc}")
-    if not registry or not attestation_id:
-        return _fail(args, EXIT_USAGE, "give --registry and --id, --tx, or a --disclosure bundle that names them")
-    try:
-        _id_bytes(attestation_id)
-    except ValueError:
-        return _fail(args, EXIT_USAGE, f"attestation id must be 0x followed by 64 hex digits, got {attestation_id!r}")
+            _id_bytes(attestation_id)
+        except ValueError:
+            return _fail(args, EXIT_USAGE, f"attestation id must be 0x followed by 64 hex digits, got {attestation_id!r}")
     if args.model is not None and not args.model.is_file():
         return _fail(args, EXIT_USAGE, f"model file not found: {args.model}")
 
     from web3 import Web3
 
-    from prover.serialize import vk_from_snarkjs
-
     from .chain.errors import AttestationNotFound, ChainError
     from .chain.reader import read_attestation, read_verifying_key, registry_verifier
 
-    report = Report(attestation_id=attestation_id)
+    w3 = Web3(Web3.HTTPProvider(args.rpc_url, request_kwargs={"timeout": 30}))
+    report = Report(attestation_id=attestation_id or "?")
+    if anchors.empty:
+        report.notes.append(NOTHING_PINNED)
     try:
-        w3 = Web3(Web3.HTTPProvider(args.rpc_url, request_kwargs={"timeout": 30}))
-        try:
-            record = read_attestation(w3, registry, _id_bytes(attestation_id))
-        except AttestationNotFound as exc:
-            report.add("record", False, str(exc))
+        chain_id = int(w3.eth.chain_id)
+    except Exception as exc:  # web3 raises many unrelated types; all mean the chain could not be read
+        return _fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}")
+    check_chain(report, anchors, chain_id)
+    pinned = pinned_registries(anchors, chain_id)
+    try:
+        if args.tx_hash:
+            located = _from_transaction(w3, args.tx_hash, pinned)
+            if isinstance(located, str):  # the transaction made no attestation in a pinned registry
+                report.add("record", False, located)
+                return _emit(args, report)
+            registry, attestation_id = located
+            report.attestation_id = attestation_id
+            found_by, candidates = f"transaction {args.tx_hash}", [registry]
+        else:
+            named = disclosure.chain.registry if disclosure and disclosure.chain else None
+            candidates = _candidates(pinned, named)
+            if not candidates:
+                return _fail(args, EXIT_USAGE, "give --registry (or --trust), or a --disclosure bundle that names one")
+            found_by = "the disclosure bundle"
+        record, misses = None, []
+        for registry in candidates:
+            try:
+                record = read_attestation(w3, registry, _id_bytes(attestation_id))
+                break
+            except AttestationNotFound as exc:
+                misses.append(str(exc))
+        if record is None:
+            where = "; ".join(misses) if len(candidates) == 1 else (
+                f"no pinned registry ({', '.join(candidates)}) holds {attestation_id}: " + "; ".join(misses))
+            report.add("record", False, where)
             return _emit(args, report)
         report.record = _record_json(record)
-        report.add("record", True, f"on chain: block {record.block_number}, tx {record.tx_hash}, "
-                                   f"attester {record.attester}")
+        registry_is_pinned = any(record.registry.lower() == a.lower() for a in pinned)
+        check_registry(report, record.registry, pinned, found_by,
+                       f"on chain {chain_id}: block {record.block_number}, tx {record.tx_hash}")
+        check_attester(report, record.attester, pinned_attesters(anchors, chain_id, record.registry))
         if record.revoked:
             what = "its whole model was revoked" if record.model_revoked else "the attestation was revoked"
             report.add("revocation", False, f"{what} at {record.revoked_at} (reason code {record.revocation_reason})")
@@ -102,21 +153,19 @@ def run(args: argparse.Namespace) -> int:
             report.add("revocation", True, "not revoked")
         report.add("finality", record.confirmations >= args.confirmations,
                    f"{record.confirmations} confirmation(s), {args.confirmations} required")
-        vk = vk_from_calldata(read_verifying_key(w3, registry_verifier(w3, registry)))
+        verifier = registry_verifier(w3, record.registry)
+        vk = vk_from_calldata(read_verifying_key(w3, verifier))
+    except _NoAttestation as exc:
+        return _fail(args, EXIT_NOT_FOUND, str(exc))
     except (ChainError, OSError, ValueError) as exc:
         return _fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}")
 
-    if args.vkey is not None:
-        published = vk_from_snarkjs(load_file(args.vkey, what="verifying key"))
-        if not report.add("vk", published == vk, "on-chain verifying key equals " + str(args.vkey)
-                          if published == vk else f"on-chain verifying key differs from {args.vkey}"):
-            return _emit(args, report)
-    else:
-        report.add("vk", True, f"verifying key read from the registry's verifier contract ({len(vk.ic) - 1} public inputs)")
-
+    digests = pinned_digests(anchors, nodes_for(anchors, chain_id, record.registry))
+    check_vk(report, vk, anchors, digests, registry_is_pinned, f"the registry's verifier {verifier}")
     public = list(record.public_inputs)
     _progress(args, "checking the Groth16 proof off-chain (pairing)...")
-    check_proof(report, vk, public, proof_from_calldata(record.proof))
+    # Against the pinned key when there is one: a proof is worth what the key it verifies under is worth.
+    check_proof(report, anchors.vkey if anchors.vkey is not None else vk, public, proof_from_calldata(record.proof))
     if args.model is not None:
         check_model(report, record.model_hash, args.model)
     if args.model_card is not None:
@@ -129,19 +178,26 @@ def run(args: argparse.Namespace) -> int:
     return _emit(args, report)
 
 
-def _offline(args: argparse.Namespace, disclosure: Disclosure | None) -> int:
-    """Bundle-only verification: the bundle's proof against its public inputs and a published key."""
-    if disclosure is None or args.vkey is None:
+def _candidates(pinned: dict[str, str], named: str | None) -> list[str]:
+    """Registries to look the attestation up in: the pinned ones (the bundle's first if pinned), else the
+    bundle's (its record check is then UNPINNED)."""
+    if not pinned:
+        return [named] if named else []
+    first = [a for a in pinned if named and a.lower() == named.lower()]
+    return first + [a for a in pinned if a not in first]
+
+
+def _offline(args: argparse.Namespace, disclosure: Disclosure | None, anchors: Anchors) -> int:
+    """Bundle-only verification: the bundle's proof against its public inputs and a published key (the anchor)."""
+    if disclosure is None or anchors.vkey is None:
         return _fail(args, EXIT_USAGE, "offline verification (no --rpc-url) needs --disclosure and --vkey")
     from prover.errors import ProverError
-    from prover.serialize import proof_from_snarkjs, vk_from_snarkjs
+    from prover.serialize import proof_from_snarkjs
 
     report = Report(attestation_id=disclosure.attestation_id)
-    try:
-        vk = vk_from_snarkjs(load_file(args.vkey, what="verifying key"))
-    except (OSError, ValueError, ProverError) as exc:
-        return _fail(args, EXIT_USAGE, f"cannot load verifying key {args.vkey}: {exc}")
-    report.add("vk", True, f"published key {args.vkey} ({len(vk.ic) - 1} public inputs); no chain consulted")
+    vk = anchors.vkey
+    offline_vk_check(report, anchors, vk, batch=False)
+    report.notes.append(NOT_CHECKED_OFFLINE)
     public = list(disclosure.public_inputs)
     try:
         proof = proof_from_snarkjs(disclosure.proof)
@@ -163,29 +219,36 @@ def _progress(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _from_transaction(rpc_url: str, tx_hash: str, registry: str | None) -> tuple[str, str]:
-    """(registry, attestation id) from the Attested event of a transaction."""
-    from web3 import Web3
-
+def _from_transaction(w3: Any, tx_hash: str, pinned: dict[str, str]) -> tuple[str, str] | str:
+    """(registry, attestation id) from the transaction's ``Attested`` log; with pinned registries only a log
+    emitted by one of them is taken (else the reason, as a string, for a FAIL). No log at all: LookupError."""
     from contracts import abi
 
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
     try:
-        receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        receipt = w3.eth.get_transaction_receipt(tx_hash)
     except Exception as exc:
         if "not found" in str(exc).lower():
-            raise LookupError(f"no mined transaction {tx_hash}") from None
+            raise _NoAttestation(f"no mined transaction {tx_hash}") from None
         raise OSError(str(exc)) from exc
     event = w3.eth.contract(abi=abi("AttestationRegistry")).events.Attested()
+    found: list[tuple[str, str]] = []
     for log in receipt["logs"]:
-        if registry and log["address"].lower() != registry.lower():
-            continue
         try:
             decoded = event.process_log(log)
         except Exception:
             continue
-        return str(log["address"]), "0x" + bytes(decoded["args"]["id"]).hex()
-    raise LookupError(f"transaction {tx_hash} made no attestation")
+        found.append((str(log["address"]), "0x" + bytes(decoded["args"]["id"]).hex()))
+    for address, ident in found:
+        if not pinned or any(address.lower() == p.lower() for p in pinned):
+            return address, ident
+    if not found:
+        raise _NoAttestation(f"transaction {tx_hash} made no attestation")
+    return (f"transaction {tx_hash} made no attestation in the pinned registr{'y' if len(pinned) == 1 else 'ies'} "
+            f"{', '.join(pinned)} (it has an Attested log from {', '.join(a for a, _ in found)}, not pinned)")
+
+
+class _NoAttestation(LookupError):
+    """The transaction is not mined or made no attestation at all."""
 
 
 def _id_bytes(attestation_id: str) -> bytes:
@@ -216,16 +279,23 @@ def _record_json(record: Any) -> dict[str, Any]:
 
 def _emit(args: argparse.Namespace, report: Report) -> int:
     if args.json:
-        print(json.dumps(report.to_json(), indent=1))
+        out = report.to_json()
+        if report.unpinned:
+            out["pin"] = PIN_HINT
+        print(json.dumps(out, indent=1))
     else:
         print(f"attestation {report.attestation_id}")
         for c in report.checks:
-            print(f"  [{'PASS' if c.ok else 'FAIL'}] {c.name:<11} {c.detail}")
+            print(f"  [{c.status.value.upper()}] {c.name:<11} {c.detail}")
         if report.record and "root" in report.record:
             print(f"  batch of {report.record['count']}, slot {report.record['index']}")
         if report.record and "predicted_class" in report.record:
             print(f"  predicted class {report.record['predicted_class']}, model {report.record['model_hash']}")
-        print(f"verdict: {'VALID' if report.ok else 'INVALID'}")
+        for note in report.notes:
+            print(f"  note: {note}")
+        if report.unpinned:
+            print(f"  UNPINNED: {', '.join(report.unpinned)} rest on nothing you pinned; {PIN_HINT}")
+        print(f"verdict: {report.verdict}")
     return report.exit_code
 
 

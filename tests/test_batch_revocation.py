@@ -107,7 +107,8 @@ def verify(chain: Chain, proof: BatchProof, index: int, capsys: pytest.CaptureFi
     add_arguments(parser)
     args = parser.parse_args(["--rpc-url", chain.url, "--batch-registry", chain.owner.deployment.registry,
                               "--root", str(inclusion.root), "--leaf", str(inclusion.leaf), "--index", str(index),
-                              "--path", ",".join(str(p) for p in inclusion.path), "--json"])
+                              "--path", ",".join(str(p) for p in inclusion.path),
+                              "--attester", chain.attester.account.address, "--json"])
     capsys.readouterr()
     code = run(args)
     return code, json.loads(capsys.readouterr().out)

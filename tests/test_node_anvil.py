@@ -53,9 +53,11 @@ def run(anvil: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[s
 
 def test_cli_verifies_on_anvil(anvil: str, run: dict[str, Any]) -> None:
     out = zkxai("verify", "--rpc-url", anvil, "--disclosure", str(run["bundle"]), "--model", str(run["model_file"]),
-                "--vkey", str(run["vk"]), "--json")
+                "--vkey", str(run["vk"]), "--registry", run["info"]["registry"], "--attester", run["info"]["attester"],
+                "--json")
     assert out.returncode == 0, out.stdout + out.stderr
-    assert json.loads(out.stdout)["verdict"] == "VALID"
+    report = json.loads(out.stdout)
+    assert report["verdict"] == "VALID" and {c["status"] for c in report["checks"]} == {"pass"}
 
 
 def test_snarkjs_accepts_the_nodes_proof(run: dict[str, Any], snarkjs_bin: Path, tmp_path: Path) -> None:

@@ -30,6 +30,14 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def pins(node: str) -> tuple[str, ...]:
+    """What a verifier pins for this node (checked out of band in real life; here: its own /v1/info)."""
+    status, info = http("GET", f"{node}/v1/info")
+    assert status == 200 and info["attester"] and info["vk_sha256"].startswith("0x"), info
+    return ("--registry", info["registry"], "--attester", info["attester"])
+
+
+@pytest.fixture(scope="module")
 def registered(node: str, model_file: Path) -> dict[str, Any]:
     status, body = http("POST", f"{node}/v1/models?name=digits", model_file.read_bytes(), "application/octet-stream")
     assert status == 201, body
@@ -64,19 +72,42 @@ def test_attestation_response_and_records(node: str, attested: dict[str, Any]) -
     assert status == 200 and disclosure == attested["disclosure"]
 
 
-def test_cli_verifies_over_the_nodes_rpc(node: str, attested: dict[str, Any], model_file: Path) -> None:
+def test_cli_verifies_over_the_nodes_rpc(node: str, attested: dict[str, Any], model_file: Path,
+                                        pins: tuple[str, ...]) -> None:
     out = zkxai("verify", "--rpc-url", f"{node}/rpc", "--disclosure", str(attested["bundle_path"]),
-                "--model", str(model_file), "--json")
+                "--model", str(model_file), "--json", *pins)
     report = json.loads(out.stdout)
     assert out.returncode == 0, out.stdout + out.stderr
     assert report["verdict"] == "VALID"
-    assert [c["name"] for c in report["checks"]] == ["record", "revocation", "finality", "vk", "proof", "model",
-                                                     "disclosure"]
+    assert [c["name"] for c in report["checks"]] == ["record", "attester", "revocation", "finality", "vk", "proof",
+                                                     "model", "disclosure"]
+    assert {c["status"] for c in report["checks"]} == {"pass"}
     assert report["record"]["predicted_class"] == attested["predicted_class"]
 
 
+def test_cli_without_anchor_is_unpinned(node: str, attested: dict[str, Any], model_file: Path) -> None:
+    """The bundle alone names the registry: read and shown, never trusted (exit 11, naming what to pin)."""
+    out = zkxai("verify", "--rpc-url", f"{node}/rpc", "--disclosure", str(attested["bundle_path"]),
+                "--model", str(model_file))
+    assert out.returncode == 11, out.stdout + out.stderr
+    assert "[UNPINNED] record" in out.stdout and "[UNPINNED] attester" in out.stdout and "[UNPINNED] vk" in out.stdout
+    assert "--registry" in out.stdout and "--trust" in out.stdout and "verdict: UNPINNED" in out.stdout
+
+
+def test_trust_show_entry_pins_the_node(node: str, attested: dict[str, Any], tmp_path: Path) -> None:
+    shown = zkxai("trust", "show", "--url", node, "--name", "test-node")
+    assert shown.returncode == 0, shown.stderr
+    assert "CLAIMS" in shown.stdout and "out of band" in shown.stdout
+    trust = tmp_path / "trust.toml"
+    trust.write_text(shown.stdout)
+    out = zkxai("verify", "--rpc-url", f"{node}/rpc", "--disclosure", str(attested["bundle_path"]), "--trust",
+                str(trust), "--json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    vk = [c for c in json.loads(out.stdout)["checks"] if c["name"] == "vk"][0]
+    assert "equals the one pinned by trust entry" in vk["detail"] and "#test-node" in vk["detail"]
+
 def test_cli_failure_kinds_have_their_exit_codes(node: str, attested: dict[str, Any], model_file: Path,
-                                                 tmp_path: Path) -> None:
+                                                 tmp_path: Path, pins: tuple[str, ...]) -> None:
     rpc = f"{node}/rpc"
     registry = attested["registry"]
     missing = zkxai("verify", "--rpc-url", rpc, "--registry", registry, "--id", "0x" + "00" * 32, "--json")
@@ -85,14 +116,14 @@ def test_cli_failure_kinds_have_their_exit_codes(node: str, attested: dict[str, 
     other_model = tmp_path / "other.onnx"
     other_model.write_bytes(model_file.read_bytes() + b"\0")
     wrong_model = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]),
-                        "--model", str(other_model), "--json")
+                        "--model", str(other_model), "--json", *pins)
     assert wrong_model.returncode == 5
 
     tampered = json.loads(Path(attested["bundle_path"]).read_text())
     tampered["explanation"]["values"][0] += 1
     bad = tmp_path / "tampered.json"
     bad.write_text(json.dumps(tampered))
-    out = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(bad), "--json")
+    out = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(bad), "--json", *pins)
     assert out.returncode == 4
     failed = [c for c in json.loads(out.stdout)["checks"] if not c["ok"]]
     assert [c["name"] for c in failed] == ["disclosure"] and "explanation_digest" in failed[0]["detail"]
@@ -146,7 +177,7 @@ def test_rpc_bridge_refuses_state_changes(node: str) -> None:
 HEAVY = ("torch", "torchvision", "zennit", "onnx", "onnxruntime", "sklearn", "eth_tester", "sqlmodel")
 
 
-def test_verify_runs_without_the_node_extra(node: str, attested: dict[str, Any]) -> None:
+def test_verify_runs_without_the_node_extra(node: str, attested: dict[str, Any], pins: tuple[str, ...]) -> None:
     """`zkxai verify` must work on the light install: every node-extra package is made unimportable
     (aiohttp stays: web3 itself depends on it)."""
     import subprocess
@@ -156,7 +187,8 @@ def test_verify_runs_without_the_node_extra(node: str, attested: dict[str, Any])
 
     block = "; ".join(f"sys.modules[{name!r}] = None" for name in HEAVY)
     code = (f"import sys; {block}; from node.cli import main; "
-            f"sys.exit(main(['verify', '--rpc-url', '{node}/rpc', '--disclosure', r'{attested['bundle_path']}', '--json']))")
+            f"sys.exit(main(['verify', '--rpc-url', '{node}/rpc', '--disclosure', r'{attested['bundle_path']}', '--json', "
+            f"*{list(pins)!r}]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout)["verdict"] == "VALID"
@@ -168,34 +200,35 @@ def test_verify_runs_without_the_node_extra(node: str, attested: dict[str, Any])
     assert Path(f"{attested['bundle_path']}.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_cli_by_transaction_hash_finality_and_model_card(node: str, attested: dict[str, Any], tmp_path: Path) -> None:
+def test_cli_by_transaction_hash_finality_and_model_card(node: str, attested: dict[str, Any], tmp_path: Path,
+                                                         pins: tuple[str, ...]) -> None:
     rpc = f"{node}/rpc"
-    by_tx = zkxai("verify", "--rpc-url", rpc, "--tx", attested["tx_hash"], "--json")
+    by_tx = zkxai("verify", "--rpc-url", rpc, "--tx", attested["tx_hash"], "--json", *pins)
     assert by_tx.returncode == 0, by_tx.stdout + by_tx.stderr
     assert json.loads(by_tx.stdout)["attestation_id"] == attested["attestation_id"]
     no_tx = zkxai("verify", "--rpc-url", rpc, "--tx", "0x" + "12" * 32, "--json")
     assert no_tx.returncode == 3
 
     not_final = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]), "--confirmations",
-                      "1000", "--json")
+                      "1000", "--json", *pins)
     assert not_final.returncode == 9
     assert [c["name"] for c in json.loads(not_final.stdout)["checks"] if not c["ok"]] == ["finality"]
 
     card = tmp_path / "card.json"
     card.write_text(json.dumps({"name": "digits-mlp", "model_hash": attested["model_hash"]}))
-    ok = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]), "--model-card", str(card))
+    ok = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]), "--model-card", str(card), *pins)
     assert ok.returncode == 0 and "model card 'digits-mlp'" in ok.stdout
     card.write_text(json.dumps({"name": "other", "model_hash": "0x" + "00" * 32}))
-    bad = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]), "--model-card", str(card))
+    bad = zkxai("verify", "--rpc-url", rpc, "--disclosure", str(attested["bundle_path"]), "--model-card", str(card), *pins)
     assert bad.returncode == 5
 
 
-def test_revocation_is_seen_by_verifiers(node: str, attested: dict[str, Any]) -> None:
+def test_revocation_is_seen_by_verifiers(node: str, attested: dict[str, Any], pins: tuple[str, ...]) -> None:
     """Runs last in this module: it revokes the module's attestation."""
     ident = attested["attestation_id"]
     status, body = post_json(f"{node}/v1/attestations/{ident}/revoke", {"reason": 2})
     assert status == 200 and body["status"] == "revoked" and body["gas_used"] > 0
-    out = zkxai("verify", "--rpc-url", f"{node}/rpc", "--disclosure", str(attested["bundle_path"]), "--json")
+    out = zkxai("verify", "--rpc-url", f"{node}/rpc", "--disclosure", str(attested["bundle_path"]), "--json", *pins)
     report = json.loads(out.stdout)
     assert out.returncode == 8 and report["record"]["revoked"] and report["record"]["revocation_reason"] == 2
     assert [c["name"] for c in report["checks"] if not c["ok"]] == ["revocation"]

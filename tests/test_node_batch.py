@@ -36,6 +36,18 @@ ENV = {"ZKXAI_PRIVATE_KEY": ANVIL_KEY}
 pytestmark = pytest.mark.npm
 
 
+def node_info(node: dict[str, Any]) -> dict[str, Any]:
+    status, info = http("GET", f"{node['base']}/v1/info")
+    assert status == 200 and info["attester"] and info["batch_vk_sha256"], info
+    return info
+
+
+def pins(node: dict[str, Any]) -> tuple[str, ...]:
+    """What a verifier pins for this node: its batch registry and its attester (here from its own /v1/info)."""
+    info = node_info(node)
+    return ("--batch-registry", info["batch_registry"], "--attester", info["attester"])
+
+
 # -- configuration (no chain) -------------------------------------------------------------------------
 def test_batch_settings_from_env_and_validation() -> None:
     config = load_config(env={"ZKXAI_PIPELINE_ATTESTATION_MODE": "batch", "ZKXAI_PIPELINE_BATCH_SIZE": "4",
@@ -125,10 +137,11 @@ def test_two_predictions_one_batch_transaction_each_verifies(chain: str, node: d
         assert http("GET", f"{node['base']}/v1/attestations/{d.attestation_id}")[1]["request_id"] == i
 
     for path, _ in bundles:
-        out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(path), "--json")
+        out = zkxai("verify", "--rpc-url", chain, *pins(node), "--disclosure", str(path), "--json")
         report = json.loads(out.stdout)
         assert out.returncode == EXIT_OK, out.stdout + out.stderr
-        assert {c["name"] for c in report["checks"]} >= {"record", "proof", "inclusion", "disclosure"}
+        assert {c["name"] for c in report["checks"]} >= {"record", "attester", "vk", "proof", "inclusion", "disclosure"}
+        assert {c["status"] for c in report["checks"]} == {"pass"}
 
     # offline: the bundle's batch proof against the published batch key, its path and its data
     vkey = node["work"] / "keys" / "batch-2-10.vk.json"
@@ -138,7 +151,8 @@ def test_two_predictions_one_batch_transaction_each_verifies(chain: str, node: d
 
     # the flags alone (no bundle): record, proof and inclusion
     b = bundles[1][1]["batch"]
-    out = zkxai("verify", "--rpc-url", chain, "--batch-registry", b["registry"], "--root", b["root"],
+    out = zkxai("verify", "--rpc-url", chain, "--attester", node_info(node)["attester"],
+                "--batch-registry", b["registry"], "--root", b["root"],
                 "--leaf", b["leaf"], "--index", str(b["index"]), "--path", ",".join(b["path"]))
     assert out.returncode == EXIT_OK, out.stdout + out.stderr
 
@@ -146,27 +160,27 @@ def test_two_predictions_one_batch_transaction_each_verifies(chain: str, node: d
     bad = json.loads(json.dumps(bundles[0][1]))
     bad["batch"]["path"] = [str(int(bad["batch"]["path"][0]) + 1)]
     (tmp_path / "path.json").write_text(json.dumps(bad))
-    out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(tmp_path / "path.json"))
+    out = zkxai("verify", "--rpc-url", chain, *pins(node), "--disclosure", str(tmp_path / "path.json"))
     assert out.returncode == EXIT_INCLUSION_FAILED, out.stdout + out.stderr
     # the other prediction's slot with this prediction's path
     bad = json.loads(json.dumps(bundles[0][1]))
     bad["batch"]["index"] = 1 - bad["batch"]["index"]
     (tmp_path / "index.json").write_text(json.dumps(bad))
-    out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(tmp_path / "index.json"))
+    out = zkxai("verify", "--rpc-url", chain, *pins(node), "--disclosure", str(tmp_path / "index.json"))
     assert out.returncode == EXIT_INCLUSION_FAILED, out.stdout + out.stderr
     # tampered disclosed data: the recomputed leaf differs
     bad = json.loads(json.dumps(bundles[0][1]))
     bad["explanation"]["values"][0] += 1
     bad["public_inputs"] = [str(v) for v in Disclosure.from_json(bad).recomputed_public_inputs()]
     (tmp_path / "data.json").write_text(json.dumps(bad))
-    out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(tmp_path / "data.json"))
+    out = zkxai("verify", "--rpc-url", chain, *pins(node), "--disclosure", str(tmp_path / "data.json"))
     assert out.returncode == EXIT_DISCLOSURE_MISMATCH, out.stdout + out.stderr
     assert "another leaf" in out.stdout
     # a root that was never recorded
     bad = json.loads(json.dumps(bundles[0][1]))
     bad["batch"]["root"] = str(int(bad["batch"]["root"]) ^ 1)
     (tmp_path / "root.json").write_text(json.dumps(bad))
-    out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(tmp_path / "root.json"))
+    out = zkxai("verify", "--rpc-url", chain, *pins(node), "--disclosure", str(tmp_path / "root.json"))
     assert out.returncode == EXIT_NOT_FOUND, out.stdout + out.stderr
 
 
@@ -236,7 +250,7 @@ def test_revoke_batched_predictions_through_the_api(chain: str, node: dict[str, 
         bundles[i].write_text(json.dumps(body))
 
     def verify(request_id: str, *extra: str) -> tuple[int, dict[str, Any]]:
-        out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(bundles[request_id]), "--json", *extra)
+        out = zkxai("verify", "--rpc-url", chain, *pins(node), "--disclosure", str(bundles[request_id]), "--json", *extra)
         assert out.stdout.strip(), f"exit {out.returncode}, no report; stderr: {out.stderr}"
         return out.returncode, json.loads(out.stdout)
 

@@ -134,9 +134,11 @@ def _attest(base: str, model_hash: str, sample: int) -> dict[str, Any]:
     return done
 
 
-def _verify(url: str, bundle: dict[str, Any], path: Path) -> None:
+def _verify(url: str, bundle: dict[str, Any], path: Path, info: dict[str, Any]) -> None:
+    """Verified against what the node's first start published (its registry and attester): pinned."""
     path.write_text(json.dumps(bundle))
-    out = zkxai("verify", "--rpc-url", url, "--disclosure", str(path), "--json")
+    pins = ("--batch-registry", info["batch_registry"]) if bundle.get("batch") else ("--registry", info["registry"])
+    out = zkxai("verify", "--rpc-url", url, "--disclosure", str(path), "--json", *pins, "--attester", info["attester"])
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout)["verdict"] == "VALID"
 
@@ -187,8 +189,8 @@ def test_restarted_node_attests_to_the_same_registry(chain: dict[str, Any], tmp_
     assert "attached to registry" in (work / "node.log").read_text()
     assert len(_events(url, registry, "Attested", "AttestationRegistry")) == 3
     # the first attestation, made before the restarts, still verifies (same registry as the newer ones)
-    _verify(url, first["disclosure"], tmp_path / "first.json")
-    _verify(url, done["disclosure"], tmp_path / "last.json")
+    _verify(url, first["disclosure"], tmp_path / "first.json", info)
+    _verify(url, done["disclosure"], tmp_path / "last.json", info)
     chain["single_work"] = work
 
 
@@ -223,8 +225,8 @@ def test_batch_registry_is_reused_after_a_crash(chain: dict[str, Any], tmp_path:
     assert done["batch"]["registry"] == info["batch_registry"]
     assert _recorded(work) == recorded
     assert len(_events(url, info["batch_registry"], "BatchAttested", "BatchAttestationRegistry")) == 2
-    _verify(url, first["disclosure"], tmp_path / "first.json")
-    _verify(url, done["disclosure"], tmp_path / "second.json")
+    _verify(url, first["disclosure"], tmp_path / "first.json", info)
+    _verify(url, done["disclosure"], tmp_path / "second.json", info)
 
 
 def test_recorded_registry_gone_after_a_chain_reset(chain: dict[str, Any], tmp_path: Path) -> None:

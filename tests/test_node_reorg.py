@@ -103,7 +103,9 @@ def _verify(url: str, base: str, request_id: str, path: Path) -> None:
     status, bundle = http("GET", f"{base}/v1/attestations/{request_id}/disclosure")
     assert status == 200, bundle
     path.write_text(json.dumps(bundle))
-    out = zkxai("verify", "--rpc-url", url, "--disclosure", str(path), "--confirmations", "3", "--json")
+    info = http("GET", f"{base}/v1/info")[1]
+    out = zkxai("verify", "--rpc-url", url, "--disclosure", str(path), "--confirmations", "3", "--json",
+                "--registry", info["registry"], "--attester", info["attester"])
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -225,7 +227,9 @@ def test_batch_reorg_resubmits_the_batch_once(chain: str, tmp_path_factory: pyte
         status, bundle = http("GET", f"{base}/v1/attestations/{request_id}/disclosure")
         assert status == 200
         (tmp_path / "bundle.json").write_text(json.dumps(bundle))
-        out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(tmp_path / "bundle.json"), "--json")
+        info = http("GET", f"{base}/v1/info")[1]
+        out = zkxai("verify", "--rpc-url", chain, "--disclosure", str(tmp_path / "bundle.json"), "--json",
+                    "--batch-registry", info["batch_registry"], "--attester", info["attester"])
         assert out.returncode == 0, out.stdout + out.stderr
     finally:
         stop_process(proc)
