@@ -54,6 +54,13 @@ class RootKeyError(IcpError, ValueError):
     code = "icp_bad_root_key"
 
 
+class RequestIdError(IcpError, ValueError):
+    """Request content with no representation-independent hash (negative or boolean numbers, floats, ...)."""
+
+    status = 400
+    code = "icp_bad_request_content"
+
+
 class CertificateError(IcpError):
     """Root of the reasons a certificate is rejected."""
 

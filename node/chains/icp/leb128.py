@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from node.chains.icp.errors import LebError
 
-MAX_BYTES = 10  # enough for any 64-bit value; the IC's naturals in certificates (nanoseconds) fit
+MAX_BITS = 64  # the IC's naturals in certificates (nanoseconds) are u64
 
 
 def encode_uleb128(value: int) -> bytes:
@@ -22,9 +22,10 @@ def encode_uleb128(value: int) -> bytes:
             return bytes(out)
 
 
-def decode_uleb128(data: bytes, *, max_bytes: int = MAX_BYTES) -> int:
-    """Decode one unsigned LEB128 number spanning all of ``data`` (no trailing bytes, at most ``max_bytes``)."""
+def decode_uleb128(data: bytes, *, max_bits: int = MAX_BITS) -> int:
+    """Decode one unsigned LEB128 number spanning all of ``data`` (no trailing bytes, below ``2**max_bits``)."""
     value = 0
+    max_bytes = -(-max_bits // 7)
     for index, byte in enumerate(data):
         if index >= max_bytes:
             raise LebError(f"LEB128 number longer than {max_bytes} bytes")
@@ -32,5 +33,7 @@ def decode_uleb128(data: bytes, *, max_bytes: int = MAX_BYTES) -> int:
         if not byte & 0x80:
             if index != len(data) - 1:
                 raise LebError(f"{len(data) - index - 1} trailing bytes after a LEB128 number")
+            if value >> max_bits:
+                raise LebError(f"LEB128 number does not fit in {max_bits} bits")
             return value
     raise LebError("truncated LEB128 number")
