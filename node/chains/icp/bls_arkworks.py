@@ -22,11 +22,11 @@ class ArkworksBackend:
         sig_bytes = check_compressed(signature, SIGNATURE_LENGTH, "G1 signature")
         try:
             key = G2Point.from_compressed_bytes(key_bytes)
-        except Exception as exc:  # the binding raises a bare exception type of its own
+        except ValueError as exc:
             raise BlsError(f"G2 public key: {exc}") from exc
         try:
             sig = G1Point.from_compressed_bytes(sig_bytes)
-        except Exception as exc:
+        except ValueError as exc:
             raise BlsError(f"G1 signature: {exc}") from exc
         if not key.is_in_subgroup():
             raise BlsError("G2 public key is not in the prime-order subgroup")
