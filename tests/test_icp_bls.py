@@ -64,6 +64,8 @@ def test_identity_key_with_identity_signature_is_refused(backend) -> None:
         (ROOT_KEY[:-1], GOLDEN_SIGNATURE, "96"),
         (ROOT_KEY, bytes([GOLDEN_SIGNATURE[0] & 0x7F]) + GOLDEN_SIGNATURE[1:], "compressed"),
     ],
+    ids=["g1-not-in-subgroup", "g2-not-in-subgroup", "g1-off-curve", "g1-x-too-large", "short-signature",
+         "short-key", "uncompressed-flag"],
 )
 def test_malformed_points_are_refused_before_pairing(backend, key: bytes, signature: bytes, reason: str) -> None:
     with pytest.raises(BlsError, match=reason):
