@@ -4,8 +4,8 @@
 
 1. parse the CBOR map ``{tree, signature, delegation?}`` (strict, bounded) and the hash tree;
 2. freshness: ``/time`` (LEB128 nanoseconds) within ``[now - max_age, now + max_skew]`` of an injectable now;
-3. delegation (when present): its certificate must carry no delegation of its own and must verify against
-   the root key; it must reveal ``/subnet/<subnet_id>/public_key`` (a DER BLS key) and canister ranges
+3. delegation (when present): its certificate must carry no delegation of its own, must verify against
+   the root key and be fresh within ``delegation_max_age`` (30 days by default, as agent-js); it must reveal ``/subnet/<subnet_id>/public_key`` (a DER BLS key) and canister ranges
    (``/canister_ranges/<subnet_id>/*`` shards or the older ``/subnet/<subnet_id>/canister_ranges``) that
    contain the canister the answer is about;
 4. the BLS signature over ``0x0D "ic-state-root" || reconstruct(tree)`` under the subnet key (delegated) or
@@ -46,6 +46,8 @@ MAX_CERTIFICATE_BYTES = 2 * 1024 * 1024
 MAX_CERTIFICATE_DEPTH = 96
 DEFAULT_MAX_AGE_NS = 5 * 60 * 1_000_000_000
 DEFAULT_MAX_SKEW_NS = 5 * 60 * 1_000_000_000
+# replicas reuse a delegation for a long time; agent-js accepts 30 days, so do we
+DEFAULT_DELEGATION_MAX_AGE_NS = 30 * 24 * 3600 * 1_000_000_000
 _KEYS = frozenset({"tree", "signature", "delegation"})
 
 
@@ -119,7 +121,11 @@ def _ranges_of(tree: HashTree, subnet_id: bytes) -> tuple[CanisterRange, ...]:
 
 
 def _delegated_key(
-    delegation: dict[str, Any], root_key: bytes, canister_id: bytes | None, backend: BlsBackend
+    delegation: dict[str, Any],
+    root_key: bytes,
+    canister_id: bytes | None,
+    backend: BlsBackend,
+    freshness: tuple[int, int, int],
 ) -> tuple[bytes, bytes, tuple[CanisterRange, ...]]:
     subnet_id, inner_bytes = delegation.get("subnet_id"), delegation.get("certificate")
     if set(delegation) != {"subnet_id", "certificate"} or not isinstance(inner_bytes, bytes):
@@ -132,6 +138,10 @@ def _delegated_key(
         raise DelegationError(str(exc)) from exc
     if inner.delegation is not None:
         raise DelegationError("delegation certificate carries a delegation of its own (chains are refused)")
+    try:
+        _check_time(inner.tree, *freshness)
+    except FreshnessError as exc:
+        raise FreshnessError(f"delegation certificate: {exc}") from exc
     try:
         _check_signature(inner, root_key, backend, "delegation certificate")
     except SignatureError as exc:
@@ -177,6 +187,7 @@ def verify_certificate(
     now_ns: int | None = None,
     max_age_ns: int = DEFAULT_MAX_AGE_NS,
     max_skew_ns: int = DEFAULT_MAX_SKEW_NS,
+    delegation_max_age_ns: int = DEFAULT_DELEGATION_MAX_AGE_NS,
     backend: BlsBackend | None = None,
 ) -> VerifiedCertificate:
     """Verify a certificate end to end; the returned tree is then trusted for lookups.
@@ -195,6 +206,7 @@ def verify_certificate(
     if parsed.delegation is None:
         key, subnet_id, ranges = root_key, None, ()
     else:
-        key, subnet_id, ranges = _delegated_key(parsed.delegation, root_key, canister_id, backend)
+        freshness = (now, delegation_max_age_ns, max_skew_ns)
+        key, subnet_id, ranges = _delegated_key(parsed.delegation, root_key, canister_id, backend, freshness)
     root_hash = _check_signature(parsed, key, backend, "certificate")
     return VerifiedCertificate(parsed.tree, cert_time, root_hash, subnet_id, ranges)
