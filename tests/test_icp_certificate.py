@@ -431,3 +431,16 @@ def test_every_rejection_is_a_certificate_error_and_the_root_is_the_icp_error() 
     assert issubclass(CertificateError, IcpError) and issubclass(IcpError, NodeError)
     for cls in (SignatureError, DelegationError, CanisterRangeError, FreshnessError, CertificateFormatError):
         assert issubclass(cls, CertificateError)
+
+
+def test_the_package_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, node.chains.icp.certificate, node.chains.icp.request_id, node.chains.icp.bls;"
+        "node.chains.icp.bls.available_backends();"
+        "heavy = [m for m in ('web3', 'torch', 'aiohttp', 'onnxruntime', 'sqlmodel') if m in sys.modules];"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)

@@ -37,7 +37,7 @@ class Principal:
         compact = text.replace("-", "")
         try:
             decoded = base64.b32decode(compact.upper() + "=" * (-len(compact) % 8))
-        except (ValueError, base64.binascii.Error) as exc:  # type: ignore[attr-defined]
+        except ValueError as exc:  # binascii.Error is a ValueError
             raise PrincipalError(f"textual principal {text!r} is not base32") from exc
         if len(decoded) < 4:
             raise PrincipalError(f"textual principal {text!r} is too short for its checksum")
