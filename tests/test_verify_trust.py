@@ -25,6 +25,7 @@ import pytest
 import pytest_asyncio
 
 from circuits.r1cs import R1CS, Constraint
+from contracts_tiny_circuit import bound_public
 from node.chain import calldata
 from node.chain.ethereum import Deployment, EthereumAdapter
 from node.trust import vk_sha256_of
@@ -63,8 +64,9 @@ def keys(seed: int) -> tuple[ProvingKey, VerifyingKey]:
     return setup(binding_only_r1cs(calldata.PUBLIC_INPUT_COUNT), rng=random.Random(seed))
 
 
-def proof_for(pk: ProvingKey, fields: tuple[bytes, int, int, int, int]) -> tuple[object, ...]:
-    public = list(calldata.public_inputs(*fields))
+def proof_for(pk: ProvingKey, fields: tuple[bytes, int, int, int, int], sender: EthereumAdapter) -> tuple[object, ...]:
+    """A valid proof of ``fields`` for ``sender`` at its registry (the context it will be checked in)."""
+    public = bound_public(fields, sender)
     r1cs = binding_only_r1cs(len(public))
     return tuple(proof_calldata(prove(pk, r1cs, [1, *public], rng=random.Random(7))))
 
@@ -96,12 +98,12 @@ async def world(anvil_url: str, tmp_path_factory: pytest.TempPathFactory) -> Asy
     genuine = await victim.deploy_registry(vk_calldata(genuine_vk))
     forged = await attacker.deploy_registry(vk_calldata(forged_vk))
     honest = (MODEL_HASH, 11, 22, 3, 44)
-    genuine_sent = await victim.attest(*honest, *proof_for(genuine_pk, honest))
+    genuine_sent = await victim.attest(*honest, *proof_for(genuine_pk, honest, victim))
     lie = (MODEL_HASH, 12, 23, 7, 45)
-    forged_sent = await attacker.attest(*lie, *proof_for(forged_pk, lie))
+    forged_sent = await attacker.attest(*lie, *proof_for(forged_pk, lie, attacker))
     squat = (MODEL_HASH, 13, 24, 7, 46)
     squatter = await EthereumAdapter.connect(anvil_url, ATTACKER_KEY, registry=genuine.registry)
-    squatted_sent = await squatter.attest(*squat, *proof_for(genuine_pk, squat))
+    squatted_sent = await squatter.attest(*squat, *proof_for(genuine_pk, squat, squatter))
     model = tmp / "victim.onnx"
     model.write_bytes(VICTIM_MODEL)
     vk_file = tmp / "genuine.vk.json"
