@@ -11,9 +11,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from node.errors import ConfigError
 
-#: Class slots of the commitment circuit; models with fewer classes are padded (see node.pipeline).
+#: Class slots of the commitment circuit; models with fewer classes are padded (see node.pipeline.prepared).
 DEFAULT_CIRCUIT_CLASSES = 10
 #: ``pipeline.attestation_mode`` values: one proof + one transaction per prediction, or per batch of predictions.
 ATTESTATION_MODES = ("single", "batch")
@@ -31,7 +31,7 @@ class NodeConfig:
     rpc_url: str | None = None
     private_key: str | None = field(default=None, repr=False)
     #: Existing registry to attest to; None = the one this node deployed on this chain earlier (remembered in the
-    #: database, see node.deployments), else deploy a verifier + registry at start and remember it.
+    #: database, see node.store.deployments), else deploy a verifier + registry at start and remember it.
     registry: str | None = None
     #: Batch mode: existing BatchAttestationRegistry; None = the one this node deployed on this chain for this batch
     #: size earlier, else deploy one (verifier + Poseidon hashers) and remember it.
@@ -40,19 +40,19 @@ class NodeConfig:
     #: this chain (after a chain reset), replacing the records. A configured address still wins.
     redeploy: bool = False
     confirmations: int = 1
-    #: Fee bumping of stuck transactions (see node.chain.txmanager.FeePolicy).
+    #: Fee bumping of stuck transactions (see node.chains.ethereum.txmanager.FeePolicy).
     fee_bump_after_s: float = 15.0
     max_fee_gwei: float = 100.0
     circuit_classes: int = DEFAULT_CIRCUIT_CLASSES
     prover_workers: int = 1
     #: A snarkjs ceremony ``.zkey`` of the commitment circuit, imported at start when the node has no keys yet;
-    #: None = a development setup (see node.proving).
+    #: None = a development setup (see node.pipeline.proving).
     prover_zkey: Path | None = None
     #: Inference stage: up to this many requests share one model call, waiting at most batch_latency_ms.
     inference_batch_size: int = 16
     inference_batch_latency_ms: int = 20
     #: "single": one Groth16 proof + one registry transaction per prediction; "batch": up to ``batch_size``
-    #: predictions share one batch proof + one ``attestBatch`` transaction (see node.batch_stage).
+    #: predictions share one batch proof + one ``attestBatch`` transaction (see node.pipeline.batch_stage).
     attestation_mode: str = "single"
     #: Batch mode: slots of the batch circuit (a power of two, 2..64) ...
     batch_size: int = 8

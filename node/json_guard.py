@@ -17,7 +17,11 @@ import re
 import sys
 from pathlib import Path
 
-from .errors import JsonTooDeep, JsonTooLarge, MalformedJson
+from node.errors import (
+    JsonTooDeep,
+    JsonTooLarge,
+    MalformedJson,
+)
 
 #: Deepest nesting accepted (inputs are at most 4 deep, a disclosure bundle about 5).
 MAX_DEPTH = 64

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from eth_account import Account
 
-from .errors import ConfigError
+from node.errors import ConfigError
 
 
 def create_keystore(path: Path, password: str) -> str:

@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .config import NodeConfig
-from .errors import ConfigError
-from .keystore import create_keystore, load_private_key
+from node.config import NodeConfig
+from node.errors import ConfigError
+from node.keystore import (
+    create_keystore,
+    load_private_key,
+)
 
 #: (section, key) -> (NodeConfig field, type)
 SCHEMA: dict[tuple[str, str], tuple[str, type]] = {

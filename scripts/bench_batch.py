@@ -24,9 +24,12 @@ sys.path.insert(0, str(ROOT))
 
 from circuits.batch import batch_circuit  # noqa: E402
 from circuits.commitment import CommitmentOpening, commitment_circuit, hash_to_field, vector_hash  # noqa: E402
-from node.batch_chain import BatchSubmitter  # noqa: E402
-from node.batching import BatchOpening, prove_batch  # noqa: E402
-from node.binding import attestation_context  # noqa: E402
+from node.chains.ethereum.batch import BatchSubmitter  # noqa: E402
+from node.pipeline.batching import (
+    BatchOpening,
+    prove_batch,
+)  # noqa: E402
+from node.chains.binding import attestation_context  # noqa: E402
 from prover.setup import setup  # noqa: E402
 from prover.solidity import vk_calldata  # noqa: E402
 from prover.verify import verify  # noqa: E402

@@ -63,8 +63,11 @@ def _hex(name: str) -> str:
 
 def measure_one(backend_name: str, cert_name: str, canister_text: str | None, runs: int) -> dict:
     """In this process: median time of ``verify_certificate`` and peak memory (Python heap, process RSS)."""
-    from node.chains.icp import cbor, hashtree
-    from node.chains.icp.bls import backend_by_name
+    from node.chains.icp import (
+        cbor,
+        hashtree,
+    )
+    from node.chains.icp.bls_backends import backend_by_name
     from node.chains.icp.certificate import verify_certificate
     from node.chains.icp.leb128 import decode_uleb128
     from node.chains.icp.principal import Principal
@@ -122,7 +125,7 @@ def main() -> None:
         print(json.dumps(measure_one(backend, cert, None if canister == "-" else canister, int(runs))))
         return
 
-    from node.chains.icp.bls import available_backends
+    from node.chains.icp.bls_backends import available_backends
 
     backends = [b.name for b in available_backends()]
     print(f"backends installed: {', '.join(backends)}; peer: @dfinity/agent "

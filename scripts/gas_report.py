@@ -62,9 +62,15 @@ def _opening(seed: int, classes: int) -> CommitmentOpening:
 
 
 async def measure(rpc_url: str | None, private_key: str, classes: int, log: bool) -> tuple[str, list[Row]]:
-    from node.binding import attestation_context
-    from node.chain import calldata, eas
-    from node.chain.ethereum import EthereumAdapter, RevocationReason
+    from node.chains.binding import attestation_context
+    from node.chains.ethereum import (
+        calldata,
+        eas,
+    )
+    from node.chains.ethereum.adapter import (
+        EthereumAdapter,
+        RevocationReason,
+    )
 
     def say(text: str) -> None:
         if log:

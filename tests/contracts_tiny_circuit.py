@@ -17,8 +17,8 @@ from typing import Any
 
 from circuits.field import R
 from circuits.r1cs import R1CS, Constraint
-from node.binding import attestation_context
-from node.chain import calldata
+from node.chains.binding import attestation_context
+from node.chains.ethereum import calldata
 from prover.keys import ProvingKey, VerifyingKey
 from prover.prove import prove
 from prover.setup import setup

@@ -1,6 +1,6 @@
 """Attacks on who stands behind an attestation, on anvil with real Groth16 proofs (issue 10).
 
-Before proofs were bound to their context (chain id, registry, attester: ``node.binding``), each of these worked:
+Before proofs were bound to their context (chain id, registry, attester: ``node.chains.binding``), each of these worked:
 copying a pending ``attest`` with a higher tip made the attacker the record's attester (and the one allowed to
 revoke it), the same proof was accepted by any other registry on the same key and on any other chain, and the node
 adopted whatever record held its statement id. Now the registry recomputes the context from ``block.chainid``,
@@ -24,10 +24,18 @@ from web3 import Web3
 
 import contracts
 from contracts_tiny_circuit import TinyKeys, bound_public, tiny_keys
-from node.binding import attestation_context
-from node.chain import calldata
-from node.chain.errors import ForeignAttestation, NotAuthorized, ProofRejected
-from node.chain.ethereum import Deployment, EthereumAdapter, RevocationReason
+from node.chains.binding import attestation_context
+from node.chains.ethereum import calldata
+from node.chains.ethereum.errors import (
+    ForeignAttestation,
+    NotAuthorized,
+    ProofRejected,
+)
+from node.chains.ethereum.adapter import (
+    Deployment,
+    EthereumAdapter,
+    RevocationReason,
+)
 from tests.node_harness import ANVIL_KEY, running_anvil
 
 #: anvil's second default account: the attacker (pre-funded on every anvil chain).

@@ -18,9 +18,24 @@ from circuits.commitment import CommitmentOpening, hash_to_field, vector_hash
 from circuits.field import R
 from circuits.merkle import batch_root
 from contracts_tiny_circuit import tiny_keys
-from node.batch_chain import BatchDeployment, BatchReverted, BatchSubmitter, ForeignBatch, SubmittedBatch, batch_id
-from node.binding import attestation_context
-from node.batching import BatchError, BatchInclusion, BatchOpening, BatchProof, batch_inclusion, prove_batch
+from node.chains.ethereum.batch import (
+    BatchChainError,
+    BatchDeployment,
+    BatchReverted,
+    BatchSubmitter,
+    ForeignBatch,
+    SubmittedBatch,
+    batch_id,
+)
+from node.chains.binding import attestation_context
+from node.pipeline.batching import (
+    BatchError,
+    BatchInclusion,
+    BatchOpening,
+    BatchProof,
+    batch_inclusion,
+    prove_batch,
+)
 from prover.keys import ProvingKey, VerifyingKey
 from prover.setup import setup
 from prover.solidity import vk_calldata
@@ -212,7 +227,7 @@ async def test_registry_checks_its_verifier_and_hashers(chain: Chain) -> None:
     with pytest.raises(BatchReverted) as info:
         await chain.submitter.deploy(three_input_vk, SIZE, hashers=(deployment.poseidon6, deployment.poseidon2))  # type: ignore[arg-type]
     assert info.value.error_name == "HasherMismatch"
-    with pytest.raises(BatchError):
+    with pytest.raises(BatchChainError):
         await chain.submitter.deploy(seven_input_vk, SIZE, hashers=(deployment.poseidon2, deployment.poseidon6))
     seven_verifier, _ = await chain.submitter._deploy("Groth16Verifier", seven_input_vk, 2_000_000)
     for args, name in (

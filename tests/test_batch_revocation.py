@@ -17,11 +17,29 @@ import pytest_asyncio
 from circuits.batch import batch_circuit
 from circuits.commitment import CommitmentOpening, hash_to_field, statement_values, vector_hash
 from circuits.field import R
-from node.batch_chain import BatchSubmitter, SubmittedBatch, batch_id, slot_id
-from node.binding import attestation_context
-from node.batching import BatchInclusion, BatchOpening, BatchProof, batch_inclusion, prove_batch
-from node.chain.errors import AlreadyRevoked, AttestationNotFound, NotAuthorized
-from node.verifier import EXIT_OK, EXIT_REVOKED
+from node.chains.ethereum.batch import (
+    BatchSubmitter,
+    SubmittedBatch,
+    batch_id,
+    slot_id,
+)
+from node.chains.binding import attestation_context
+from node.pipeline.batching import (
+    BatchInclusion,
+    BatchOpening,
+    BatchProof,
+    batch_inclusion,
+    prove_batch,
+)
+from node.chains.ethereum.errors import (
+    AlreadyRevoked,
+    AttestationNotFound,
+    NotAuthorized,
+)
+from node.verify.report import (
+    EXIT_OK,
+    EXIT_REVOKED,
+)
 from prover.setup import setup
 from prover.solidity import vk_calldata
 
@@ -100,7 +118,10 @@ def _statement(openings: tuple[CommitmentOpening, ...], index: int) -> list[int]
 
 def verify(chain: Chain, proof: BatchProof, index: int, capsys: pytest.CaptureFixture[str]) -> tuple[int, Any]:
     """``zkxai verify --json`` with the flags of one leaf (in-process: same code as the CLI)."""
-    from node.verify_cli import add_arguments, run
+    from node.verify.command import (
+        add_arguments,
+        run,
+    )
 
     inclusion = _inclusion(proof, index)
     parser = argparse.ArgumentParser()

@@ -19,8 +19,12 @@ from web3 import Web3
 
 from circuits.field import R
 from contracts_tiny_circuit import TinyKeys, bound_public, tiny_keys
-from node.chain import calldata, eas, reader
-from node.chain.errors import (
+from node.chains.ethereum import (
+    calldata,
+    eas,
+    reader,
+)
+from node.chains.ethereum.errors import (
     AlreadyRevoked,
     AttestationNotFound,
     CalldataError,
@@ -29,7 +33,12 @@ from node.chain.errors import (
     DuplicateAttestation,
     ProofRejected,
 )
-from node.chain.ethereum import Deployment, EthereumAdapter, RevocationReason, SubmittedAttestation
+from node.chains.ethereum.adapter import (
+    Deployment,
+    EthereumAdapter,
+    RevocationReason,
+    SubmittedAttestation,
+)
 from tests.node_harness import free_port
 from prover.keys import Proof
 from prover.verify import verify

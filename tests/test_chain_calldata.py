@@ -8,8 +8,8 @@ from eth_utils import function_signature_to_4byte_selector as selector
 from eth_utils import keccak
 
 from circuits.field import R
-from node.chain import calldata
-from node.chain.errors import (
+from node.chains.ethereum import calldata
+from node.chains.ethereum.errors import (
     AlreadyRevoked,
     AttestationNotFound,
     ClassOutOfRange,
@@ -21,7 +21,7 @@ from node.chain.errors import (
     ProofRejected,
     TransactionReverted,
 )
-from node.chain.revert import decode_revert
+from node.chains.ethereum.revert import decode_revert
 
 Q = calldata.Q
 A = [1, 2]
@@ -92,7 +92,7 @@ def test_reader_stays_light() -> None:
     import sys
 
     code = (
-        "import sys, node.chain.reader, node.chain.calldata, contracts; "
+        "import sys, node.chains.ethereum.reader, node.chains.ethereum.calldata, contracts; "
         "heavy = [m for m in ('torch', 'eth_tester', 'eth', 'zennit') if m in sys.modules]; "
         "assert not heavy, heavy"
     )

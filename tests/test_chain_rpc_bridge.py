@@ -15,10 +15,20 @@ from web3 import Web3
 
 import contracts
 from contracts_tiny_circuit import tiny_keys
-from node.chain import calldata, reader
-from node.chain.errors import AttestationNotFound, ProofRejected
-from node.chain.ethereum import Deployment, EthereumAdapter, SubmittedAttestation
-from node.chain.rpc_bridge import handle_rpc_request
+from node.chains.ethereum import (
+    calldata,
+    reader,
+)
+from node.chains.ethereum.errors import (
+    AttestationNotFound,
+    ProofRejected,
+)
+from node.chains.ethereum.adapter import (
+    Deployment,
+    EthereumAdapter,
+    SubmittedAttestation,
+)
+from node.chains.ethereum.rpc_bridge import handle_rpc_request
 
 MODEL = keccak(b"bridge model")
 FIELDS = (MODEL, 5, 6, 1, 8)

@@ -20,10 +20,17 @@ from web3 import Web3
 
 import contracts
 from contracts_tiny_circuit import TinyKeys, tiny_keys
-from node.chain import calldata
-from node.chain.errors import ChainError
-from node.chain.ethereum import Deployment, EthereumAdapter
-from node.chain.txmanager import FeePolicy, TransactionDropped, bumped_fees
+from node.chains.ethereum import calldata
+from node.chains.ethereum.errors import ChainError
+from node.chains.ethereum.adapter import (
+    Deployment,
+    EthereumAdapter,
+)
+from node.chains.ethereum.txmanager import (
+    FeePolicy,
+    TransactionDropped,
+    bumped_fees,
+)
 from tests.node_harness import ANVIL_KEY
 
 MODEL = keccak(b"txmanager model")

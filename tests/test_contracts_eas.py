@@ -17,10 +17,20 @@ from web3.exceptions import ContractCustomError
 import contracts
 from circuits.field import R
 from contracts_tiny_circuit import TinyKeys, tiny_keys
-from node.chain import calldata, eas
-from node.chain.errors import FieldOverflow, ProofRejected, TransactionReverted
-from node.chain.ethereum import Deployment, EthereumAdapter
-from node.chain.revert import decode_revert
+from node.chains.ethereum import (
+    calldata,
+    eas,
+)
+from node.chains.ethereum.errors import (
+    FieldOverflow,
+    ProofRejected,
+    TransactionReverted,
+)
+from node.chains.ethereum.adapter import (
+    Deployment,
+    EthereumAdapter,
+)
+from node.chains.ethereum.revert import decode_revert
 
 MODEL = keccak(b"eas model")
 FIELDS = (MODEL, 71, 72, 4, 74)

@@ -16,9 +16,16 @@ from eth_utils import keccak
 
 import contracts
 from contracts_tiny_circuit import tiny_keys
-from node.chain import calldata
-from node.chain.errors import NotAuthorized, TransactionReverted
-from node.chain.ethereum import EthereumAdapter, RevocationReason, SubmittedAttestation
+from node.chains.ethereum import calldata
+from node.chains.ethereum.errors import (
+    NotAuthorized,
+    TransactionReverted,
+)
+from node.chains.ethereum.adapter import (
+    EthereumAdapter,
+    RevocationReason,
+    SubmittedAttestation,
+)
 
 MODEL = keccak(b"credit model v1")
 OTHER_MODEL = keccak(b"credit model v0")

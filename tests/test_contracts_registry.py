@@ -18,9 +18,13 @@ from web3.exceptions import ContractCustomError
 import contracts
 from circuits.field import R
 from contracts_tiny_circuit import TinyKeys, bound_public, tiny_keys
-from node.chain import calldata
-from node.chain.ethereum import Deployment, EthereumAdapter, SubmittedAttestation
-from node.chain.revert import decode_revert
+from node.chains.ethereum import calldata
+from node.chains.ethereum.adapter import (
+    Deployment,
+    EthereumAdapter,
+    SubmittedAttestation,
+)
+from node.chains.ethereum.revert import decode_revert
 
 Q = calldata.Q
 MODEL = keccak(b"model weights")

@@ -18,8 +18,11 @@ from web3.exceptions import ContractCustomError
 
 import contracts
 from contracts_tiny_circuit import TinyKeys, tiny_keys
-from node.chain import calldata, reader
-from node.chain.errors import (
+from node.chains.ethereum import (
+    calldata,
+    reader,
+)
+from node.chains.ethereum.errors import (
     AlreadyRevoked,
     AttestationNotFound,
     CalldataError,
@@ -27,9 +30,13 @@ from node.chain.errors import (
     ModelRevoked,
     NotAuthorized,
 )
-from node.chain.ethereum import EthereumAdapter, RevocationReason, SubmittedAttestation
-from node.chain.revert import decode_revert
-from node.chain.rpc_bridge import handle_rpc_request
+from node.chains.ethereum.adapter import (
+    EthereumAdapter,
+    RevocationReason,
+    SubmittedAttestation,
+)
+from node.chains.ethereum.revert import decode_revert
+from node.chains.ethereum.rpc_bridge import handle_rpc_request
 
 MODEL = keccak(b"revocation model")
 OWNER_FIELDS = (MODEL, 101, 102, 2, 104)

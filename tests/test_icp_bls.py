@@ -8,8 +8,12 @@ import pytest
 from py_ecc.bls.point_compression import compress_G2
 from py_ecc.optimized_bls12_381 import G2
 
-from node.chains.icp import cbor, hashtree
-from node.chains.icp.bls import G2_GENERATOR, available_backends, backend_by_name, default_backend
+from node.chains.icp import (
+    cbor,
+    hashtree,
+)
+from node.chains.icp.bls import G2_GENERATOR
+from node.chains.icp.bls_backends import available_backends, backend_by_name, default_backend
 from node.chains.icp.der import extract_bls_key
 from node.chains.icp.errors import BlsError
 

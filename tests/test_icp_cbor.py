@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from node.chains.icp import cbor
-from node.chains.icp.errors import CborError, LebError
-from node.chains.icp.leb128 import decode_uleb128, encode_uleb128
+from node.chains.icp.errors import (
+    CborError,
+    LebError,
+)
+from node.chains.icp.leb128 import (
+    decode_uleb128,
+    encode_uleb128,
+)
 
 
 def test_encodes_rfc8949_heads_and_self_describe_tag() -> None:

@@ -12,9 +12,17 @@ from typing import Any
 
 import pytest
 
-from node.chains.icp import cbor, hashtree
-from node.chains.icp.bls import G2_GENERATOR, available_backends, backend_by_name
-from node.chains.icp.certificate import DEFAULT_MAX_AGE_NS, DEFAULT_MAX_SKEW_NS, verify_certificate
+from node.chains.icp import (
+    cbor,
+    hashtree,
+)
+from node.chains.icp.bls import G2_GENERATOR
+from node.chains.icp.bls_backends import available_backends, backend_by_name
+from node.chains.icp.certificate import (
+    DEFAULT_MAX_AGE_NS,
+    DEFAULT_MAX_SKEW_NS,
+    verify_certificate,
+)
 from node.chains.icp.der import wrap_bls_key
 from node.chains.icp.errors import (
     CanisterRangeError,

@@ -7,10 +7,29 @@ import zlib
 
 import pytest
 
-from node.chains.icp import cbor, hashtree
-from node.chains.icp.errors import HashTreeError, PrincipalError
-from node.chains.icp.hashtree import Empty, Fork, Labeled, Leaf, LookupStatus, Pruned
-from node.chains.icp.principal import ANONYMOUS, MANAGEMENT_CANISTER, CanisterRange, Principal, parse_canister_ranges
+from node.chains.icp import (
+    cbor,
+    hashtree,
+)
+from node.chains.icp.errors import (
+    HashTreeError,
+    PrincipalError,
+)
+from node.chains.icp.hashtree import (
+    Empty,
+    Fork,
+    Labeled,
+    Leaf,
+    LookupStatus,
+    Pruned,
+)
+from node.chains.icp.principal import (
+    ANONYMOUS,
+    MANAGEMENT_CANISTER,
+    CanisterRange,
+    Principal,
+    parse_canister_ranges,
+)
 
 # IC interface specification, Certification > Example: a tree, its CBOR, its root hash, and a pruned version
 SPEC_TREE_CBOR = (

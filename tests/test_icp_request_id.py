@@ -7,7 +7,12 @@ import hashlib
 import pytest
 
 from node.chains.icp.errors import RequestIdError
-from node.chains.icp.request_id import REQUEST_DOMAIN, hash_value, request_id, signable
+from node.chains.icp.request_id import (
+    REQUEST_DOMAIN,
+    hash_value,
+    request_id,
+    signable,
+)
 
 SPEC_CONTENT = {
     "request_type": "call",

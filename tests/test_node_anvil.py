@@ -16,8 +16,8 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 from contracts import abi
-from node.chain.errors import ProofRejected
-from node.chain.revert import decode_revert
+from node.chains.ethereum.errors import ProofRejected
+from node.chains.ethereum.revert import decode_revert
 from tests.node_harness import ANVIL_KEY, http, post_json, running_node, zkxai
 
 pytestmark = pytest.mark.npm
@@ -106,9 +106,12 @@ def fresh_registry(anvil: str, run: dict[str, Any]) -> str:
 def rebound(anvil: str, run: dict[str, Any], fresh_registry: str) -> dict[str, Any]:
     """The honest bundle proven again, with the node's key and the disclosed openings, for the fresh registry and
     anvil's first account (the context the fresh registry recomputes for that sender)."""
-    from node.binding import attestation_context
-    from node.disclosure import Disclosure
-    from node.proving import load_proving_key, prove_opening
+    from node.chains.binding import attestation_context
+    from node.verify.disclosure import Disclosure
+    from node.pipeline.proving import (
+        load_proving_key,
+        prove_opening,
+    )
     from prover.serialize import proof_to_snarkjs
 
     honest = Disclosure.from_json(run["result"]["disclosure"])

@@ -186,13 +186,13 @@ def test_verify_runs_without_the_node_extra(node: str, attested: dict[str, Any],
     from tests.node_harness import ROOT
 
     block = "; ".join(f"sys.modules[{name!r}] = None" for name in HEAVY)
-    code = (f"import sys; {block}; from node.cli import main; "
+    code = (f"import sys; {block}; from node.cli.main import main; "
             f"sys.exit(main(['verify', '--rpc-url', '{node}/rpc', '--disclosure', r'{attested['bundle_path']}', '--json', "
             f"*{list(pins)!r}]))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert json.loads(out.stdout)["verdict"] == "VALID"
-    show = subprocess.run([sys.executable, "-c", f"import sys; {block}; from node.cli import main; "
+    show = subprocess.run([sys.executable, "-c", f"import sys; {block}; from node.cli.main import main; "
                            f"sys.exit(main(['show', r'{attested['bundle_path']}', '--png', r'{attested['bundle_path']}.png', "
                            f"'--image-shape', '8x8']))"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)

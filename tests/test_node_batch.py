@@ -17,10 +17,19 @@ from web3 import Web3
 
 from contracts import abi
 from node.config import NodeConfig
-from node.disclosure import Disclosure, leaf_id
+from node.verify.disclosure import (
+    Disclosure,
+    leaf_id,
+)
 from node.errors import ConfigError
 from node.settings import load_config
-from node.verifier import EXIT_DISCLOSURE_MISMATCH, EXIT_INCLUSION_FAILED, EXIT_NOT_FOUND, EXIT_OK, EXIT_REVOKED
+from node.verify.report import (
+    EXIT_DISCLOSURE_MISMATCH,
+    EXIT_INCLUSION_FAILED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_REVOKED,
+)
 from tests.node_harness import (
     ANVIL_KEY,
     http,

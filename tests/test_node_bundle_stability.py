@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from node.disclosure import FORMAT_V1, Disclosure
+from node.verify.disclosure import (
+    FORMAT_V1,
+    Disclosure,
+)
 from tests.node_harness import ROOT, zkxai
 
 DATA = ROOT / "tests" / "data"

@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 
 from node.errors import ConfigError
-from node.keystore import create_keystore, load_private_key
-from node.settings import load_config, write_default_config
+from node.keystore import (
+    create_keystore,
+    load_private_key,
+)
+from node.settings import (
+    load_config,
+    write_default_config,
+)
 from tests.node_harness import zkxai
 
 

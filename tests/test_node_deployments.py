@@ -3,7 +3,7 @@ instead of deploying a new one, in single and batch mode; a recorded registry th
 stops the node with a message saying what to do; ``--redeploy`` replaces the record (which later starts attach to,
 see test_registry_is_deployed_once_then_attached).
 
-The first tests drive :mod:`node.deployments` directly (tiny circuit keys, no node process); the others run real
+The first tests drive :mod:`node.store.deployments` directly (tiny circuit keys, no node process); the others run real
 `zkxai node` processes on anvil."""
 
 from __future__ import annotations
@@ -21,10 +21,14 @@ from web3 import Web3
 
 from contracts import abi
 from contracts_tiny_circuit import tiny_keys
-from node import db
-from node.chain.ethereum import EthereumAdapter
+from node.store import db
+from node.chains.ethereum.adapter import EthereumAdapter
 from node.config import NodeConfig
-from node.deployments import BATCH_REGISTRY, REGISTRY, single_registry
+from node.store.deployments import (
+    BATCH_REGISTRY,
+    REGISTRY,
+    single_registry,
+)
 from node.errors import ConfigError
 from tests.node_harness import (
     ANVIL_KEY,
@@ -51,7 +55,7 @@ def chain() -> Iterator[dict[str, Any]]:
     stop_process(box["proc"], timeout=10)
 
 
-# -- node.deployments on anvil, no node process ---------------------------------------------------------------
+# -- node.store.deployments on anvil, no node process ---------------------------------------------------------------
 async def _registry(url: str, engine: Any, vk: Any, **config: Any) -> tuple[str, str]:
     adapter = await EthereumAdapter.connect(url, ANVIL_KEY)
     try:

@@ -9,11 +9,17 @@ from pathlib import Path
 import pytest
 
 from circuits.commitment import public_inputs
-from node.binding import attestation_context
-from node.digests import explanation_hash, input_hash
-from node.disclosure import Disclosure
+from node.chains.binding import attestation_context
+from node.verify.digests import (
+    explanation_hash,
+    input_hash,
+)
+from node.verify.disclosure import Disclosure
 from node.errors import DisclosureError
-from node.verifier import Report, check_disclosure
+from node.verify.report import (
+    Report,
+    check_disclosure,
+)
 
 MODEL_HASH = bytes(range(32))
 CHAIN = {"chain_id": 1, "registry": "0x" + "11" * 20, "attester": "0x" + "33" * 20, "tx_hash": "0x" + "22" * 32,

@@ -107,8 +107,8 @@ def test_verify_refuses_a_deeply_nested_disclosure_with_exit_2(tmp_path: Path) -
 def test_crypto_imports_leave_a_sane_recursion_limit() -> None:
     """py_ecc / py-evm set 100000 at import; after the node's imports it is back, so even json.loads of deep text
     is a RecursionError, not a segfault."""
-    code = ("import node.app, sys, json\n"
-            "from node.chain.tester_provider import InProcessChainProvider\n"
+    code = ("import node.api.app, sys, json\n"
+            "from node.chains.ethereum.tester_provider import InProcessChainProvider\n"
             "InProcessChainProvider()\n"
             "assert sys.getrecursionlimit() <= 1000, sys.getrecursionlimit()\n"
             "try:\n    json.loads('[' * 99000 + ']' * 99000)\nexcept RecursionError:\n    print('refused')\n")
@@ -156,7 +156,7 @@ def test_rpc_is_rate_limited_per_client(node: tuple[str, Path]) -> None:
 
 
 def test_rpc_is_not_mounted_with_an_external_chain() -> None:
-    from node.app import build_app
+    from node.api.app import build_app
     from node.config import NodeConfig
 
     app = build_app(NodeConfig(rpc_url="http://127.0.0.1:8545", private_key="0x" + "11" * 32))

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from node import db
+from node.store import db
 
 
 def test_fresh_database_reaches_head_and_matches_the_models(tmp_path: Path) -> None:

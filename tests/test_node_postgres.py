@@ -50,7 +50,7 @@ def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_rows_round_trip_on_postgres(pg_url: str) -> None:
-    from node import db
+    from node.store import db
 
     engine = db.make_engine(pg_url)
     row = db.put(engine, db.AttestationRow(request_id="pg-1", model_hash="0x" + "ab" * 32, method="gradient",

@@ -21,10 +21,19 @@ import pytest
 
 from circuits.commitment import CommitmentOpening, commitment_circuit, hash_to_field, public_inputs, vector_hash
 from circuits.r1cs import R1CS, Constraint
-from node.cli import main as cli_main
+from node.cli.main import main as cli_main
 from node.errors import ConfigError
-from node.proving import ProverPool, ensure_keys, import_zkey, key_paths, source_path
-from node.settings import DEFAULT_TOML, load_config
+from node.pipeline.proving import (
+    ProverPool,
+    ensure_keys,
+    import_zkey,
+    key_paths,
+    source_path,
+)
+from node.settings import (
+    DEFAULT_TOML,
+    load_config,
+)
 from prover import SerializationError, verify
 from prover.circom_files import parse_r1cs, r1cs_bytes, read_r1cs, write_r1cs
 from prover.fields import R

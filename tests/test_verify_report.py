@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from node.verifier import EXIT_ATTESTER_MISMATCH, EXIT_MODEL_MISMATCH, EXIT_OK, EXIT_UNPINNED, Check, Report, Status
+from node.verify.report import (
+    EXIT_ATTESTER_MISMATCH,
+    EXIT_MODEL_MISMATCH,
+    EXIT_OK,
+    EXIT_UNPINNED,
+    Check,
+    Report,
+    Status,
+)
 
 
 def test_all_pass_is_valid() -> None:

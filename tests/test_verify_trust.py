@@ -26,10 +26,13 @@ import pytest_asyncio
 
 from circuits.r1cs import R1CS, Constraint
 from contracts_tiny_circuit import bound_public
-from node.chain import calldata
-from node.chain.ethereum import Deployment, EthereumAdapter
-from node.trust import vk_sha256_of
-from node.verifier import (
+from node.chains.ethereum import calldata
+from node.chains.ethereum.adapter import (
+    Deployment,
+    EthereumAdapter,
+)
+from node.verify.trust import vk_sha256_of
+from node.verify.report import (
     EXIT_ATTESTER_MISMATCH,
     EXIT_CHAIN_MISMATCH,
     EXIT_NOT_FOUND,
@@ -243,7 +246,7 @@ def test_trust_digest_command_matches(world: World) -> None:
     out = zkxai("trust", "digest", str(world.genuine_vk))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == vk_sha256_of(keys(11)[1])
-    from node.deployments import vk_digest  # the digest a node records for its deployments is the same
+    from node.store.deployments import vk_digest  # the digest a node records for its deployments is the same
 
     assert vk_digest(vk_calldata(keys(11)[1])) == out.stdout.strip()
 

@@ -1,8 +1,11 @@
-"""Chain adapters: one subpackage per chain; each owns its wire formats, its trust checks and its typed errors.
+"""Chains: the adapter contract every chain implements (:mod:`~node.chains.adapter`), the context a proof is bound
+to (:mod:`~node.chains.binding`), and one subpackage per chain, each owning its wire formats, keys, trust checks and
+typed errors:
 
-- :mod:`node.chains.icp`: the Internet Computer (certified state: CBOR hash trees signed with BLS12-381 by a
-  subnet, delegated from the IC root key).
+- :mod:`node.chains.ethereum`: registries on any EVM chain (AsyncWeb3 + eth-account; the proof is checked on chain).
+- :mod:`node.chains.icp`: the Internet Computer (certified state: CBOR hash trees signed with BLS12-381 by a subnet,
+  delegated from the IC root key).
 
-The Ethereum adapter still lives in :mod:`node.chain` until the reorganisation into ``node.chains.ethereum``.
-A chain subpackage never imports another chain's subpackage.
+May import ``prover``, ``circuits``, ``contracts`` and the shared leaves of :mod:`node` (errors, json_guard,
+keystore); never another role. A chain subpackage never imports another chain's subpackage.
 """

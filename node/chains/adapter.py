@@ -6,7 +6,7 @@ values below; a chain subpackage keeps its wire formats, keys and typed errors t
 :class:`ChainAdapterError`, whose subclasses here are the ones the pipeline acts on).
 
 The proven statement is chain-independent (:class:`Statement`: the model hash and the three salted digests and the
-class); what binds a proof to one place is its context public input (:mod:`node.binding`): each adapter says
+class); what binds a proof to one place is its context public input (:mod:`node.chains.binding`): each adapter says
 which context a proof submitted through it must carry (:meth:`ChainAdapter.context`), so a node proves once per
 target chain. Chains that verify the Groth16 proof themselves (Ethereum) recompute the context on chain; the others
 (Aleo, ICP) record the statement, the proof's keccak and the attester, and a verifier recomputes the context from
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from ..errors import NodeError
+from node.errors import NodeError
 
 #: The chains zkxai speaks to (``[chains] targets`` in zkxai.toml).
 CHAIN_KINDS: tuple[str, ...] = ("ethereum", "aleo", "icp")
@@ -125,7 +125,7 @@ class ChainAdapter(Protocol):
         ...
 
     def context(self) -> int:
-        """The context public input a proof submitted through this adapter must carry (:mod:`node.binding`)."""
+        """The context public input a proof submitted through this adapter must carry (:mod:`node.chains.binding`)."""
         ...
 
     async def find(self, statement: Statement) -> Submitted | None:

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from py_arkworks_bls12381 import GT, G1Point, G2Point
 
-from node.chains.icp.bls import DST, G2_GENERATOR, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, check_compressed
+from node.chains.icp.bls import (
+    DST,
+    G2_GENERATOR,
+    PUBLIC_KEY_LENGTH,
+    SIGNATURE_LENGTH,
+    check_compressed,
+)
 from node.chains.icp.errors import BlsError
 
 _NEG_G2 = -G2Point.from_compressed_bytes(G2_GENERATOR)

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pyblst
 
-from node.chains.icp.bls import DST, G2_GENERATOR, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, check_compressed
+from node.chains.icp.bls import (
+    DST,
+    G2_GENERATOR,
+    PUBLIC_KEY_LENGTH,
+    SIGNATURE_LENGTH,
+    check_compressed,
+)
 from node.chains.icp.errors import BlsError
 
 _G2 = pyblst.BlstP2Element.uncompress(G2_GENERATOR)

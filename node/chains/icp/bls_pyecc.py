@@ -12,7 +12,12 @@ from py_ecc.bls.hash_to_curve import hash_to_G1
 from py_ecc.bls.point_compression import decompress_G1, decompress_G2
 from py_ecc.optimized_bls12_381 import FQ12, G2, final_exponentiate, neg, pairing
 
-from node.chains.icp.bls import DST, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, check_compressed
+from node.chains.icp.bls import (
+    DST,
+    PUBLIC_KEY_LENGTH,
+    SIGNATURE_LENGTH,
+    check_compressed,
+)
 from node.chains.icp.errors import BlsError
 
 _NEG_G2 = neg(G2)

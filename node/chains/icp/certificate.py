@@ -21,8 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from node.chains.icp import cbor, hashtree
-from node.chains.icp.bls import BlsBackend, default_backend
+from node.chains.icp import (
+    cbor,
+    hashtree,
+)
+from node.chains.icp.bls import BlsBackend
+from node.chains.icp.bls_backends import default_backend
 from node.chains.icp.der import extract_bls_key
 from node.chains.icp.errors import (
     BlsError,
@@ -37,9 +41,17 @@ from node.chains.icp.errors import (
     RootKeyError,
     SignatureError,
 )
-from node.chains.icp.hashtree import HashTree, Lookup, LookupStatus
+from node.chains.icp.hashtree import (
+    HashTree,
+    Lookup,
+    LookupStatus,
+)
 from node.chains.icp.leb128 import decode_uleb128
-from node.chains.icp.principal import MAX_PRINCIPAL_BYTES, CanisterRange, parse_canister_ranges
+from node.chains.icp.principal import (
+    MAX_PRINCIPAL_BYTES,
+    CanisterRange,
+    parse_canister_ranges,
+)
 
 STATE_ROOT_DOMAIN = b"\x0dic-state-root"
 MAX_CERTIFICATE_BYTES = 2 * 1024 * 1024

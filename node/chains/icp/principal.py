@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from node.chains.icp import cbor
-from node.chains.icp.errors import CborError, PrincipalError
+from node.chains.icp.errors import (
+    CborError,
+    PrincipalError,
+)
 
 MAX_PRINCIPAL_BYTES = 29
 

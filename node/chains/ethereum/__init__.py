@@ -1,0 +1,11 @@
+"""Ethereum side of zkxai: submit attestations to the on-chain registry and read them back.
+
+- :mod:`node.chains.ethereum.adapter`: :class:`EthereumAdapter` (async, signs locally) for the node.
+- :mod:`node.chains.ethereum.reader`: light synchronous readers for the verifier CLI (no torch, no eth-tester).
+- :mod:`node.chains.ethereum.eas`: zkxai statements as EAS attestations, checked on chain by ``ZkxaiEASResolver``.
+- :mod:`node.chains.ethereum.rpc_bridge`: serve the in-process chain's JSON-RPC to other processes.
+- :mod:`node.chains.ethereum.batch`: :class:`BatchSubmitter`, the batch registry's writer (shares the adapter's account).
+- :mod:`node.chains.ethereum.txmanager`: nonces, fee bumping, receipts and reorg checks.
+- :mod:`node.chains.ethereum.calldata`: boundary validation of proof / key words and the attestation id.
+- :mod:`node.chains.ethereum.errors`: the typed errors, decoded from contract reverts.
+"""

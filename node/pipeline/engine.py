@@ -1,0 +1,476 @@
+"""The staged attestation engine: intake -> inference (dynamic batching) -> prove (process pool) -> submit.
+
+Every stage persists its result in the request's row before handing it on, so a node killed at any point
+resumes on restart from the last stored stage (:meth:`Pipeline.resume`):
+
+``received``  input stored (before the client was answered)      -> inference
+``prepared``  fixed-point data and salts stored                  -> prove
+``proved``    proof stored                                       -> submit
+``submitted`` mined (tx hash and block stored); only with ``chain.confirmations`` > 1 -> confirm
+``attested``  ``confirmations`` deep in the canonical chain, disclosure stored (final); ``failed`` / ``rejected``
+              are final too.
+
+Confirmation: a ``submitted`` row is final only once its transaction is ``confirmations`` blocks deep and its block
+is still canonical (:func:`node.chains.ethereum.txmanager.wait_confirmed`). When a reorg drops it, the row goes back to
+``proved`` and is submitted again (at most ``MAX_REORG_RESUBMITS`` times); a node restarted meanwhile re-checks
+every ``submitted`` row the same way, so a crash between mining and confirmation loses nothing.
+
+Submission is idempotent: the attestation id is a hash of the statement, fixed once ``prepared`` is stored;
+before sending, the engine asks the registry whether that id is already recorded (a crash between sending
+and storing the receipt) and adopts the existing record instead of sending again. The registry itself
+refuses duplicates, so one request can never produce two attestations.
+
+Batch mode (``pipeline.attestation_mode = "batch"``): prepared rows go to :class:`node.pipeline.batch_stage.BatchStage`
+instead (``prepared`` -> ``batched`` -> ``attested``, the batch's proof stored once in its own row).
+
+Back-pressure: at most ``queue_size`` unfinished requests; beyond that intake raises :class:`Busy` (HTTP 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from explainers.attribution import explain
+from explainers.errors import ExplainerError
+from explainers.model import LoadedModel
+from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
+from prover.solidity import proof_calldata
+
+from node.store import db
+from node.chains.ethereum.batch import BatchSubmitter
+from node.pipeline.batch_stage import BatchStage
+from node.chains.ethereum import calldata
+from node.chains.binding import attestation_context
+from node.chains.ethereum.errors import (
+    ChainConnectionError,
+    ChainError,
+    DuplicateAttestation,
+    ForeignAttestation,
+    TransactionReverted,
+)
+from node.chains.ethereum.adapter import EthereumAdapter
+from node.chains.ethereum.txmanager import TransactionDropped
+from node.config import NodeConfig
+from node.pipeline.confirmation import wait_final
+from node.verify.disclosure import ChainRef
+from node.errors import NodeError
+from node.metrics import Metrics
+from node.pipeline.prepared import (
+    Prepared,
+    argmax_first,
+    fixed_scores,
+)
+from node.pipeline.proving import ProverPool
+from node.pipeline.results import result_json
+
+log = logging.getLogger("zkxai.jobs")
+
+#: Submission attempts for chain errors other than an unreachable node (which is retried without limit).
+MAX_SUBMIT_ATTEMPTS = 5
+#: Re-submissions after a reorg dropped the request's transaction before it was ``confirmations`` deep.
+MAX_REORG_RESUBMITS = 5
+
+
+class Busy(NodeError):
+    status = 503
+    code = "busy"
+
+
+@dataclass(frozen=True)
+class ChainInfo:
+    chain_id: int
+    registry: str
+    verifier: str
+    embedded: bool
+    #: Batch mode: the BatchAttestationRegistry and its verifier.
+    batch_registry: str | None = None
+    batch_verifier: str | None = None
+    #: Where the registries came from: "configured", "recorded" (this node's earlier deployment) or "deployed".
+    registry_origin: str = "deployed"
+    batch_registry_origin: str | None = None
+    #: What a verifier pins (``zkxai trust show``): the signing address and the keys' vk_sha256 digests.
+    attester: str | None = None
+    vk_sha256: str | None = None
+    batch_vk_sha256: str | None = None
+
+
+@dataclass
+class Waiters:
+    by_request: dict[str, list[asyncio.Future[dict[str, Any]]]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, request_id: str) -> asyncio.Future[dict[str, Any]]:
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.by_request[request_id].append(fut)
+        return fut
+
+    def resolve(self, request_id: str, result: dict[str, Any]) -> None:
+        for fut in self.by_request.pop(request_id, []):
+            if not fut.done():
+                fut.set_result(result)
+
+
+class Pipeline:
+    def __init__(self, *, config: NodeConfig, engine: Engine, models: Any, pool: ProverPool,
+                 adapter: EthereumAdapter, chain: ChainInfo, metrics: Metrics,
+                 batch_submitter: BatchSubmitter | None = None, confirmations: int | None = None) -> None:
+        self.config, self.engine, self.models = config, engine, models
+        #: Blocks a single attestation must be deep (1 = its including block; 0 in the config reads as 1) before
+        #: the request is ``attested``; a reorg that drops it before then re-submits it. The embedded chain mines
+        #: only on demand and never reorgs, so there it is always 1.
+        wanted = config.confirmations if confirmations is None else confirmations
+        self.confirmations = 1 if adapter.in_process else max(1, int(wanted))
+        if adapter.in_process and wanted > 1:
+            log.info("embedded chain: attestations are final in their block (confirmations=%d not awaited)", wanted)
+        self.pool, self.adapter, self.chain, self.metrics = pool, adapter, chain, metrics
+        self.inference_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        self.prove_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        self.submit_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        self.confirm_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
+        #: Reorgs that dropped a request's transaction in this run (bounded by MAX_REORG_RESUBMITS).
+        self._reorgs: dict[str, int] = {}
+        self.waiters = Waiters()
+        self.inflight = 0
+        self.accepting = True
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started: dict[str, float] = {}
+        self._submitting = asyncio.Lock()
+        self.batches: BatchStage | None = None
+        if config.attestation_mode == "batch":
+            if batch_submitter is None:
+                raise NodeError("batch mode needs a batch registry submitter")
+            self.batches = BatchStage(self, batch_submitter, config.batch_size, config.batch_latency_ms)
+
+    @property
+    def context(self) -> int:
+        """The context every single-attestation proof of this node is bound to: this chain, this registry, this
+        node's signing account (:mod:`node.chains.binding`); the registry accepts the proof from nobody else."""
+        return attestation_context(self.chain.chain_id, self.chain.registry, self.adapter.address)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._inference_loop(), name="inference")]
+        if self.batches is None:
+            self._tasks += [asyncio.create_task(self._prove_loop(), name=f"prove-{i}")
+                            for i in range(self.config.prover_workers)]
+        else:
+            self._tasks += self.batches.tasks(self.config.prover_workers)
+        # also in batch mode: rows proved singly before a switch to batch mode are still submitted
+        self._tasks.append(asyncio.create_task(self._submit_loop(), name="submit"))
+        self._tasks.append(asyncio.create_task(self._confirm_loop(), name="confirm"))
+        await self.resume()
+
+    async def resume(self) -> int:
+        rows = await asyncio.to_thread(db.pending_attestations, self.engine)
+        for row in rows:
+            if row.status == "batched" and self.batches is None:
+                # batched by an earlier run in batch mode: finish the batch only in batch mode
+                log.warning("request %s is in batch %s: restart in batch mode to finish it", row.request_id,
+                            row.batch_key)
+                continue
+            self._enqueue(row)
+            if row.status == "batched" and self.batches is not None and row.batch_key is not None:
+                await self.batches.resume(row.batch_key)
+        if rows:
+            log.info("resuming %d unfinished request(s) from the database", len(rows))
+        return len(rows)
+
+    async def stop(self) -> None:
+        """Stop intake, let an in-flight transaction finish, cancel the rest: its state is already persisted."""
+        self.accepting = False
+        async with self._submitting:
+            for task in self._tasks:
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- intake ---------------------------------------------------------------------------------
+    async def accept(self, row: db.AttestationRow) -> db.AttestationRow:
+        """Store the request (status ``received``) and queue it; raises Busy when the node is full."""
+        if not self.accepting:
+            self.metrics.rejected.labels("shutting_down").inc()
+            raise Busy("the node is shutting down; retry on another node or later")
+        if self.inflight >= self.config.queue_size:
+            self.metrics.rejected.labels("busy").inc()
+            raise Busy(f"{self.inflight} requests in progress (limit {self.config.queue_size}); retry later")
+        row = await asyncio.to_thread(db.put, self.engine, row)
+        self.metrics.requests.inc()
+        self._enqueue(row)
+        return row
+
+    def _enqueue(self, row: db.AttestationRow) -> None:
+        self.inflight += 1
+        self._started.setdefault(row.request_id, time.monotonic())
+        if row.status == "batched":  # its batch is dispatched by resume()
+            self._gauges()
+            return
+        if row.status == "prepared":
+            self._to_prove(row)
+        else:
+            {"received": self.inference_q, "proved": self.submit_q,
+             "submitted": self.confirm_q}[row.status].put_nowait(row)
+        self._gauges()
+
+    def _to_prove(self, row: db.AttestationRow) -> None:
+        (self.prove_q if self.batches is None else self.batches.waiting).put_nowait(row)
+
+    def _gauges(self) -> None:
+        for stage, q in (("inference", self.inference_q), ("prove", self.prove_q), ("submit", self.submit_q),
+                         ("confirm", self.confirm_q)):
+            self.metrics.queue.labels(stage).set(q.qsize())
+        if self.batches is not None:
+            for stage, size in self.batches.queue_sizes().items():
+                self.metrics.queue.labels(stage).set(size)
+
+    async def _finish(self, row: db.AttestationRow, result: dict[str, Any]) -> None:
+        await asyncio.to_thread(db.put, self.engine, row)
+        self.inflight -= 1
+        started = self._started.pop(row.request_id, None)
+        self._reorgs.pop(row.request_id, None)
+        if started is not None and row.status == "attested":
+            self.metrics.latency.labels("total").observe(time.monotonic() - started)
+        self.waiters.resolve(row.request_id, result)
+        self._gauges()
+
+    async def _fail(self, row: db.AttestationRow, stage: str, status: str, message: str) -> None:
+        self.metrics.failures.labels(stage).inc()
+        log.warning("request %s %s at %s: %s", row.request_id, status, stage, message)
+        db.touch(row, status=status, error=message)
+        await self._finish(row, {"request_id": row.request_id, "status": status, "error": message})
+
+    # -- inference ------------------------------------------------------------------------------
+    async def _take_batch(self) -> list[db.AttestationRow]:
+        batch = [await self.inference_q.get()]
+        deadline = time.monotonic() + self.config.inference_batch_latency_ms / 1000
+        while len(batch) < self.config.inference_batch_size:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self.inference_q.get(), timeout))
+            except asyncio.TimeoutError:
+                break
+        return batch
+
+    async def _inference_loop(self) -> None:
+        while True:
+            batch = await self._take_batch()
+            self._gauges()
+            self.metrics.batch.observe(len(batch))
+            groups: dict[tuple[str, str], list[db.AttestationRow]] = defaultdict(list)
+            for row in batch:
+                groups[(row.model_hash, row.method)].append(row)
+            for (model_hash, method), rows in groups.items():
+                await self._infer_group(model_hash, method, rows)
+
+    async def _infer_group(self, model_hash: str, method: str, rows: list[db.AttestationRow]) -> None:
+        t0 = time.monotonic()
+        try:
+            model: LoadedModel = await self.models.get(model_hash)
+            requests = [json.loads(r.input_json or "{}") for r in rows]
+            x = np.stack([np.asarray(req["x"], dtype=np.float32) for req in requests])
+            logits = await asyncio.to_thread(model.reference_logits, x)
+            # explain the committed class: the argmax of the fixed-point scores that go into the proof
+            targets = [argmax_first(fixed_scores(logits[i], self.config.circuit_classes)) for i in range(len(rows))]
+            attributions = await asyncio.to_thread(explain, model, x, method, targets)
+        except (ExplainerError, NodeError, ValueError) as exc:
+            for row in rows:
+                await self._fail(row, "inference", "rejected", f"{type(exc).__name__}: {exc}")
+            return
+        except Exception as exc:  # a bug: keep the rows, they resume after a fix and a restart
+            log.exception("inference failed for %d request(s)", len(rows))
+            self.metrics.failures.labels("inference").inc()
+            for row in rows:
+                await self._fail(row, "inference", "failed", f"internal error: {type(exc).__name__}")
+            return
+        assessments = await self._assess(model, model_hash, x, attributions, targets,
+                                         [bool(req.get("quality")) for req in requests])
+        elapsed = time.monotonic() - t0
+        self.metrics.latency.labels("inference").observe(elapsed)
+        for i, row in enumerate(rows):
+            prepared = Prepared.encode(model.model_hash, model.num_classes, x[i], logits[i], method,
+                                       attributions[i], self.config.circuit_classes)
+            db.touch(row, status="prepared", prepared=prepared.to_json(), predicted_class=prepared.predicted_class,
+                     assessment=json.dumps(assessments[i]),
+                     timings=json.dumps({"inference_s": elapsed, "inference_batch": len(rows)}))
+            await asyncio.to_thread(db.put, self.engine, row)
+            self._to_prove(row)
+        self._gauges()
+
+    async def _assess(self, model: LoadedModel, model_hash: str, x: np.ndarray, attributions: np.ndarray,
+                      targets: list[int], want_quality: list[bool]) -> list[dict[str, Any]]:
+        """Trust for every row, explanation quality where asked. Measured, not proven; never fails a request."""
+        from node.pipeline import assessment
+
+        out: list[dict[str, Any]] = [{"covered_by_proof": False} for _ in targets]
+        try:
+            calibration = await self.models.calibration(model_hash)
+            for entry, t in zip(out, await asyncio.to_thread(assessment.trust, model, x, calibration), strict=True):
+                entry["trust"] = t
+            idx = [i for i, want in enumerate(want_quality) if want]
+            if idx:
+                qual = await asyncio.to_thread(assessment.quality, model, x[idx], attributions[idx],
+                                               [targets[i] for i in idx])
+                for i, q in zip(idx, qual, strict=True):
+                    out[i]["quality"] = q
+        except (ExplainerError, ValueError) as exc:
+            log.warning("assessment failed: %s", exc)
+            for entry in out:
+                entry["error"] = f"{type(exc).__name__}: {exc}"
+        return out
+
+    # -- prove ----------------------------------------------------------------------------------
+    async def _prove_loop(self) -> None:
+        while True:
+            row = await self.prove_q.get()
+            self._gauges()
+            prepared = Prepared.from_json(row.prepared or "")
+            t0 = time.monotonic()
+            try:
+                proof = await self.pool.prove(prepared.opening(), self.context)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                await self._fail(row, "prove", "failed", f"proving failed: {type(exc).__name__}: {exc}")
+                continue
+            elapsed = time.monotonic() - t0
+            self.metrics.proofs.inc()
+            self.metrics.latency.labels("prove").observe(elapsed)
+            timings = json.loads(row.timings or "{}") | {"prove_s": elapsed}
+            db.touch(row, status="proved", proof=json.dumps(proof_to_snarkjs(proof)), timings=json.dumps(timings))
+            await asyncio.to_thread(db.put, self.engine, row)
+            self.submit_q.put_nowait(row)
+            self._gauges()
+
+    # -- submit ---------------------------------------------------------------------------------
+    async def _submit_loop(self) -> None:
+        while True:
+            row = await self.submit_q.get()
+            self._gauges()
+            async with self._submitting:  # shutdown waits for a transaction in flight
+                try:
+                    await self._submit(row)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # never let one request stop the submit stage
+                    log.exception("submit failed for request %s", row.request_id)
+                    await self._fail(row, "submit", "failed", f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _submit(self, row: db.AttestationRow) -> None:
+        prepared = Prepared.from_json(row.prepared or "")
+        proof = json.loads(row.proof or "{}")
+        public = prepared.statement()
+        model_hash = bytes.fromhex(prepared.model_hash[2:])
+        ident = calldata.attestation_id(model_hash, public[2], public[3], public[4], public[5])
+        t0 = time.monotonic()
+        delay = 0.5
+        while True:
+            try:
+                existing = await self.adapter.find_own_attestation(ident)
+                if existing is not None:
+                    tx_hash, block, gas = existing.tx_hash, existing.block_number, existing.gas_used
+                    log.info("request %s already attested in tx %s (resumed)", row.request_id, tx_hash)
+                else:
+                    a, b, c = proof_calldata(proof_from_snarkjs(proof))
+                    sent = await self.adapter.attest(model_hash, public[2], public[3], public[4], public[5], a, b, c)
+                    tx_hash, block, gas = sent.tx_hash, sent.block_number, sent.gas_used
+                    self.metrics.gas.inc(gas)
+                break
+            except DuplicateAttestation:
+                continue  # mined meanwhile: the next round adopts it if it is ours, and reports it if not
+            except ForeignAttestation as exc:
+                self.metrics.failures.labels("foreign_record").inc()
+                log.error("request %s: %s", row.request_id, exc)
+                await self._fail(row, "submit", "failed", str(exc))
+                return
+            except TransactionReverted as exc:
+                await self._fail(row, "submit", "failed", f"the registry rejected the attestation: {exc}")
+                return
+            except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
+                # the RPC node is down: wait for it, however long; the request stays stored as ``proved``
+                self.metrics.failures.labels("submit_retry").inc()
+                log.warning("chain unreachable (%s); retrying in %.1f s", exc, delay)
+                row.attempts += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            except ChainError as exc:  # e.g. no receipt in time: retry a bounded number of times
+                row.attempts += 1
+                self.metrics.failures.labels("submit_retry").inc()
+                if row.attempts >= MAX_SUBMIT_ATTEMPTS:
+                    await self._fail(row, "submit", "failed", f"giving up after {row.attempts} attempts: {exc}")
+                    return
+                log.warning("submission failed (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        elapsed = time.monotonic() - t0
+        self.metrics.latency.labels("submit").observe(elapsed)
+        timings = json.loads(row.timings or "{}") | {"submit_s": elapsed}
+        db.touch(row, status="submitted", attestation_id="0x" + ident.hex(), tx_hash=tx_hash, block_number=block,
+                 gas_used=gas, timings=json.dumps(timings), error=None)
+        if self.confirmations == 1:  # final in its block: no intermediate state to store
+            await self._attested(row)
+            return
+        await asyncio.to_thread(db.put, self.engine, row)
+        log.info("request %s mined in tx %s (block %d); final at %d confirmations", row.request_id, tx_hash, block,
+                 self.confirmations)
+        self.confirm_q.put_nowait(row)
+        self._gauges()
+
+    # -- confirm --------------------------------------------------------------------------------
+    async def _confirm_loop(self) -> None:
+        """One row at a time, in mining order: the ones behind are about as deep when the first is final."""
+        while True:
+            row = await self.confirm_q.get()
+            self._gauges()
+            try:
+                await self._confirm(row)
+            except asyncio.CancelledError:
+                raise  # the row stays ``submitted``: the next start checks it again
+            except Exception as exc:  # never let one request stop the confirm stage
+                log.exception("confirming failed for request %s", row.request_id)
+                await self._fail(row, "confirm", "failed", f"internal error: {type(exc).__name__}: {exc}")
+
+    async def _confirm(self, row: db.AttestationRow) -> None:
+        assert row.tx_hash is not None and row.block_number is not None
+        t0 = time.monotonic()
+        try:
+            receipt = await wait_final(self.adapter, row.tx_hash, row.block_number, self.confirmations, self.metrics,
+                                       f"request {row.request_id}")
+        except TransactionDropped as exc:  # the id is fixed: the submit stage re-checks the registry first
+            reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
+            self.metrics.failures.labels("submit_reorg").inc()
+            if reorgs > MAX_REORG_RESUBMITS:
+                await self._fail(row, "confirm", "failed", f"dropped by {reorgs} reorgs: {exc}")
+                return
+            log.warning("request %s: %s; submitting again", row.request_id, exc)
+            db.touch(row, status="proved", tx_hash=None, block_number=None, gas_used=None,
+                     error=f"transaction dropped by a reorg, submitting again: {exc}")
+            await asyncio.to_thread(db.put, self.engine, row)
+            self.submit_q.put_nowait(row)
+            self._gauges()
+            return
+        elapsed = time.monotonic() - t0
+        self.metrics.latency.labels("confirm").observe(elapsed)
+        timings = json.loads(row.timings or "{}") | {"confirm_s": elapsed}
+        db.touch(row, block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]),
+                 timings=json.dumps(timings))
+        await self._attested(row)
+
+    async def _attested(self, row: db.AttestationRow) -> None:
+        """Final: store the disclosure (tx hash and block of the confirmed transaction) and answer the waiters."""
+        assert row.attestation_id is not None and row.tx_hash is not None and row.block_number is not None
+        prepared = Prepared.from_json(row.prepared or "")
+        chain = ChainRef(self.chain.chain_id, self.chain.registry, row.tx_hash, row.block_number,
+                         attester=self.adapter.address)
+        disclosure = prepared.disclosure(row.attestation_id, chain, json.loads(row.proof or "{}"),
+                                         json.loads(row.assessment) if row.assessment else None)
+        self.metrics.attested.inc()
+        db.touch(row, status="attested", disclosure=json.dumps(disclosure.to_json()), error=None)
+        await self._finish(row, result_json(row))

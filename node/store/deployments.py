@@ -1,0 +1,201 @@
+"""The registries a node deployed, remembered per chain, so a restarted node attaches to them again.
+
+At start, for each registry the node needs (the AttestationRegistry; in batch mode also a BatchAttestationRegistry
+for the configured batch size), in this order:
+
+1. a configured address (``chain.registry`` / ``chain.batch_registry``) always wins; a different recorded deployment
+   for this chain is only reported (warning);
+2. on an external chain, a deployment recorded for this chain id (and tree depth) is attached to after checking
+   that it still exists: code at its address, the chain's genesis block unchanged (a reset chain, e.g. a fresh anvil,
+   has another one), its verifier holding this node's key. When it does not exist any more the node stops with a
+   :class:`ConfigError` saying what to do (``--redeploy``, or configure an address) instead of silently attesting to
+   a new registry and splitting its history;
+3. otherwise (no record, the embedded chain whose state is lost at exit, or ``--redeploy``) the node deploys and
+   records the deployment at once (replacing an earlier record for the same chain, kind and depth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hexbytes import HexBytes
+from sqlalchemy.engine import Engine
+
+from contracts import abi as contracts_abi
+
+from node.store import db
+from node.chains.ethereum.batch import BatchSubmitter
+from node.chains.ethereum.calldata import verifying_key_words
+from node.chains.ethereum.adapter import (
+    Deployment,
+    EthereumAdapter,
+)
+from node.config import NodeConfig
+from node.errors import ConfigError
+
+log = logging.getLogger("zkxai.node")
+
+REGISTRY, BATCH_REGISTRY = "registry", "batch_registry"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a registry came from: ``configured``, ``recorded`` (attached to this node's earlier deployment) or
+    ``deployed`` (at this start)."""
+
+    kind: str
+    address: str
+    origin: str
+
+
+def vk_digest(vk_calldata: Sequence[object]) -> str:
+    """0x + SHA-256 of a verifying key's words (alpha, beta, gamma, delta, ic), as the verifier contract holds them."""
+    words = verifying_key_words(vk_calldata)
+    return "0x" + hashlib.sha256(json.dumps(words, separators=(",", ":")).encode()).hexdigest()
+
+
+async def check_onchain_key(adapter: EthereumAdapter, verifier: str, vk_calldata: Sequence[object]) -> None:
+    """Refuse to start against a registry whose verifier holds another key: every proof would be rejected."""
+    contract = adapter.w3.eth.contract(address=verifier, abi=contracts_abi("Groth16Verifier"))
+    onchain = await contract.functions.verifyingKey().call()
+    if verifying_key_words(onchain) != verifying_key_words(vk_calldata):
+        raise ConfigError(f"the registry's verifier {verifier} holds a different verifying key than this node's keys; "
+                          "use the keys it was deployed with, or deploy a new registry")
+
+
+async def _genesis_hash(adapter: EthereumAdapter) -> str:
+    return HexBytes((await adapter.w3.eth.get_block(0))["hash"]).to_0x_hex()
+
+
+def _what(kind: str) -> str:
+    return "batch registry" if kind == BATCH_REGISTRY else "registry"
+
+
+def _option(kind: str) -> str:
+    return "chain.batch_registry (--batch-registry)" if kind == BATCH_REGISTRY else "chain.registry (--registry)"
+
+
+async def _check_recorded(adapter: EthereumAdapter, record: db.DeploymentRow, digest: str) -> None:
+    """The recorded deployment still exists on this chain and holds this node's key; ConfigError otherwise."""
+    what = _what(record.kind)
+    where = (f"the {what} {record.address} this node deployed on chain {record.chain_id} (block {record.block}, "
+             f"recorded {record.created_at:%Y-%m-%d %H:%M} UTC)")
+    remedy = (f"If the chain was reset, attestations recorded there are gone with it: start once with --redeploy to "
+              f"deploy and record a new {what}, or set {_option(record.kind)} to a {what} that exists; if this is the "
+              "wrong RPC endpoint, fix chain.rpc_url.")
+    if record.vk_digest != digest:
+        raise ConfigError(f"{where} was deployed for another verifying key than this node's keys (the keys in "
+                          f"the data dir changed since). Restore the keys it was deployed with, or start once with "
+                          f"--redeploy to deploy and record a new {what} for these keys.")
+    code = await adapter.w3.eth.get_code(adapter.w3.to_checksum_address(record.address))
+    if len(code) == 0:
+        raise ConfigError(f"{where} has no code on this chain any more. {remedy}")
+    if record.genesis_hash is not None and await _genesis_hash(adapter) != record.genesis_hash:
+        raise ConfigError(f"{where} was deployed on a chain with another genesis block than this one (same chain "
+                          f"id, different chain: reset or replaced). {remedy}")
+
+
+async def _record(engine: Engine, adapter: EthereumAdapter, *, kind: str, depth: int, batch_size: int | None,
+                  address: str, verifier: str, digest: str, block: int, tx_hash: str | None) -> None:
+    row = db.DeploymentRow(chain_id=adapter.chain_id, kind=kind, depth=depth, batch_size=batch_size, address=address,
+                           verifier=verifier, vk_digest=digest, block=block, genesis_hash=await _genesis_hash(adapter),
+                           tx_hash=tx_hash or None, deployer=adapter.address, embedded=adapter.in_process)
+    await asyncio.to_thread(db.put, engine, row)
+
+
+def _warn_configured(record: db.DeploymentRow | None, configured: str, kind: str) -> None:
+    if record is not None and not record.embedded and record.address.lower() != configured.lower():
+        log.warning("%s %s is configured; this node's database records %s %s deployed by it on chain %d at block %d "
+                    "(the configured address wins; rows attested before point to the recorded one)", _option(kind),
+                    configured, _what(kind), record.address, record.chain_id, record.block)
+
+
+def _check_same_verifier(record: db.DeploymentRow, verifier: str) -> None:
+    if verifier.lower() != record.verifier.lower():
+        raise ConfigError(f"the {_what(record.kind)} {record.address} recorded for chain {record.chain_id} answers "
+                          f"with verifier {verifier}, not the recorded {record.verifier}")
+
+
+def _check_deployer(record: db.DeploymentRow, adapter: EthereumAdapter) -> None:
+    if record.deployer and record.deployer.lower() != adapter.address.lower():
+        log.warning("the %s %s was deployed (and is owned) by %s; this node now signs as %s: owner-only calls such "
+                    "as revoking a model will be refused", _what(record.kind), record.address, record.deployer,
+                    adapter.address)
+
+
+async def single_registry(adapter: EthereumAdapter, engine: Engine, config: NodeConfig,
+                          vk_calldata: Sequence[object]) -> tuple[Deployment, Origin]:
+    """The AttestationRegistry to attest to: configured, recorded (checked) or newly deployed (and recorded)."""
+    digest = vk_digest(vk_calldata)
+    record = await asyncio.to_thread(db.get_deployment, engine, adapter.chain_id, REGISTRY, 0)
+    if config.registry is not None:
+        deployment = await adapter.attach_registry(config.registry)
+        await check_onchain_key(adapter, deployment.verifier, vk_calldata)
+        _warn_configured(record, deployment.registry, REGISTRY)
+        log.info("attached to the configured registry %s (verifier %s)", deployment.registry, deployment.verifier)
+        return deployment, Origin(REGISTRY, deployment.registry, "configured")
+    if record is not None and not adapter.in_process and not config.redeploy:
+        await _check_recorded(adapter, record, digest)
+        deployment = await adapter.attach_registry(record.address, block=record.block)
+        _check_same_verifier(record, deployment.verifier)
+        await check_onchain_key(adapter, deployment.verifier, vk_calldata)
+        _check_deployer(record, adapter)
+        log.info("attached to registry %s deployed by this node on chain %d at block %d (recorded; set "
+                 "chain.registry to use another)", deployment.registry, adapter.chain_id, record.block)
+        return deployment, Origin(REGISTRY, deployment.registry, "recorded")
+    if record is not None and not adapter.in_process:
+        log.warning("--redeploy: replacing the recorded registry %s on chain %d with a new deployment", record.address,
+                    adapter.chain_id)
+    deployment = await adapter.deploy_registry(vk_calldata)
+    await _record(engine, adapter, kind=REGISTRY, depth=0, batch_size=None, address=deployment.registry,
+                  verifier=deployment.verifier, digest=digest, block=deployment.block, tx_hash=deployment.registry_tx)
+    log.info("deployed registry %s (verifier %s) on chain %d at block %d and recorded it%s", deployment.registry,
+             deployment.verifier, adapter.chain_id, deployment.block,
+             " (embedded chain: a new one at every start)" if adapter.in_process else
+             "; later starts attach to it")
+    return deployment, Origin(REGISTRY, deployment.registry, "deployed")
+
+
+async def batch_registry(adapter: EthereumAdapter, engine: Engine, config: NodeConfig,
+                         vk_calldata: Sequence[object]) -> tuple[BatchSubmitter, Origin]:
+    """Batch mode: the BatchAttestationRegistry for the configured batch size (its tree depth), configured, recorded
+    (checked) or newly deployed with its verifier and Poseidon hashers (and recorded)."""
+    from circuits.merkle import tree_depth
+
+    depth = tree_depth(config.batch_size)
+    digest = vk_digest(vk_calldata)
+    submitter = BatchSubmitter.sharing(adapter)
+    record = await asyncio.to_thread(db.get_deployment, engine, adapter.chain_id, BATCH_REGISTRY, depth)
+    if config.batch_registry is not None:
+        deployment = await submitter.attach(config.batch_registry)
+        origin = "configured"
+        _warn_configured(record, deployment.registry, BATCH_REGISTRY)
+    elif record is not None and not adapter.in_process and not config.redeploy:
+        await _check_recorded(adapter, record, digest)
+        deployment = await submitter.attach(record.address)
+        _check_same_verifier(record, deployment.verifier)
+        _check_deployer(record, adapter)
+        origin = "recorded"
+    else:
+        if record is not None and not adapter.in_process:
+            log.warning("--redeploy: replacing the recorded batch registry %s (depth %d) on chain %d with a new "
+                        "deployment", record.address, depth, adapter.chain_id)
+        deployment = await submitter.deploy(vk_calldata, config.batch_size)  # type: ignore[arg-type]
+        block = int(await adapter.w3.eth.block_number)  # the registry is the last of the four deployments
+        await _record(engine, adapter, kind=BATCH_REGISTRY, depth=depth, batch_size=config.batch_size,
+                      address=deployment.registry, verifier=deployment.verifier, digest=digest, block=block,
+                      tx_hash=None)
+        log.info("deployed batch registry %s (depth %d, gas %s) and recorded it", deployment.registry, depth,
+                 dict(deployment.gas))
+        return submitter, Origin(BATCH_REGISTRY, deployment.registry, "deployed")
+    if deployment.depth != depth:
+        raise ConfigError(f"batch registry {deployment.registry} holds trees of depth {deployment.depth}, batch size "
+                          f"{config.batch_size} needs {depth}")
+    await check_onchain_key(adapter, deployment.verifier, vk_calldata)
+    log.info("attached to the %s batch registry %s (depth %d)", origin, deployment.registry, depth)
+    return submitter, Origin(BATCH_REGISTRY, deployment.registry, origin)

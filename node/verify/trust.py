@@ -1,0 +1,206 @@
+"""Trust files: what a verifier pins, once, for the nodes it knows (light: stdlib tomllib + eth_utils).
+
+A trust file lists known nodes; ``zkxai verify --trust FILE`` pins every entry::
+
+    # zkxai trust file: what this verifier pins
+    [[node]]
+    name = "acme-digits"
+    chain = "ethereum"               # optional, informative
+    chain_id = 31337                 # optional: the RPC's chain id must equal it
+    registry = "0x..."               # the AttestationRegistry the node attests in
+    batch_registries = ["0x..."]     # optional: its BatchAttestationRegistry (one per batch size)
+    attesters = ["0x..."]            # the node's signing address(es)
+    vk_sha256 = "0x..."              # optional: digest of the registry verifier's key (see vk_sha256 below)
+    batch_vk_sha256 = ["0x..."]      # optional: digests of the batch verifiers' keys
+
+Parsing is strict: an unknown key, a wrong type or a malformed address / digest is a :class:`TrustError`
+naming the entry and the key (``zkxai verify`` exits 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from node.errors import NodeError
+
+
+class TrustError(NodeError):
+    """A trust file, or an anchor given on the command line, is unreadable or malformed."""
+
+    status = 400
+    code = "bad_trust_anchor"
+
+
+@dataclass(frozen=True)
+class TrustedNode:
+    """One ``[[node]]`` entry: a node whose chain, registries, attesters and keys the verifier pins."""
+
+    name: str
+    registry: str | None
+    attesters: tuple[str, ...]
+    chain: str | None = None
+    chain_id: int | None = None
+    batch_registries: tuple[str, ...] = ()
+    vk_sha256: str | None = None
+    batch_vk_sha256: tuple[str, ...] = ()
+    #: Where the entry was read from (for messages): ``file.toml#name``.
+    source: str = ""
+
+
+def vk_sha256(vk_words: Sequence[object]) -> str:
+    """Digest of a verifying key: ``0x`` + SHA-256 of its words as compact JSON.
+
+    The words are the verifier contract's ``verifyingKey()`` in EIP-197 order,
+    ``[[ax, ay], [[bx_im, bx_re], [by_im, by_re]], gamma (as beta), delta (as beta), [[ic0x, ic0y], ...]]``,
+    integers in decimal, serialized with ``json.dumps(words, separators=(",", ":"))``. It is the same digest a
+    node records for its deployments (``node.store.deployments.vk_digest``) and publishes in ``/v1/info``.
+    """
+    from node.chains.ethereum.calldata import verifying_key_words
+
+    words = verifying_key_words(vk_words)
+    return "0x" + hashlib.sha256(json.dumps(words, separators=(",", ":")).encode()).hexdigest()
+
+
+def vk_sha256_of(vk: Any) -> str:
+    """:func:`vk_sha256` of a :class:`prover.keys.VerifyingKey`."""
+    from prover.solidity import vk_calldata
+
+    return vk_sha256(vk_calldata(vk))
+
+
+def checksum_address(value: object, what: str) -> str:
+    """EIP-55 form of an address given as 0x + 40 hex digits, else :class:`TrustError` naming ``what``."""
+    from eth_utils import is_hex_address, to_checksum_address
+
+    if not isinstance(value, str) or not is_hex_address(value):
+        raise TrustError(f"{what} must be an address (0x followed by 40 hex digits), got {value!r}")
+    return str(to_checksum_address(value))
+
+
+def digest_value(value: object, what: str) -> str:
+    """A SHA-256 digest as 0x + 64 lower-case hex digits (the 0x is optional on input)."""
+    text = value.lower().removeprefix("0x") if isinstance(value, str) else None
+    if text is None or len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise TrustError(f"{what} must be a SHA-256 digest (64 hex digits), got {value!r}")
+    return "0x" + text
+
+
+_KEYS = {"name", "chain", "chain_id", "registry", "batch_registries", "attesters", "vk_sha256", "batch_vk_sha256"}
+
+
+def parse_trust(data: Mapping[str, Any], source: str) -> tuple[TrustedNode, ...]:
+    """The entries of a parsed trust file (``{"node": [ {...}, ... ]}``)."""
+    unknown = set(data) - {"node"}
+    if unknown:
+        raise TrustError(f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))} (expected [[node]] tables)")
+    entries = data.get("node")
+    if not isinstance(entries, list) or not entries:
+        raise TrustError(f"{source}: no [[node]] entry")
+    return tuple(_entry(e, f"{source}: node[{i}]", source) for i, e in enumerate(entries))
+
+
+def _entry(raw: object, where: str, source: str) -> TrustedNode:
+    if not isinstance(raw, dict):
+        raise TrustError(f"{where} must be a table")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        raise TrustError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (allowed: {', '.join(sorted(_KEYS))})")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise TrustError(f"{where}: 'name' must be a non-empty string")
+    where = f"{source}: node {name!r}"
+
+    def string(key: str) -> str | None:
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise TrustError(f"{where}: '{key}' must be a string, got {type(value).__name__}")
+        return value
+
+    def strings(key: str) -> list[object]:
+        value = raw.get(key, [])
+        if not isinstance(value, list):
+            raise TrustError(f"{where}: '{key}' must be an array, got {type(value).__name__}")
+        return value
+
+    chain_id = raw.get("chain_id")
+    if chain_id is not None and (isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0):
+        raise TrustError(f"{where}: 'chain_id' must be a positive integer, got {chain_id!r}")
+    registry = string("registry")
+    batch_registries = tuple(checksum_address(a, f"{where}: 'batch_registries'") for a in strings("batch_registries"))
+    if registry is None and not batch_registries:
+        raise TrustError(f"{where}: give 'registry' and/or 'batch_registries' (what the node attests in)")
+    attesters = tuple(checksum_address(a, f"{where}: 'attesters'") for a in strings("attesters"))
+    if not attesters:
+        raise TrustError(f"{where}: 'attesters' must name at least one address (who stands behind the records)")
+    vk = string("vk_sha256")
+    return TrustedNode(
+        name=name,
+        chain=string("chain"),
+        chain_id=chain_id,
+        registry=None if registry is None else checksum_address(registry, f"{where}: 'registry'"),
+        batch_registries=batch_registries,
+        attesters=attesters,
+        vk_sha256=None if vk is None else digest_value(vk, f"{where}: 'vk_sha256'"),
+        batch_vk_sha256=tuple(digest_value(d, f"{where}: 'batch_vk_sha256'") for d in strings("batch_vk_sha256")),
+        source=f"{source}#{name}",
+    )
+
+
+#: A trust file lists a few nodes: anything larger is not one (read no further).
+MAX_TRUST_FILE_BYTES = 1 << 20
+
+
+def load_trust_file(path: Path) -> tuple[TrustedNode, ...]:
+    try:
+        with Path(path).open("rb") as fh:
+            raw = fh.read(MAX_TRUST_FILE_BYTES + 1)
+    except OSError as exc:
+        raise TrustError(f"cannot read trust file {path}: {exc}") from exc
+    if len(raw) > MAX_TRUST_FILE_BYTES:
+        raise TrustError(f"trust file {path} is larger than {MAX_TRUST_FILE_BYTES} bytes")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting: RecursionError
+        raise TrustError(f"trust file {path} is not valid TOML: {type(exc).__name__}: {exc}") from exc
+    return parse_trust(data, str(path))
+
+
+def entry_from_info(info: Mapping[str, Any], name: str) -> TrustedNode:
+    """The trust entry a node's ``/v1/info`` claims for itself (validated like a trust file entry)."""
+    raw: dict[str, Any] = {"name": name, "chain_id": info.get("chain_id"), "registry": info.get("registry"),
+                           "attesters": [info["attester"]] if info.get("attester") else [],
+                           "vk_sha256": info.get("vk_sha256")}
+    if info.get("batch_registry"):
+        raw["batch_registries"] = [info["batch_registry"]]
+    if info.get("batch_vk_sha256"):
+        raw["batch_vk_sha256"] = [info["batch_vk_sha256"]]
+    return _entry({k: v for k, v in raw.items() if v is not None}, f"/v1/info ({name})", "/v1/info")
+
+
+def entry_toml(node: TrustedNode) -> str:
+    """A ``[[node]]`` table for ``node``, in the trust-file format :func:`parse_trust` reads."""
+    lines = ["[[node]]", f"name = {json.dumps(node.name)}"]
+    if node.chains.ethereum is not None:
+        lines.append(f"chain = {json.dumps(node.chains.ethereum)}")
+    if node.chain_id is not None:
+        lines.append(f"chain_id = {node.chain_id}")
+    if node.registry is not None:
+        lines.append(f'registry = "{node.registry}"')
+    if node.batch_registries:
+        lines.append("batch_registries = [" + ", ".join(f'"{a}"' for a in node.batch_registries) + "]")
+    lines.append("attesters = [" + ", ".join(f'"{a}"' for a in node.attesters) + "]")
+    if node.vk_sha256 is not None:
+        lines.append(f'vk_sha256 = "{node.vk_sha256}"')
+    if node.batch_vk_sha256:
+        lines.append("batch_vk_sha256 = [" + ", ".join(f'"{d}"' for d in node.batch_vk_sha256) + "]")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["TrustError", "TrustedNode", "checksum_address", "entry_from_info", "entry_toml", "load_trust_file",
+           "parse_trust", "vk_sha256", "vk_sha256_of"]
