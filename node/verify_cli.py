@@ -76,18 +76,16 @@ def run(args: argparse.Namespace) -> int:
     if args.model is not None and not args.model.is_file():
         return _fail(args, EXIT_USAGE, f"model file not found: {args.model}")
 
-    from web3 import Web3
-
     from prover.serialize import vk_from_snarkjs
 
     from .chain.errors import AttestationNotFound, ChainError
-    from .chain.reader import read_attestation, read_verifying_key, registry_verifier
+    from .chain.light_reader import LightReader
 
     report = Report(attestation_id=attestation_id)
     try:
-        w3 = Web3(Web3.HTTPProvider(args.rpc_url, request_kwargs={"timeout": 30}))
+        chain = LightReader(args.rpc_url, timeout=30)  # stdlib JSON-RPC, batched: no web3 import, 3 round trips
         try:
-            record = read_attestation(w3, registry, _id_bytes(attestation_id))
+            record = chain.read_attestation(registry, _id_bytes(attestation_id))
         except AttestationNotFound as exc:
             report.add("record", False, str(exc))
             return _emit(args, report)
@@ -101,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             report.add("revocation", True, "not revoked")
         report.add("finality", record.confirmations >= args.confirmations,
                    f"{record.confirmations} confirmation(s), {args.confirmations} required")
-        vk = vk_from_calldata(read_verifying_key(w3, registry_verifier(w3, registry)))
+        vk = vk_from_calldata(chain.read_verifying_key(chain.registry_verifier(registry)))
     except (ChainError, OSError, ValueError) as exc:
         return _fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}")
 
