@@ -194,6 +194,15 @@ class LightReader:
         self._has_code: set[str] = set()
         self._verifier: dict[str, str] = {}
 
+    def close(self) -> None:
+        self.rpc.close()
+
+    def __enter__(self) -> LightReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def registry_verifier(self, registry: str) -> str:
         """Address of the verifier the registry checks proofs with."""
         registry = parse_address(registry)
