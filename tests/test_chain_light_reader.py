@@ -231,3 +231,25 @@ def test_verifying_key_words_are_checked() -> None:
     q_word = calldata.Q.to_bytes(32, "big")  # a coordinate = q: not canonical
     with pytest.raises(calldata.CalldataError):
         decode_verifying_key(q_word + data[32:])
+
+
+def _by_transaction(served: Served) -> None:
+    with LightReader(served.url) as light:
+        got = light.attestation_from_transaction(served.submitted.tx_hash)
+        assert got == (served.deployment.registry, "0x" + served.submitted.id.hex())
+        assert light.attestation_from_transaction(served.submitted.tx_hash, served.deployment.registry.lower()) == got
+        with pytest.raises(LookupError, match="made no attestation"):
+            light.attestation_from_transaction(served.submitted.tx_hash, "0x" + "34" * 20)
+        with pytest.raises(LookupError, match="no mined transaction"):
+            light.attestation_from_transaction("0x" + "12" * 32)
+
+
+@pytest.mark.npm
+@ON_MODULE_LOOP
+async def test_anvil_attestation_by_transaction(anvil: Served) -> None:
+    await asyncio.to_thread(_by_transaction, anvil)
+
+
+@ON_MODULE_LOOP
+async def test_bridge_attestation_by_transaction(bridge: Served) -> None:
+    await asyncio.to_thread(_by_transaction, bridge)

@@ -328,6 +328,33 @@ class LightReader:
         )
 
 
+    def attestation_from_transaction(self, tx_hash: str, registry: str | None = None) -> tuple[str, str]:
+        """(registry, attestation id) from the ``Attested`` event of a mined transaction (of ``registry`` when
+        given); :class:`LookupError` when the transaction is unknown or made no attestation."""
+        try:
+            receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+        except RpcCallError as exc:
+            if "not found" in exc.rpc_message.lower():  # eth-tester (the /rpc bridge) raises instead of null
+                raise LookupError(f"no mined transaction {tx_hash}") from None
+            raise
+        if receipt is None:
+            raise LookupError(f"no mined transaction {tx_hash}")
+        logs = receipt.get("logs") if isinstance(receipt, dict) else None
+        if not isinstance(logs, list):
+            raise ChainConnectionError("eth_getTransactionReceipt: the answer has no logs")
+        topic = _topic("AttestationRegistry", "Attested", ATTESTED_TYPES)
+        for log in logs:
+            address = log.get("address") if isinstance(log, dict) else None
+            if not isinstance(address, str) or (registry and address.lower() != registry.lower()):
+                continue
+            try:
+                event = decode_attested(log, address, topic)
+                return parse_address(address), "0x" + event["id"].hex()
+            except ChainError:  # another event, or not one of ours
+                continue
+        raise LookupError(f"transaction {tx_hash} made no attestation")
+
+
 # ----------------------------------------------------------------------------- decoders
 def attestation_id_of(
     model_hash: bytes, input_digest: int, prediction_digest: int, predicted_class: int, explanation_digest: int
