@@ -162,27 +162,14 @@ def _progress(args: argparse.Namespace, message: str) -> None:
 
 def _from_transaction(rpc_url: str, tx_hash: str, registry: str | None) -> tuple[str, str]:
     """(registry, attestation id) from the Attested event of a transaction."""
-    from web3 import Web3
+    from .chain.errors import ChainError
+    from .chain.light_reader import LightReader
 
-    from contracts import abi
-
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
     try:
-        receipt = w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-    except Exception as exc:
-        if "not found" in str(exc).lower():
-            raise LookupError(f"no mined transaction {tx_hash}") from None
+        with LightReader(rpc_url, timeout=30) as chain:
+            return chain.attestation_from_transaction(tx_hash, registry)
+    except ChainError as exc:
         raise OSError(str(exc)) from exc
-    event = w3.eth.contract(abi=abi("AttestationRegistry")).events.Attested()
-    for log in receipt["logs"]:
-        if registry and log["address"].lower() != registry.lower():
-            continue
-        try:
-            decoded = event.process_log(log)
-        except Exception:
-            continue
-        return str(log["address"]), "0x" + bytes(decoded["args"]["id"]).hex()
-    raise LookupError(f"transaction {tx_hash} made no attestation")
 
 
 def _id_bytes(attestation_id: str) -> bytes:
