@@ -5,6 +5,7 @@ the same typed error for degenerate input on either path; the C boundary's own c
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -264,3 +265,34 @@ def test_no_native_env_forces_py_ecc() -> None:
     env.pop("ZKXAI_NO_NATIVE")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.split() == ([str(native.AVAILABLE), "native" if native.AVAILABLE else "py_ecc"])
+
+
+# ----------------------------------------------------------------------------- the CLI process
+HEAVY = ("web3", "eth_account", "eth_abi", "py_ecc", "torch", "numpy")
+_CLI = (
+    "import json, sys\n"
+    "from node.cli import main\n"
+    "rc = main(['verify', '--disclosure', 'tests/data/disclosure-v1.json', '--vkey', 'tests/data/commitment-10.vk.json',"
+    " '--json'])\n"
+    "print(json.dumps({'rc': rc, 'heavy': sorted({m.split('.')[0] for m in sys.modules} & set(%r))}))\n" % (HEAVY,)
+)
+
+
+@pytest.mark.parametrize("no_native", [pytest.param(False, id="native", marks=needs_native),
+                                       pytest.param(True, id="py_ecc")])
+def test_offline_cli_verifies_the_committed_bundle_and_stays_light(no_native: bool) -> None:
+    """``zkxai verify --disclosure --vkey`` on the v1 bundle: valid on both paths; the native run imports neither
+    web3 / eth-* nor py_ecc (nor torch / numpy), the py_ecc run only py_ecc."""
+    from tests.node_harness import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != "ZKXAI_NO_NATIVE"}
+    if no_native:
+        env["ZKXAI_NO_NATIVE"] = "1"
+    out = subprocess.run([sys.executable, "-c", _CLI], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    report, result = "\n".join(lines[:-1]), json.loads(lines[-1])
+    assert result["rc"] == 0 and json.loads(report)["verdict"] == "VALID", out.stdout
+    proof_check = next(c for c in json.loads(report)["checks"] if c["name"] == "proof")
+    assert f"({'py_ecc' if no_native else 'native'}, off-chain)" in proof_check["detail"]
+    assert result["heavy"] == (["py_ecc"] if no_native else [])
