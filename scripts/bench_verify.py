@@ -15,7 +15,7 @@ Measured, each ``--runs`` times after one warm-up run (commands interleaved so t
 * in-process ``prover.verify.verify`` on the native path and on py_ecc.
 
 Prints median / min wall time, the ratio to snarkjs and the peak RSS of each process (``os.wait4`` rusage of that
-child). Child Python processes run without ``PYTHONDONTWRITEBYTECODE`` (an installed package has its bytecode
+child; the bundle is built in a separate process so that this one stays small). Child Python processes run without ``PYTHONDONTWRITEBYTECODE`` (an installed package has its bytecode
 cached); the warm-up run writes it.
 """
 
@@ -208,7 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--vkey", type=Path, help="snarkjs verification key of the bundle's proof")
     ap.add_argument("--rpc-url", help="chain holding the bundle's attestation (with --bundle); none: offline only")
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--build-into", type=Path, help=argparse.SUPPRESS)  # internal: build a bundle in this folder
     args = ap.parse_args(argv)
+    if args.build_into is not None:
+        build_bundle(args.build_into, args.rpc_url)
+        return 0
     if (args.bundle is None) != (args.vkey is None):
         ap.error("--bundle and --vkey go together")
     if not SNARKJS.exists():
@@ -220,7 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.bundle is None:
             rpc_url = start_anvil(stack)
             print(f"building a bundle: digits model, node on anvil {rpc_url} ...", file=sys.stderr, flush=True)
-            bundle_path, vkey = build_bundle(work, rpc_url)
+            # in a child process: torch would otherwise sit in this process, and a child forked from a large
+            # parent reports the parent's pages in its peak RSS
+            subprocess.run([sys.executable, __file__, "--build-into", str(work), "--rpc-url", rpc_url], check=True,
+                           env=_child_env())
+            bundle_path, vkey = work / "bundle.json", work / "keys" / "commitment-10.vk.json"
         else:
             bundle_path, vkey = args.bundle.resolve(), args.vkey.resolve()
         bundle = json.loads(bundle_path.read_text())
