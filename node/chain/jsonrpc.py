@@ -1,7 +1,7 @@
 """A small synchronous Ethereum JSON-RPC client on the standard library, for the light verifier.
 
-``zkxai verify`` makes a handful of read calls; importing web3 for them costs more than a second of start-up
-(web3 pulls in eth-account, py_ecc's BLS12-381 tables, aiohttp...), ten times the calls themselves. This client
+``zkxai verify`` makes a handful of read calls; importing web3 for them dominated the process's start-up (web3
+pulls in eth-account, py_ecc's BLS12-381 tables, aiohttp...; see scripts/bench_verify.py). This client
 keeps one HTTP/1.1 connection open and sends the independent calls of a step as one JSON-RPC batch (one round
 trip); an endpoint that refuses batches (the node's read-only ``/rpc`` bridge answers a batch with one error
 object) is then asked call by call on the same connection.

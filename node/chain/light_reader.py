@@ -1,7 +1,7 @@
 """The verifier CLI's chain reads without web3: the same checks as :mod:`node.chain.reader`, in three round trips.
 
 ``zkxai verify --rpc-url`` is a short process; with web3 most of its time went into importing web3 and
-eth-account (more than a second) and then into nine sequential calls. Here the calls go through
+eth-account, and then into nine sequential calls. Here the calls go through
 :class:`~node.chain.jsonrpc.JsonRpc` (standard library) in batches:
 
 1. ``eth_getCode(registry)``, ``getAttestation(id)``, ``verifier()``, ``eth_blockNumber``;
