@@ -253,3 +253,87 @@ async def test_anvil_attestation_by_transaction(anvil: Served) -> None:
 @ON_MODULE_LOOP
 async def test_bridge_attestation_by_transaction(bridge: Served) -> None:
     await asyncio.to_thread(_by_transaction, bridge)
+
+
+# ----------------------------------------------------------------------------- a hostile endpoint
+class _Hostile:
+    """An HTTP server on loopback that answers every POST with the next canned body (a hostile JSON-RPC peer)."""
+
+    def __init__(self, bodies: list[bytes]) -> None:
+        import http.server
+        import threading
+
+        outer = self
+        self.bodies = list(bodies)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                body = outer.bodies.pop(0) if outer.bodies else b"{}"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+HOSTILE_ANSWERS = [
+    pytest.param([b"<html>not json</html>"], id="not_json"),
+    pytest.param([b"[" * 100_000 + b"]" * 100_000], id="absurdly_nested"),
+    pytest.param([b'[{"jsonrpc": "2.0", "id": [1], "result": "0x"}]'], id="unhashable_id"),
+    pytest.param([b'[{"jsonrpc": "2.0", "id": 99, "result": "0x"}]'], id="batch_without_our_ids"),
+    pytest.param([b'[{"id": 1, "result": 5}, {"id": 2, "result": 6}, {"id": 3, "result": 7}, {"id": 4, "result": 8}]'],
+                 id="results_of_wrong_types"),
+    pytest.param([b'[{"id": 1, "result": "0x60"}, {"id": 2, "result": "0x1234"}, {"id": 3, "result": "0x"},'
+                  b' {"id": 4, "result": "0x10"}]'], id="short_return_data"),
+    pytest.param([b'"just a string"'] * 5, id="not_an_object"),
+]
+
+
+@pytest.mark.parametrize("bodies", HOSTILE_ANSWERS)
+def test_hostile_endpoint_gets_typed_chain_errors(bodies: list[bytes]) -> None:
+    from node.chain.errors import ChainError
+
+    server = _Hostile(bodies)
+    try:
+        with LightReader(server.url, timeout=10) as light, pytest.raises(ChainError):
+            light.read_attestation("0x" + "12" * 20, bytes(32))
+    finally:
+        server.close()
+
+
+def test_hostile_endpoint_is_exit_code_6_for_the_cli() -> None:
+    import json as json_mod
+
+    from tests.node_harness import ROOT, zkxai
+
+    server = _Hostile([b"[" * 100_000 + b"]" * 100_000])
+    try:
+        out = zkxai("verify", "--rpc-url", server.url, "--disclosure", str(ROOT / "tests" / "data" / "disclosure-v1.json"),
+                    "--json")
+    finally:
+        server.close()
+    assert out.returncode == 6, out.stdout + out.stderr
+    assert json_mod.loads(out.stdout)["verdict"] == "ERROR"
+
+
+def test_nesting_guard_ignores_brackets_inside_strings() -> None:
+    from node.chain.jsonrpc import MAX_DEPTH, _too_deep
+
+    assert not _too_deep(b'{"result": "' + b"[{" * 10_000 + b'"}')
+    assert not _too_deep(b'{"result": "\\"' + b"[" * 10_000 + b'"}')
+    assert not _too_deep(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH)
+    assert _too_deep(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
+    assert _too_deep(b'{"a": "x", "b": ' + b'{"c": ' * (MAX_DEPTH + 1) + b"1" + b"}" * (MAX_DEPTH + 2))

@@ -25,6 +25,36 @@ from .errors import ChainConnectionError
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
+#: Deepest JSON nesting accepted in an answer (ours need 5). The C JSON parser recurses once per level, and a
+#: process that imported py_ecc runs with sys.setrecursionlimit(100000) (py_ecc/__init__.py sets it), where a
+#: deeply nested answer overflows the C stack instead of raising RecursionError.
+MAX_DEPTH = 64
+
+
+def _too_deep(raw: bytes) -> bool:
+    """True when ``raw`` nests arrays / objects deeper than :data:`MAX_DEPTH` (brackets inside strings ignored)."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:  # the common case, at C speed
+        return False
+    depth, in_string, escaped = 0, False, False
+    for c in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == 0x5C:  # backslash
+                escaped = True
+            elif c == 0x22:  # quote
+                in_string = False
+        elif c == 0x22:
+            in_string = True
+        elif c in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif c in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
 class RpcCallError(ChainConnectionError):
     """The endpoint answered a call with a JSON-RPC error object (``data``: revert data when it reverted)."""
 
@@ -99,9 +129,11 @@ class JsonRpc:
                 raise ChainConnectionError(f"{self.url} answered more than {MAX_RESPONSE_BYTES} bytes")
             if resp.will_close:
                 self.close()
+            if _too_deep(raw):
+                raise ChainConnectionError(f"{self.url} answered JSON nested deeper than {MAX_DEPTH} levels")
             try:
                 return json.loads(raw)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise ChainConnectionError(
                     f"{self.url} did not answer JSON-RPC (HTTP {resp.status}): {raw[:200]!r}"
                 ) from exc
@@ -141,7 +173,7 @@ class JsonRpc:
         if len(requests) > 1 and self.batches:
             answer = self._post(requests)
             if isinstance(answer, list):
-                by_id = {a.get("id"): a for a in answer if isinstance(a, dict)}
+                by_id = {a["id"]: a for a in answer if isinstance(a, dict) and isinstance(a.get("id"), int)}
                 if all(r["id"] in by_id for r in requests):
                     return [self._outcome(r, by_id[r["id"]]) for r in requests]
                 raise ChainConnectionError(f"{self.url} answered a batch without every id")
