@@ -3,13 +3,14 @@
 The extension does BN254 arithmetic on 4x64-bit Montgomery limbs: Pippenger MSMs on G1 / G2
 (XYZZ buckets, signed digits, windows shared out over threads, GIL released), fixed-base batch
 multiplication on G1 / G2 (the setup's key points), radix-2 NTTs over
-F_r and the sparse R1CS row products of the witness map; and it loads files: ``.r1cs``
+F_r, the sparse R1CS row products of the witness map and the optimal ate pairing (a multi-Miller loop and
+one final exponentiation, :mod:`prover.pairing`); and it loads files: ``.r1cs``
 constraints (building the CSR rows too), ``.zkey`` point sections (Montgomery -> canonical, each
 point checked on the curve) and coefficient sections (compared with the R1CS), and the text of
 :func:`prover.r1cs_digest.r1cs_digest`. It is built by ``setup.py`` as an *optional* extension,
 so an install without a C compiler still works: then :data:`NATIVE` is False and
 :mod:`prover.msm`, :mod:`prover.fixed_base`, :mod:`prover.fft`, :mod:`prover.r1cs_to_qap`, :mod:`prover.zkey`,
-:mod:`prover.circom_files` and :mod:`prover.r1cs_digest` run their pure-Python paths. ``ZKXAI_NO_NATIVE=1`` (read at import) forces the Python paths;
+:mod:`prover.circom_files`, :mod:`prover.r1cs_digest` and :mod:`prover.pairing` run their pure-Python paths. ``ZKXAI_NO_NATIVE=1`` (read at import) forces the Python paths;
 ``ZKXAI_PROVER_THREADS`` sets the default MSM thread count (else ``os.cpu_count()``).
 
 Data crosses the boundary as packed bytes: 32-byte little-endian integers, a G1 point as x || y
@@ -132,6 +133,18 @@ def msm_g2_native(
     """``sum_i scalars[i] * points[i]`` on G2 with the C Pippenger."""
     _check_lengths(points, scalars)
     return g2_msm_packed(pack_g2(points), pack_scalars(scalars), threads, window)
+
+
+# ----------------------------------------------------------------------------- pairing
+def pairing_check_packed(g1: bytes, g2: bytes) -> bool:
+    """prod e(P_k, Q_k) == 1 for packed G1 / G2 points (identity = zeros, contributing 1); ValueError for a
+    coordinate >= q or a point off its curve. G2 subgroup membership is not checked."""
+    return bool(module().pairing_check(g1, g2))
+
+
+def pairing_packed(g1: bytes, g2: bytes) -> list[int]:
+    """prod e(P_k, Q_k) as twelve F_q coefficients in tower order c00.a c00.b c01.a ... c12.b (c_ij on w^i v^j)."""
+    return unpack_ints(module().pairing(g1, g2))
 
 
 # ----------------------------------------------------------------------------- fixed-base batch mul

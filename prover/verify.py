@@ -3,28 +3,22 @@
     e(-A, B) * e(alpha, beta) * e(vk_x, gamma) * e(C, delta) == 1,
     vk_x = ic[0] + sum_i x_i * ic[i],
 
-as four py_ecc Miller loops multiplied together and a single final exponentiation.
+as one multi-pairing: four Miller loops multiplied together and a single final exponentiation, natively
+(prover/csrc/pairing.c) when the extension is loaded, else with py_ecc (the reference); see
+:mod:`prover.pairing`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .curve import g1_neg_affine, g1_to_pyecc, g2_to_pyecc
-from .keys import G1, G2, Proof, VerifyingKey
+from .curve import g1_neg_affine
+from .keys import Proof, VerifyingKey
 from .msm import msm_g1
+from .pairing import pairing_product_is_one, pairing_product_is_one_python
 from .validate import check_proof, check_public_inputs, check_vk
 
-
-def pairing_product_is_one(pairs: Sequence[tuple[G1, G2]]) -> bool:
-    """prod e(P_i, Q_i) == 1 in G_T, with one final exponentiation for the whole product."""
-    from py_ecc.fields import optimized_bn128_FQ12 as FQ12
-    from py_ecc.optimized_bn128.optimized_pairing import final_exponentiate, pairing
-
-    acc = FQ12.one()
-    for p, q in pairs:
-        acc = acc * pairing(g2_to_pyecc(q), g1_to_pyecc(p), final_exponentiate=False)
-    return bool(final_exponentiate(acc) == FQ12.one())
+__all__ = ["pairing_product_is_one", "pairing_product_is_one_python", "verify"]
 
 
 def verify(vk: VerifyingKey, public_inputs: Sequence[int], proof: Proof) -> bool:

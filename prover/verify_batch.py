@@ -8,7 +8,8 @@ j -- except with probability about 2^-128 -- iff
         * e(sum z_j C_j, delta) == 1,
 
 one multi-pairing of k + 3 Miller loops and one final exponentiation instead of 4k loops and k
-exponentiations. All the G1 sums are MSMs. Every proof and public input is strictly validated
+exponentiations (native when the extension is loaded, see :mod:`prover.pairing`). All the G1
+sums are MSMs. Every proof and public input is strictly validated
 (:func:`~prover.validate.check_proof`, range checks) before any pairing, so a single malformed
 item raises instead of being silently absorbed; a ``False`` result means at least one proof is
 invalid (call :func:`~prover.verify.verify` per proof to find which).
@@ -24,7 +25,7 @@ from .errors import PublicInputError
 from .keys import G1, G2, Proof, VerifyingKey
 from .msm import msm_g1
 from .validate import check_proof, check_public_inputs, check_vk
-from .verify import pairing_product_is_one
+from .pairing import pairing_product_is_one
 
 WEIGHT_BITS = 128
 

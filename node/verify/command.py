@@ -103,31 +103,23 @@ def run(args: argparse.Namespace) -> int:
     if args.model is not None and not args.model.is_file():
         return _fail(args, EXIT_USAGE, f"model file not found: {args.model}")
 
-    from web3 import Web3
+    from node.chains.ethereum.errors import AttestationNotFound, ChainError
+    from node.chains.ethereum.light_reader import LightReader
 
-    from node.chains.ethereum.errors import (
-        AttestationNotFound,
-        ChainError,
-    )
-    from node.chains.ethereum.reader import (
-        read_attestation,
-        read_verifying_key,
-        registry_verifier,
-    )
-
-    w3 = Web3(Web3.HTTPProvider(args.rpc_url, request_kwargs={"timeout": 30}))
+    chain = LightReader(args.rpc_url, timeout=30)  # stdlib JSON-RPC, batched: no web3 import
     report = Report(attestation_id=attestation_id or "?")
     if anchors.empty:
         report.notes.append(NOTHING_PINNED)
     try:
-        chain_id = int(w3.eth.chain_id)
-    except Exception as exc:  # web3 raises many unrelated types; all mean the chain could not be read
+        chain_id = chain.chain_id()
+    except (ChainError, OSError, ValueError) as exc:
+        chain.close()
         return _fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}")
     check_chain(report, anchors, chain_id)
     pinned = pinned_registries(anchors, chain_id)
     try:
         if args.tx_hash:
-            located = _from_transaction(w3, args.tx_hash, pinned)
+            located = _from_transaction(chain, args.tx_hash, pinned)
             if isinstance(located, str):  # the transaction made no attestation in a pinned registry
                 report.add("record", False, located)
                 return _emit(args, report)
@@ -143,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         record, misses = None, []
         for registry in candidates:
             try:
-                record = read_attestation(w3, registry, _id_bytes(attestation_id))
+                record = chain.read_attestation(registry, _id_bytes(attestation_id))
                 break
             except AttestationNotFound as exc:
                 misses.append(str(exc))
@@ -164,12 +156,14 @@ def run(args: argparse.Namespace) -> int:
             report.add("revocation", True, "not revoked")
         report.add("finality", record.confirmations >= args.confirmations,
                    f"{record.confirmations} confirmation(s), {args.confirmations} required")
-        verifier = registry_verifier(w3, record.registry)
-        vk = vk_from_calldata(read_verifying_key(w3, verifier))
+        verifier = chain.registry_verifier(record.registry)
+        vk = vk_from_calldata(chain.read_verifying_key(verifier))
     except _NoAttestation as exc:
         return _fail(args, EXIT_NOT_FOUND, str(exc))
     except (ChainError, OSError, ValueError) as exc:
         return _fail(args, EXIT_CHAIN_ERROR, f"cannot read the chain at {args.rpc_url}: {type(exc).__name__}: {exc}")
+    finally:
+        chain.close()
 
     digests = pinned_digests(anchors, nodes_for(anchors, chain_id, record.registry))
     check_vk(report, vk, anchors, digests, registry_is_pinned, f"the registry's verifier {verifier}")
@@ -230,25 +224,13 @@ def _progress(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _from_transaction(w3: Any, tx_hash: str, pinned: dict[str, str]) -> tuple[str, str] | str:
+def _from_transaction(chain: Any, tx_hash: str, pinned: dict[str, str]) -> tuple[str, str] | str:
     """(registry, attestation id) from the transaction's ``Attested`` log; with pinned registries only a log
-    emitted by one of them is taken (else the reason, as a string, for a FAIL). No log at all: LookupError."""
-    from contracts import abi
-
+    emitted by one of them is taken (else the reason, as a string, for a FAIL). No log at all: _NoAttestation."""
     try:
-        receipt = w3.eth.get_transaction_receipt(tx_hash)
-    except Exception as exc:
-        if "not found" in str(exc).lower():
-            raise _NoAttestation(f"no mined transaction {tx_hash}") from None
-        raise OSError(str(exc)) from exc
-    event = w3.eth.contract(abi=abi("AttestationRegistry")).events.Attested()
-    found: list[tuple[str, str]] = []
-    for log in receipt["logs"]:
-        try:
-            decoded = event.process_log(log)
-        except Exception:
-            continue
-        found.append((str(log["address"]), "0x" + bytes(decoded["args"]["id"]).hex()))
+        found = chain.attestations_in_transaction(tx_hash)
+    except LookupError as exc:
+        raise _NoAttestation(str(exc)) from None
     for address, ident in found:
         if not pinned or any(address.lower() == p.lower() for p in pinned):
             return address, ident

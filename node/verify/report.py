@@ -11,7 +11,8 @@ Checks, each reported on its own:
 ``finality``      the record has at least the required number of confirmations;
 ``vk``            the verifying key read from the registry's verifier contract equals the pinned one (--vkey, a trust
                   entry's vk_sha256); with none pinned it passes only when read from a pinned registry;
-``proof``         the Groth16 proof verifies off-chain (py_ecc pairing) against the on-chain public inputs;
+``proof``         the Groth16 proof verifies off-chain (native pairing, py_ecc without the extension) against the
+                  on-chain public inputs (the context recomputed from the record's chain, registry and attester);
 ``model``         (with --model) SHA-256 of the local model file equals the attested model hash;
 ``disclosure``    (with a disclosure bundle) the disclosed input, prediction, explanation and salts reproduce
                   exactly the digests and class recorded on chain.
@@ -174,7 +175,9 @@ def check_proof(report: Report, vk: VerifyingKey, public: Sequence[int], proof: 
         ok = groth16_verify(vk, public, proof)
     except ProverError as exc:
         return report.add("proof", False, f"rejected before pairing: {type(exc).__name__}: {exc}")
-    return report.add("proof", ok, "pairing check passed (py_ecc, off-chain)" if ok else "pairing check FAILED")
+    from prover.pairing import backend
+
+    return report.add("proof", ok, f"pairing check passed ({backend()}, off-chain)" if ok else "pairing check FAILED")
 
 
 def check_model_card(report: Report, model_hash: bytes, card_file: Path) -> bool:

@@ -1,4 +1,5 @@
-/* prover._native: the CPython face of the BN254 kernels (msm.c: MSM and fixed-base batch mul; fr_ops.c).
+/* prover._native: the CPython face of the BN254 kernels (msm.c: MSM and fixed-base batch mul; fr_ops.c;
+ * pairing.c: the optimal ate pairing).
  *
  * Every argument is a bytes-like buffer of little-endian 32-byte field elements; lengths and
  * coordinates are validated here (ValueError, never an out-of-bounds read), then the work runs
@@ -10,6 +11,7 @@
 #include "fr_ops.h"
 #include "io_ops.h"
 #include "msm.h"
+#include "pairing.h"
 
 typedef int (*msm_fn)(const unsigned char *, const unsigned char *, size_t, int, int, unsigned char *,
                       size_t *);
@@ -284,6 +286,54 @@ out:
     return result;
 }
 
+/* Shared by pairing() and pairing_check(): parse, validate lengths, run without the GIL. */
+static int run_pairing(PyObject *args, unsigned char *out, int *is_one) {
+    Py_buffer g1, g2;
+    if (!PyArg_ParseTuple(args, "y*y*", &g1, &g2)) return 0;
+    int ok = 0;
+    if (g1.len % 64 != 0 || g2.len % 128 != 0 || g1.len / 64 != g2.len / 128) {
+        PyErr_Format(PyExc_ValueError,
+                     "pairing needs 64 bytes per G1 point and 128 per G2 point, as many of each (%zd, %zd bytes)",
+                     g1.len, g2.len);
+        goto out;
+    }
+    size_t bad = 0;
+    int bad_g2 = 0, rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = bn254_pairing_product((const unsigned char *)g1.buf, (const unsigned char *)g2.buf, (size_t)(g1.len / 64),
+                               out, is_one, &bad, &bad_g2);
+    Py_END_ALLOW_THREADS
+    if (rc == PAIRING_BAD_COORD) {
+        PyErr_Format(PyExc_ValueError, "pair %zu: %s point has a coordinate >= q", bad, bad_g2 ? "G2" : "G1");
+    } else if (rc == PAIRING_OFF_CURVE) {
+        PyErr_Format(PyExc_ValueError, "pair %zu: %s point is not on the %s", bad, bad_g2 ? "G2" : "G1",
+                     bad_g2 ? "twist" : "curve");
+    } else if (rc == PAIRING_NO_MEMORY) {
+        PyErr_NoMemory();
+    } else {
+        ok = 1;
+    }
+out:
+    PyBuffer_Release(&g1);
+    PyBuffer_Release(&g2);
+    return ok;
+}
+
+static PyObject *py_pairing(PyObject *self, PyObject *args) {
+    (void)self;
+    unsigned char out[PAIRING_GT_BYTES];
+    int is_one = 0;
+    if (!run_pairing(args, out, &is_one)) return NULL;
+    return PyBytes_FromStringAndSize((const char *)out, PAIRING_GT_BYTES);
+}
+
+static PyObject *py_pairing_check(PyObject *self, PyObject *args) {
+    (void)self;
+    int is_one = 0;
+    if (!run_pairing(args, NULL, &is_one)) return NULL;
+    return PyBool_FromLong(is_one);
+}
+
 static PyMethodDef methods[] = {
     {"g1_msm", (PyCFunction)(void (*)(void))py_g1_msm, METH_VARARGS | METH_KEYWORDS,
      "g1_msm(points, scalars, threads=1, window=0) -> 64 bytes: sum k_i P_i, affine x||y (identity = zeros)."},
@@ -312,12 +362,19 @@ static PyMethodDef methods[] = {
      "parse_r1cs(section2, n_constraints, n_wires, n_public, Constraint) -> None or (constraints, (A, B, C) CSR)."},
     {"r1cs_digest_update", io_r1cs_digest_update, METH_VARARGS,
      "r1cs_digest_update(hasher, constraints) -> bool: feed the digest text of the constraints (False: nothing fed)."},
+    {"pairing", py_pairing, METH_VARARGS,
+     "pairing(g1, g2) -> 384 bytes: prod e(P_k, Q_k) (optimal ate, final exponentiation (q^12-1)/r) as twelve "
+     "32-byte LE F_q coefficients in tower order c00.a c00.b c01.a ... c12.b (c_ij on w^i v^j); ValueError for a "
+     "coordinate >= q or a point off its curve; identity pairs (all zeros) contribute 1."},
+    {"pairing_check", py_pairing_check, METH_VARARGS,
+     "pairing_check(g1, g2) -> bool: prod e(P_k, Q_k) == 1 with one multi-Miller loop and one final "
+     "exponentiation; same inputs and errors as pairing()."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT,
                                     "prover._native",
-                                    "Native BN254 kernels for the zkxai prover (MSM, NTT, R1CS rows, file loading).",
+                                    "Native BN254 kernels for the zkxai prover (MSM, NTT, R1CS rows, file loading, pairing).",
                                     -1,
                                     methods,
                                     NULL,

@@ -1,7 +1,9 @@
 """Ethereum side of zkxai: submit attestations to the on-chain registry and read them back.
 
 - :mod:`node.chains.ethereum.adapter`: :class:`EthereumAdapter` (async, signs locally) for the node.
-- :mod:`node.chains.ethereum.reader`: light synchronous readers for the verifier CLI (no torch, no eth-tester).
+- :mod:`node.chains.ethereum.reader`: synchronous web3 readers (no torch, no eth-tester); the batch verifier uses them.
+- :mod:`node.chains.ethereum.light_reader`: the verifier CLI's reader on :mod:`node.chains.ethereum.jsonrpc` (standard
+  library, batched calls): no web3 import. Both return :class:`~node.chains.ethereum.records.OnchainAttestation`.
 - :mod:`node.chains.ethereum.eas`: zkxai statements as EAS attestations, checked on chain by ``ZkxaiEASResolver``.
 - :mod:`node.chains.ethereum.rpc_bridge`: serve the in-process chain's JSON-RPC to other processes.
 - :mod:`node.chains.ethereum.batch`: :class:`BatchSubmitter`, the batch registry's writer (shares the adapter's account).

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eth_abi import encode
-from eth_utils import keccak
-
 from circuits.field import R
 
 from node.chains.ethereum.errors import CalldataError
@@ -151,6 +148,8 @@ def eas_attestation_data(
 ) -> bytes:
     """Data of an EAS attestation of the zkxai schema (``ZkxaiEASResolver.SCHEMA``):
     abi.encode(modelHash, inputDigest, predictionDigest, predictedClass, explanationDigest, uint256[8] proof)."""
+    from eth_abi import encode  # here, not at the top: the light verifier imports this module without eth-abi's cost
+
     fields = statement_words(model_hash, input_digest, prediction_digest, predicted_class, explanation_digest)
     return encode(
         ["bytes32", "uint256", "uint256", "uint256", "uint256", "uint256[8]"],
@@ -163,6 +162,9 @@ def attestation_id(
 ) -> bytes:
     """keccak256(abi.encode(modelHash, inputDigest, predictionDigest, predictedClass, explanationDigest)),
     identical to the registry's ``attestationId``."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
     return keccak(
         encode(
             ["bytes32", "uint256", "uint256", "uint256", "uint256"],
