@@ -289,8 +289,10 @@ class BatchStage:
         key = batch.batch_key
         t0 = time.monotonic()
         try:
-            receipt = await wait_final(self.pipeline.adapter, batch.tx_hash, batch.block_number,
-                                       self.pipeline.confirmations, self.pipeline.metrics, f"batch {key}")
+            tx_hash, block = batch.tx_hash, batch.block_number
+            receipt = await wait_final(
+                lambda: self.pipeline.adapter.confirm(tx_hash, block, self.pipeline.confirmations),
+                self.pipeline.metrics, f"batch {key}")
         except TransactionDropped as exc:  # the root is fixed: the submit stage re-checks the registry first
             reorgs = self._reorgs[key] = self._reorgs.get(key, 0) + 1
             self.pipeline.metrics.failures.labels("submit_reorg").inc()

@@ -1,41 +1,36 @@
-"""Waiting until a mined transaction is final, shared by the single and the batch confirm stages."""
+"""Waiting until a recorded statement is final, shared by the single and the batch confirm stages."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from node.chains.ethereum.errors import (
-    ChainConnectionError,
-    ChainError,
-)
-from node.chains.ethereum.adapter import EthereumAdapter
+from node.chains.adapter import ChainAdapterError, ChainUnavailable, Dropped
+from node.chains.ethereum.errors import ChainConnectionError, ChainError
 from node.chains.ethereum.txmanager import TransactionDropped
 from node.metrics import Metrics
 
 log = logging.getLogger("zkxai.node")
+T = TypeVar("T")
 
 
-async def wait_final(adapter: EthereumAdapter, tx_hash: str, block: int, confirmations: int, metrics: Metrics,
-                     what: str) -> Mapping[str, Any]:
-    """The receipt of ``tx_hash`` once it is ``confirmations`` blocks deep with its block still canonical.
-
-    An unreachable chain is retried with backoff and slow blocks are waited out (the transaction is mined), however
-    long; :class:`~node.chains.ethereum.txmanager.TransactionDropped` (a reorg removed it) is the caller's to handle:
-    re-submitting is stage-specific.
+async def wait_final(confirm: Callable[[], Awaitable[T]], metrics: Metrics, what: str) -> T:
+    """``await confirm()`` until it answers: an unreachable chain is retried with backoff and slow blocks are waited
+    out (the statement is recorded), however long. A reorg that removed it (:class:`~node.chains.adapter.Dropped`,
+    or the batch writer's ``TransactionDropped``) is the caller's to handle: re-submitting is stage-specific.
     """
     delay = 0.5
     while True:
         try:
-            return await adapter.confirm(tx_hash, block, confirmations)
-        except TransactionDropped:
+            return await confirm()
+        except (Dropped, TransactionDropped):
             raise
-        except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
+        except (ChainUnavailable, ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
             metrics.failures.labels("confirm_retry").inc()
             log.warning("chain unreachable while confirming %s (%s); retrying in %.1f s", what, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
-        except ChainError as exc:  # not deep enough in time (slow blocks): it is mined, keep waiting
+        except (ChainAdapterError, ChainError) as exc:  # not deep enough in time (slow blocks): keep waiting
             log.warning("%s: %s; still waiting", what, exc)

@@ -45,21 +45,23 @@ from explainers.model import LoadedModel
 from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
 from prover.solidity import proof_calldata
 
-from node.store import db
-from node.chains.ethereum.batch import BatchSubmitter
-from node.pipeline.batch_stage import BatchStage
-from node.chains.ethereum import calldata
-from node.chains.binding import attestation_context
-from node.chains.ethereum.errors import (
-    ChainConnectionError,
-    ChainError,
-    DuplicateAttestation,
-    ForeignAttestation,
-    TransactionReverted,
+from node.chains.adapter import (
+    ChainAdapter,
+    ChainAdapterError,
+    ChainUnavailable,
+    Dropped,
+    ForeignRecord,
+    Statement,
+    StatementRejected,
+    Submitted,
 )
+from node.chains.ethereum import calldata
 from node.chains.ethereum.adapter import EthereumAdapter
-from node.chains.ethereum.txmanager import TransactionDropped
+from node.chains.ethereum.batch import BatchSubmitter
+from node.chains.ethereum.chain import EthereumChain
 from node.config import NodeConfig
+from node.pipeline.batch_stage import BatchStage
+from node.store import db
 from node.pipeline.confirmation import wait_final
 from node.verify.disclosure import ChainRef
 from node.errors import NodeError
@@ -131,6 +133,8 @@ class Pipeline:
         if adapter.in_process and wanted > 1:
             log.info("embedded chain: attestations are final in their block (confirmations=%d not awaited)", wanted)
         self.pool, self.adapter, self.chain, self.metrics = pool, adapter, chain, metrics
+        #: The chain single attestations are recorded on, through the adapter contract only.
+        self.target: ChainAdapter = EthereumChain(adapter)
         self.inference_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.prove_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.submit_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
@@ -153,7 +157,7 @@ class Pipeline:
     def context(self) -> int:
         """The context every single-attestation proof of this node is bound to: this chain, this registry, this
         node's signing account (:mod:`node.chains.binding`); the registry accepts the proof from nobody else."""
-        return attestation_context(self.chain.chain_id, self.chain.registry, self.adapter.address)
+        return self.target.context()
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -365,42 +369,37 @@ class Pipeline:
 
     async def _submit(self, row: db.AttestationRow) -> None:
         prepared = Prepared.from_json(row.prepared or "")
-        proof = json.loads(row.proof or "{}")
+        proof = proof_from_snarkjs(json.loads(row.proof or "{}"))
         public = prepared.statement()
-        model_hash = bytes.fromhex(prepared.model_hash[2:])
-        ident = calldata.attestation_id(model_hash, public[2], public[3], public[4], public[5])
+        statement = Statement(bytes.fromhex(prepared.model_hash[2:]), public[2], public[3], public[4], public[5])
+        words = calldata.flat_proof(calldata.proof_words(*proof_calldata(proof)))
         t0 = time.monotonic()
         delay = 0.5
         while True:
             try:
-                existing = await self.adapter.find_own_attestation(ident)
-                if existing is not None:
-                    tx_hash, block, gas = existing.tx_hash, existing.block_number, existing.gas_used
-                    log.info("request %s already attested in tx %s (resumed)", row.request_id, tx_hash)
+                sent = await self.target.find(statement)
+                if sent is not None:
+                    log.info("request %s already attested in tx %s (resumed)", row.request_id, sent.tx_id)
                 else:
-                    a, b, c = proof_calldata(proof_from_snarkjs(proof))
-                    sent = await self.adapter.attest(model_hash, public[2], public[3], public[4], public[5], a, b, c)
-                    tx_hash, block, gas = sent.tx_hash, sent.block_number, sent.gas_used
-                    self.metrics.gas.inc(gas)
+                    sent = await self.target.submit(statement, words)
+                    self.metrics.gas.inc(sent.cost)
                 break
-            except DuplicateAttestation:
-                continue  # mined meanwhile: the next round adopts it if it is ours, and reports it if not
-            except ForeignAttestation as exc:
+            except ForeignRecord as exc:
                 self.metrics.failures.labels("foreign_record").inc()
                 log.error("request %s: %s", row.request_id, exc)
                 await self._fail(row, "submit", "failed", str(exc))
                 return
-            except TransactionReverted as exc:
-                await self._fail(row, "submit", "failed", f"the registry rejected the attestation: {exc}")
+            except StatementRejected as exc:
+                await self._fail(row, "submit", "failed", str(exc))
                 return
-            except (ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
-                # the RPC node is down: wait for it, however long; the request stays stored as ``proved``
+            except ChainUnavailable as exc:
+                # the chain is unreachable: wait for it, however long; the request stays stored as ``proved``
                 self.metrics.failures.labels("submit_retry").inc()
                 log.warning("chain unreachable (%s); retrying in %.1f s", exc, delay)
                 row.attempts += 1
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-            except ChainError as exc:  # e.g. no receipt in time: retry a bounded number of times
+            except ChainAdapterError as exc:  # e.g. no receipt in time: retry a bounded number of times
                 row.attempts += 1
                 self.metrics.failures.labels("submit_retry").inc()
                 if row.attempts >= MAX_SUBMIT_ATTEMPTS:
@@ -409,10 +408,11 @@ class Pipeline:
                 log.warning("submission failed (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+        tx_hash, block, gas, ident = sent.tx_id, sent.height, sent.cost, sent.attestation_id
         elapsed = time.monotonic() - t0
         self.metrics.latency.labels("submit").observe(elapsed)
         timings = json.loads(row.timings or "{}") | {"submit_s": elapsed}
-        db.touch(row, status="submitted", attestation_id="0x" + ident.hex(), tx_hash=tx_hash, block_number=block,
+        db.touch(row, status="submitted", attestation_id=ident, tx_hash=tx_hash, block_number=block,
                  gas_used=gas, timings=json.dumps(timings), error=None)
         if self.confirmations == 1:  # final in its block: no intermediate state to store
             await self._attested(row)
@@ -441,9 +441,11 @@ class Pipeline:
         assert row.tx_hash is not None and row.block_number is not None
         t0 = time.monotonic()
         try:
-            receipt = await wait_final(self.adapter, row.tx_hash, row.block_number, self.confirmations, self.metrics,
-                                       f"request {row.request_id}")
-        except TransactionDropped as exc:  # the id is fixed: the submit stage re-checks the registry first
+            mined = Submitted(self.target.kind, row.attestation_id or "", row.tx_hash, row.block_number,
+                              self.target.attester)
+            final = await wait_final(lambda: self.target.confirm(mined, self.confirmations), self.metrics,
+                                     f"request {row.request_id}")
+        except Dropped as exc:  # the id is fixed: the submit stage re-checks the registry first
             reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
             self.metrics.failures.labels("submit_reorg").inc()
             if reorgs > MAX_REORG_RESUBMITS:
@@ -459,8 +461,7 @@ class Pipeline:
         elapsed = time.monotonic() - t0
         self.metrics.latency.labels("confirm").observe(elapsed)
         timings = json.loads(row.timings or "{}") | {"confirm_s": elapsed}
-        db.touch(row, block_number=int(receipt["blockNumber"]), gas_used=int(receipt["gasUsed"]),
-                 timings=json.dumps(timings))
+        db.touch(row, block_number=final.height, gas_used=final.cost, timings=json.dumps(timings))
         await self._attested(row)
 
     async def _attested(self, row: db.AttestationRow) -> None:
@@ -468,7 +469,7 @@ class Pipeline:
         assert row.attestation_id is not None and row.tx_hash is not None and row.block_number is not None
         prepared = Prepared.from_json(row.prepared or "")
         chain = ChainRef(self.chain.chain_id, self.chain.registry, row.tx_hash, row.block_number,
-                         attester=self.adapter.address)
+                         attester=self.target.attester)
         disclosure = prepared.disclosure(row.attestation_id, chain, json.loads(row.proof or "{}"),
                                          json.loads(row.assessment) if row.assessment else None)
         self.metrics.attested.inc()
