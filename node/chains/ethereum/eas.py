@@ -28,7 +28,7 @@ from node.chains.ethereum.errors import ContractMismatch
 from node.chains.ethereum.adapter import EthereumAdapter
 
 #: The npm package holding EAS's compiled contracts (repository root / node_modules).
-EAS_PACKAGE = Path(__file__).resolve().parents[2] / "node_modules" / "@ethereum-attestation-service" / "eas-contracts"
+EAS_PACKAGE = Path(__file__).resolve().parents[3] / "node_modules" / "@ethereum-attestation-service" / "eas-contracts"
 #: EAS release the artifacts must come from (pinned in package.json).
 EAS_VERSION = "1.9.0"
 #: The zkxai schema (equal to ``ZkxaiEASResolver.SCHEMA``, checked by the tests).
