@@ -186,8 +186,8 @@ def entry_from_info(info: Mapping[str, Any], name: str) -> TrustedNode:
 def entry_toml(node: TrustedNode) -> str:
     """A ``[[node]]`` table for ``node``, in the trust-file format :func:`parse_trust` reads."""
     lines = ["[[node]]", f"name = {json.dumps(node.name)}"]
-    if node.chains.ethereum is not None:
-        lines.append(f"chain = {json.dumps(node.chains.ethereum)}")
+    if node.chain is not None:
+        lines.append(f"chain = {json.dumps(node.chain)}")
     if node.chain_id is not None:
         lines.append(f"chain_id = {node.chain_id}")
     if node.registry is not None:
