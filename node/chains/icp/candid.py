@@ -24,6 +24,7 @@ from node.chains.icp.principal import MAX_PRINCIPAL_BYTES, Principal
 MAGIC = b"DIDL"
 MAX_DEPTH = 32
 MAX_TYPES = 256
+MAX_LEB_BITS = 1024  # naturals up to 2^1024 (statement values are below 2^254)
 PRIMITIVES = {
     "null": -1, "bool": -2, "nat": -3, "int": -4, "nat8": -5, "nat16": -6, "nat32": -7, "nat64": -8,
     "int8": -9, "int16": -10, "int32": -11, "int64": -12, "text": -15, "reserved": -16, "empty": -17,
@@ -191,7 +192,7 @@ class _Reader:
             shift += 7
             if not byte & 0x80:
                 return value
-            if shift > 70:
+            if shift > MAX_LEB_BITS:
                 raise CandidError("LEB128 number too long")
 
     def sleb(self) -> int:
@@ -202,7 +203,7 @@ class _Reader:
             shift += 7
             if not byte & 0x80:
                 return value - (1 << shift) if byte & 0x40 else value
-            if shift > 70:
+            if shift > MAX_LEB_BITS:
                 raise CandidError("LEB128 number too long")
 
     def table(self) -> list[tuple]:
