@@ -331,3 +331,17 @@ class ReplicaDouble:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
+
+
+def sample_statement(seed: int):
+    """A well-formed statement for the tests (distinct per seed)."""
+    from circuits.field import R
+    from node.chains.adapter import Statement
+
+    return Statement(hashlib.sha256(b"model-%d" % (seed % 3)).digest(), R - 1 - seed, 1000 + seed, seed % 10,
+                     2**200 + seed)
+
+
+def sample_proof(seed: int) -> list[int]:
+    """Eight 256-bit words standing for a proof (the double does not check proofs: neither does the canister)."""
+    return [int.from_bytes(hashlib.sha256(b"proof-%d-%d" % (seed, k)).digest(), "big") for k in range(8)]

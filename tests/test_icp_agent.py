@@ -18,8 +18,10 @@ from node.chains.icp.registry_candid import ATTEST_ARGS, NAMES
 from node.chains.icp.registry_record import IcpStatement, proof_bytes
 from node.chains.icp.registry_view import UncertifiedAnswer
 from node.chains.icp.adapter import read_certified
-from tests.icp_fixtures import proof, statement
+
 from tests.icp_replica_double import WASM, ReplicaDouble
+from tests.icp_replica_double import sample_proof as proof
+from tests.icp_replica_double import sample_statement as statement
 
 
 @pytest.fixture
