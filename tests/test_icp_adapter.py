@@ -109,3 +109,26 @@ async def test_reader_refuses_another_network_and_a_tampered_answer(double) -> N
     ref = RegistryRef("icp", network_of(double.root_key_der), double.canister_id.to_text())
     with pytest.raises(CertificateError):
         _reader(double).read(ref, submitted.attestation_id)
+
+
+async def test_batch_attest(double) -> None:
+    mine, theirs = await _adapter(double), await _adapter(double)
+    await theirs.submit(statement(10), proof(10))
+    results = await mine.submit_batch([(statement(11), proof(11)), (statement(10), proof(10)),
+                                       (statement(12), proof(12))])
+    assert isinstance(results[1], ForeignRecord)
+    assert [r.height for r in (results[0], results[2])] == [1, 2]
+    assert all(r.attester == mine.attester for r in (results[0], results[2]))
+    with pytest.raises(StatementRejected):
+        await mine.submit_batch([])
+
+
+def test_reader_stays_light() -> None:
+    """The reader is for ``zkxai verify`` (light install): importing it pulls neither torch, aiohttp nor web3."""
+    import subprocess
+    import sys
+
+    code = ("import sys, node.chains.icp.adapter, node.chains.icp.agent; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'aiohttp', 'web3'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

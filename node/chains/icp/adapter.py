@@ -28,11 +28,11 @@ from node.chains.adapter import (
 )
 from node.chains.icp import candid
 from node.chains.icp.agent import IcAgent
-from node.chains.icp.errors import CandidError, CertificateError, IcpError, ReplicaError, ReplicaUnreachable
+from node.chains.icp.errors import CandidError, CertificateError, ReplicaError, ReplicaUnreachable
 from node.chains.icp.hashtree import LookupStatus
 from node.chains.icp.principal import Principal
 from node.chains.icp.registry_candid import (
-    ATTEST_ARGS, CERTIFIED, ID_ARGS, NAMES, RESULT_ID, RESULT_UNIT, REVOKE_ARGS,
+    ATTEST_ARGS, BATCH_ARGS, ID_ARGS, NAMES, REVOKE_ARGS,
 )
 from node.chains.icp.registry_record import IcpStatement, RegistryRecord, proof_bytes, proof_words
 from node.chains.icp.registry_view import verify_view
@@ -171,6 +171,31 @@ class IcpAdapter:
         if record is None or record.statement != s or record.proof != proof_bytes(proof):
             raise ChainAdapterError("the certified record differs from the statement submitted")
         return self._submitted(record, result.request_id.hex())
+
+    async def submit_batch(self, items: Sequence[tuple[Statement, Sequence[int]]]) -> list[Submitted | ChainAdapterError]:
+        """Up to 64 statements in one ``attest_batch`` call; per item its Submitted (read back certified), or the
+        error it met (StatementRejected, ForeignRecord; our own duplicate is adopted)."""
+        if not 1 <= len(items) <= 64:
+            raise StatementRejected("a batch holds 1 to 64 statements")
+        arg = candid.encode(list(BATCH_ARGS), [[{"statement": _icp_statement(s).candid(), "proof": proof_bytes(p)}
+                                               for s, p in items]])
+        async with self._lock:
+            result = await self._run(self.agent.call, self._cid(), "attest_batch", arg)
+        (outcomes,) = candid.decode(result.reply, NAMES)
+        if len(outcomes) != len(items):
+            raise ChainAdapterError("attest_batch answered a different number of results")
+        out: list[Submitted | ChainAdapterError] = []
+        for (statement, _), outcome in zip(items, outcomes):
+            if "ok" in outcome or "duplicate" in outcome["err"]:
+                try:
+                    found = await self.find(statement)
+                except ForeignRecord as exc:
+                    out.append(exc)
+                    continue
+                out.append(found if found is not None else ChainAdapterError("batch record is not certified"))
+            else:
+                out.append(StatementRejected(f"registry refused the statement: {_err_text(outcome['err'])}"))
+        return out
 
     async def confirm(self, submitted: Submitted, depth: int) -> Submitted:
         record = await self._run(read_certified, self.agent, self._cid(), _id_bytes(submitted.attestation_id))
