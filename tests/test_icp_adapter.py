@@ -23,8 +23,6 @@ from tests.icp_replica_double import WASM, ReplicaDouble
 from tests.icp_replica_double import sample_proof as proof
 from tests.icp_replica_double import sample_statement as statement
 
-pytestmark = pytest.mark.asyncio
-
 
 @pytest.fixture
 def double():
@@ -44,6 +42,7 @@ def _reader(double: ReplicaDouble) -> IcpReader:
     return IcpReader(IcAgent(double.url, double.root_key_der, None))
 
 
+@pytest.mark.asyncio
 async def test_submit_find_confirm_read(double) -> None:
     adapter = await _adapter(double)
     assert isinstance(adapter, ChainAdapter) and isinstance(_reader(double), RecordReader)
@@ -64,6 +63,7 @@ async def test_submit_find_confirm_read(double) -> None:
     assert adapter.context() == chain_context("icp", ref.network, ref.registry, record.attester)
 
 
+@pytest.mark.asyncio
 async def test_revoke_by_the_attester_only(double) -> None:
     mine, theirs = await _adapter(double), await _adapter(double)
     submitted = await mine.submit(statement(2), proof(2))
@@ -77,6 +77,7 @@ async def test_revoke_by_the_attester_only(double) -> None:
         await mine.revoke(submitted.attestation_id, 3)  # already revoked
 
 
+@pytest.mark.asyncio
 async def test_another_principals_record_is_foreign(double) -> None:
     mine, theirs = await _adapter(double), await _adapter(double)
     await theirs.submit(statement(3), proof(3))
@@ -86,12 +87,14 @@ async def test_another_principals_record_is_foreign(double) -> None:
         await mine.submit(statement(3), proof(3))
 
 
+@pytest.mark.asyncio
 async def test_attach_checks_the_certified_module_hash(double) -> None:
     agent = IcAgent(double.url, double.root_key_der, Ed25519Identity.generate())
     with pytest.raises(RegistryMismatch):
         await IcpAdapter(agent, expected_module_hash=b"\x00" * 32).attach_or_deploy(double.canister_id.to_text())
 
 
+@pytest.mark.asyncio
 async def test_unreachable_replica_is_chain_unavailable(double) -> None:
     adapter = await _adapter(double)
     double.stop()
@@ -99,6 +102,7 @@ async def test_unreachable_replica_is_chain_unavailable(double) -> None:
         await adapter.submit(statement(4), proof(4))
 
 
+@pytest.mark.asyncio
 async def test_reader_refuses_another_network_and_a_tampered_answer(double) -> None:
     adapter = await _adapter(double)
     submitted = await adapter.submit(statement(5), proof(5))
@@ -111,6 +115,7 @@ async def test_reader_refuses_another_network_and_a_tampered_answer(double) -> N
         _reader(double).read(ref, submitted.attestation_id)
 
 
+@pytest.mark.asyncio
 async def test_batch_attest(double) -> None:
     mine, theirs = await _adapter(double), await _adapter(double)
     await theirs.submit(statement(10), proof(10))
