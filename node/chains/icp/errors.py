@@ -95,3 +95,39 @@ class FreshnessError(CertificateError):
     """The certificate's ``/time`` is missing, older than the allowed age, or in the future."""
 
     code = "icp_certificate_stale"
+
+
+class CandidError(IcpError, ValueError):
+    """A Candid message that is malformed or uses a type this codec does not speak, or a value that does not fit."""
+
+    code = "icp_bad_candid"
+
+
+class IdentityError(IcpError, ValueError):
+    """A keystore that cannot be read, decrypted or written, or a key that is not an Ed25519 key."""
+
+    status = 500
+    code = "icp_bad_identity"
+
+
+class RegistryRecordError(IcpError, ValueError):
+    """A registry record (certified leaf) or statement that is malformed or inconsistent."""
+
+    code = "icp_bad_record"
+
+
+class ReplicaError(IcpError):
+    """The replica refused a request (HTTP 4xx/5xx, a rejected call, a timeout while polling)."""
+
+    code = "icp_replica_error"
+
+    def __init__(self, message: str, *, reject_code: int | None = None, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.reject_code = reject_code
+        self.http_status = http_status
+
+
+class ReplicaUnreachable(ReplicaError):
+    """The replica's endpoint could not be reached (connection refused, reset, DNS)."""
+
+    code = "icp_replica_unreachable"
