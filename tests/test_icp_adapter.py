@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from node.binding import chain_context
+from node.chains.binding import chain_context
 from node.chains.adapter import (
     ChainAdapter,
     ChainUnavailable,

@@ -12,13 +12,13 @@ from __future__ import annotations
 import pytest
 
 from contracts_tiny_circuit import tiny_keys
-from node.binding import chain_context
-from node.chain.calldata import flat_proof, proof_words, public_inputs, unflatten_proof
+from node.chains.binding import chain_context
+from node.chains.ethereum.calldata import flat_proof, proof_words, public_inputs, unflatten_proof
 from node.chains.adapter import ForeignRecord, OnchainRecord, RegistryRef
 from node.chains.icp.adapter import IcpAdapter, IcpReader, network_of
 from node.chains.icp.agent import IcAgent
 from node.chains.icp.identity import Ed25519Identity
-from node.verifier import proof_from_calldata
+from node.verify.report import proof_from_calldata
 from prover.verify import verify
 from tests.icp_replica_double import ReplicaDouble
 from tests.icp_replica_double import sample_statement as statement

@@ -14,6 +14,6 @@ registry answer down to the root key (:mod:`.registry_view`), and :mod:`.adapter
 
 May import only the standard library, ``py_ecc``, the optional fast BLS wheels (``pyblst``,
 ``py_arkworks_bls12381``), what the base install brings with eth-account (``pycryptodome`` for Ed25519,
-``eth-keyfile`` for the keystore, ``eth-hash`` through :mod:`node.binding`), :mod:`circuits.field`,
+``eth-keyfile`` for the keystore, ``eth-hash`` through :mod:`node.chains.binding`), :mod:`circuits.field`,
 :mod:`node.errors` and :mod:`node.chains.adapter`. Never web3, torch or aiohttp: a light verifier can use it.
 """

@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 
-from node.binding import chain_context
+from node.chains.binding import chain_context
 from node.chains.adapter import (
     ChainAdapterError,
     ChainUnavailable,
