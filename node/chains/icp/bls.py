@@ -9,7 +9,7 @@ A malformed point raises :class:`BlsError`; a well-formed signature that does no
 Backends: :class:`~node.chains.icp.bls_pyecc.PyEccBackend` (pure Python, always present, about a second),
 :class:`~node.chains.icp.bls_blst.BlstBackend` (``pyblst``) and
 :class:`~node.chains.icp.bls_arkworks.ArkworksBackend` (``py-arkworks-bls12381``), milliseconds.
-:func:`default_backend` picks the fastest one installed.
+:func:`node.chains.icp.bls_backends.default_backend` picks the fastest one installed.
 """
 
 from __future__ import annotations
