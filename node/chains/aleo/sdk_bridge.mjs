@@ -4,6 +4,7 @@
 // stdout (the SDK's own logging goes to stderr). Private keys arrive in requests and are never echoed or logged.
 //
 // ops: ping; new_account; address(private_key); check_program(source) (parse + type-check in a Process);
+//      evaluate(source, function, inputs, private_key) (assertions checked); estimate_fee(source, function);
 //      authorize(source, function, inputs, private_key) -> {authorization, execution_id, outputs};
 //      proving_request(source, function, inputs, private_key, base_fee_credits, priority_fee_credits)
 //          -> {proving_request, execution_id, outputs} (execution + credits.aleo/fee_public authorizations, the
@@ -34,7 +35,7 @@ function checkProgram(source) {
   const program = Program.fromString(source);
   const imports = new ProgramImportsBuilder();
   imports.addProgram(program.id(), source);
-  return { id: program.id(), functions: program.getFunctions(), mappings: program.getMappings() };
+  return { id: program.id(), functions: program.getFunctions(), mappings: program.getMappings(), canonical: program.toString() };
 }
 
 const ops = {
@@ -50,13 +51,33 @@ const ops = {
     const auth = await PM.authorize(pk, source, fn, inputs);
     return { authorization: auth.toString(), execution_id: auth.toExecutionId().toString(), outputs: outputsOf(auth) };
   },
+  evaluate: async ({ source, function: fn, inputs, private_key }) => {
+    // Runs the function with its assertions checked (authorize computes outputs without checking them). The SDK
+    // evaluates first, then synthesizes proving keys, which needs the SRS it downloads: offline, a failure to
+    // download after evaluation means the evaluation passed.
+    const pk = PrivateKey.from_string(private_key);
+    try {
+      const response = await PM.executeFunctionOffline(pk, source, fn, inputs, false, false);
+      return { checked: true, outputs: response.getOutputs().map((o) => o.toString()) };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (/Failed to download powers/.test(message) && !/Failed to evaluate/.test(message)) {
+        return { checked: true, outputs: null };
+      }
+      throw err;
+    }
+  },
+  estimate_fee: async ({ source, function: fn }) => ({ microcredits: PM.estimateExecutionFee(source, fn).toString() }),
   proving_request: async ({ source, function: fn, inputs, private_key, base_fee_credits, priority_fee_credits }) => {
     const pk = PrivateKey.from_string(private_key);
     const auth = await PM.authorize(pk, source, fn, inputs);
     const executionId = auth.toExecutionId().toString();
-    const fee = await PM.authorizeFee(pk, executionId, base_fee_credits, priority_fee_credits, undefined);
+    const outputs = outputsOf(auth); // before ProvingRequest.new, which takes ownership of auth
+    // base fee: as given, or the SDK's offline estimate for this function (execution storage + finalize cost)
+    const baseFee = base_fee_credits ?? Number(PM.estimateExecutionFee(source, fn)) / 1e6;
+    const fee = await PM.authorizeFee(pk, executionId, baseFee, priority_fee_credits, undefined);
     const request = ProvingRequest.new(auth, fee, false);
-    return { proving_request: request.toString(), execution_id: executionId, outputs: outputsOf(auth) };
+    return { proving_request: request.toString(), execution_id: executionId, outputs, base_fee_credits: baseFee };
   },
 };
 
