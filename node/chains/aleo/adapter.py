@@ -170,7 +170,16 @@ class AleoAdapter:
             digest = attest_digest(self.config.program_id, self.config.network, sid, pk)
             signature = sign_digest(self._eth_key, digest)
             inputs = attest_inputs(AttestInputs(statement, words, self._attester, signature, self.config.network))
-            tx_id, fee = await self._execute("attest", inputs, expected=(f"{mapping_key(sid)}field", digest))
+            try:
+                tx_id, fee = await self._execute("attest", inputs, expected=(f"{mapping_key(sid)}field", digest))
+            except AleoRejected:
+                # finalize refuses a duplicate: another sender may have recorded the statement since find()
+                raced = await self._stored(sid)
+                if raced is not None and raced.attester != self._attester:
+                    raise ForeignRecord(f"statement 0x{sid.hex()} is recorded on Aleo by {raced.attester}") from None
+                if raced is not None:
+                    return self._submitted(sid, raced)
+                raise
             stored = await self._stored(sid)
             if stored is None:
                 raise AleoProtocolError(f"{tx_id} was accepted but the attestation is not in the mapping")
