@@ -213,3 +213,15 @@ async def test_reader_checks_what_the_endpoint_answers(
         reader.read(ref, sub.attestation_id, tx_id=sub.tx_id)
     proof_input["value"] = original
     assert reader.read(ref, sub.attestation_id, tx_id=sub.tx_id).proof == PROOF
+
+
+async def test_packing_mismatch_with_the_program_is_refused_before_sending(
+    double: SnarkosDouble, bridge: SdkBridge, aleo_keys: tuple[str, str]
+) -> None:
+    a = adapter(double, bridge, aleo_keys[0], ETH_A)
+    # a program whose program tag differs from the one Python signs over: the SDK's digest output differs
+    a._source = program_source().replace("273373466804502198700480034749991298407u128", "1u128")
+    assert a._source != program_source()
+    with pytest.raises(AleoProtocolError, match="differ"):
+        await a.submit(statement(6), PROOF)
+    assert not any(r.endswith("/prove") or r.endswith("/broadcast") for r in double.requests)
