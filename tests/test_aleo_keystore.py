@@ -101,3 +101,13 @@ def test_statement_packing_properties() -> None:
         statement_id(Statement(b"\x01" * 32, 2, 3, 2**32, 5))
     with pytest.raises(ValueError):
         proof_keccak([1] * 7)
+
+
+def test_aleo_package_stays_light(repo_root: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, node.chains.aleo.adapter, node.chains.aleo.keystore; "
+            "bad = [m for m in ('torch', 'aiohttp', 'web3', 'node.chain', 'node.chains.icp') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], cwd=repo_root, check=True)
