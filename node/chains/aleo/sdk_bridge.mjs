@@ -14,7 +14,6 @@ import readline from "node:readline";
 import { pathToFileURL } from "node:url";
 
 const network = process.env.ZKXAI_ALEO_SDK_NETWORK === "mainnet" ? "mainnet" : "testnet";
-const origLog = console.log;
 console.log = (...a) => console.error(...a); // keep stdout for the protocol
 const modules = process.env.ZKXAI_NODE_MODULES;
 const entry = `@provablehq/sdk/dist/${network}/node.js`;
@@ -97,4 +96,3 @@ for await (const line of rl) {
     process.stdout.write(JSON.stringify({ id, ok: false, error: message.slice(0, 4000), kind: err?.kind ?? "sdk" }) + "\n");
   }
 }
-origLog.call(console, ""); // unreachable in normal use: stdin closed ends the loop
