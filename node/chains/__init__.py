@@ -3,6 +3,8 @@ to (:mod:`~node.chains.binding`), and one subpackage per chain, each owning its 
 typed errors:
 
 - :mod:`node.chains.ethereum`: registries on any EVM chain (AsyncWeb3 + eth-account; the proof is checked on chain).
+- :mod:`node.chains.aleo`: Aleo (a program recording the statement, the proof's keccak and an ECDSA signature by the
+  Ethereum attester key, checked in ``finalize``; transitions authorized by the pinned SDK, snarkOS REST v2 wire).
 - :mod:`node.chains.icp`: the Internet Computer (certified state: CBOR hash trees signed with BLS12-381 by a subnet,
   delegated from the IC root key).
 

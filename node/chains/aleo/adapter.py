@@ -25,6 +25,8 @@ from typing import Any
 
 from eth_account import Account
 
+import contracts
+
 from node.chains.binding import chain_context
 from node.chains.adapter import ForeignRecord, RegistryRef, Statement, Submitted
 
@@ -38,7 +40,7 @@ from .statement import (
     revoke_digest, revoke_inputs, sign_digest, statement_id,
 )
 
-SOURCE = Path(__file__).resolve().parents[3] / "contracts" / "aleo" / "zkxai_registry.aleo"
+SOURCE = Path(contracts.__file__).resolve().parent / "aleo" / "zkxai_registry.aleo"
 BN254_P = 21888242871839275222246405745257275088696311157297823662689037025902021618583
 
 
