@@ -446,8 +446,8 @@ def test_the_package_stays_light() -> None:
     import sys
 
     code = (
-        "import sys, node.chains.icp.certificate, node.chains.icp.request_id, node.chains.icp.bls;"
-        "node.chains.icp.bls.available_backends();"
+        "import sys, node.chains.icp.certificate, node.chains.icp.request_id, node.chains.icp.bls, node.chains.icp.bls_backends;"
+        "node.chains.icp.bls_backends.available_backends();"
         "heavy = [m for m in ('web3', 'torch', 'aiohttp', 'onnxruntime', 'sqlmodel') if m in sys.modules];"
         "assert not heavy, heavy"
     )
