@@ -6,7 +6,7 @@ Format ``zkxai.disclosure/2`` (stable; new optional keys may be added, never ren
       "format": "zkxai.disclosure/2",
       "attestation_id": "0x<32 bytes>",
       "chain": {"chain_id": 131277322940537, "registry": "0x..", "attester": "0x..", "tx_hash": "0x..",
-                "block_number": 3},
+                "block_number": 3},          # Aleo / ICP: also "kind" and "network" (see ChainRef)
       "model_hash": "0x<sha256 of the canonical model bytes>",
       "input":       {"shape": [64], "values": [<int>...], "salt": "<decimal>"},
       "prediction":  {"predicted_class": 3, "num_classes": 10, "scores": [<int>...], "salt": "<decimal>"},
@@ -55,7 +55,8 @@ from typing import Any
 from circuits.commitment import CommitmentOpening, is_argmax, statement_values
 from circuits.errors import CircuitError
 
-from node.chains.binding import attestation_context
+from node.chains.adapter import CHAIN_KINDS
+from node.chains.binding import attestation_context, chain_context
 from node.verify.digests import (
     explanation_hash,
     input_hash,
@@ -74,22 +75,43 @@ FORMATS = (FORMAT, FORMAT_V1)
 
 @dataclass(frozen=True)
 class ChainRef:
-    """Where the statement was attested, and by whom (``attester`` is None only in format-1 bundles)."""
+    """Where the statement was attested, and by whom (``attester`` is None only in format-1 bundles).
+
+    ``kind`` is the chain (``ethereum``, ``aleo``, ``icp``). On Ethereum ``chain_id`` is the EVM chain id; on the
+    others it is 0 and ``network`` names the instance (Aleo ``testnet`` / ``mainnet``, ICP the hex SHA-256 of the
+    replica's root key), ``registry`` is the program id / canister id, ``tx_hash`` the transaction id (Aleo) or the
+    request id (ICP), ``block_number`` the height (Aleo) or the record's index (ICP)."""
 
     chain_id: int
     registry: str
     tx_hash: str
     block_number: int
     attester: str | None = None
+    kind: str = "ethereum"
+    network: str | None = None
 
     def context(self) -> int:
         """The context public input a proof attested here by ``attester`` carries (see :mod:`node.chains.binding`)."""
         if self.attester is None:
             raise DisclosureError("the bundle names no attester: its proof is not bound to one (format 1)")
         try:
-            return attestation_context(self.chain_id, self.registry, self.attester)
+            if self.kind == "ethereum":
+                return attestation_context(self.chain_id, self.registry, self.attester)
+            if self.network is None:
+                raise ValueError(f"a {self.kind} chain section names its network")
+            return chain_context(self.kind, self.network, self.registry, self.attester)
         except ValueError as exc:
             raise DisclosureError(f"chain section: {exc}") from exc
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **({"kind": self.kind, "network": self.network} if self.kind != "ethereum" else {}),
+            "chain_id": self.chain_id,
+            "registry": self.registry,
+            **({"attester": self.attester} if self.attester is not None else {}),
+            "tx_hash": self.tx_hash,
+            "block_number": self.block_number,
+        }
 
 
 def leaf_id(leaf: int) -> str:
@@ -205,15 +227,7 @@ class Disclosure:
         return {
             "format": self.format,
             "attestation_id": self.attestation_id,
-            "chain": None
-            if self.chain is None
-            else {
-                "chain_id": self.chain.chain_id,
-                "registry": self.chain.registry,
-                **({"attester": self.chain.attester} if self.chain.attester is not None else {}),
-                "tx_hash": self.chain.tx_hash,
-                "block_number": self.chain.block_number,
-            },
+            "chain": None if self.chain is None else self.chain.to_json(),
             "model_hash": "0x" + self.model_hash.hex(),
             "input": {"shape": list(self.input_shape), "values": list(self.input_values), "salt": str(self.input_salt)},
             "prediction": {
@@ -277,6 +291,12 @@ def _decimal(value: Any, what: str) -> int:
         raise DisclosureError(f"{what} is not a decimal integer: {value!r}") from exc
 
 
+def _chain_kind(value: Any) -> str:
+    if value not in CHAIN_KINDS:
+        raise DisclosureError(f"chain.kind must be one of {', '.join(CHAIN_KINDS)}, got {value!r}")
+    return str(value)
+
+
 def _hex32(value: Any, what: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("0x") or len(value) != 66:
         raise DisclosureError(f"{what} must be 0x followed by 64 hex digits")
@@ -311,6 +331,8 @@ def _parse(d: Any) -> Disclosure:
             tx_hash=str(chain["tx_hash"]),
             block_number=int(chain["block_number"]),
             attester=str(chain["attester"]) if fmt == FORMAT else None,
+            kind=_chain_kind(chain.get("kind", "ethereum")),
+            network=str(chain["network"]) if chain.get("network") is not None else None,
         ),
         model_hash=_hex32(d["model_hash"], "model_hash"),
         input_shape=_ints(inp["shape"], "input.shape"),
