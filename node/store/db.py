@@ -137,6 +137,32 @@ class DeploymentRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=_now)
 
 
+class SubmissionRow(SQLModel, table=True):
+    """One prediction recorded on one more chain (``[chains] targets`` beyond the Ethereum registry): ``pending`` ->
+    ``proved`` (a proof bound to that chain's context) -> ``submitted`` -> ``attested`` (or ``failed``). Each target
+    is proven, retried and confirmed on its own; a node killed between two targets resumes from these rows, and the
+    chain adapter's ``find`` before every send keeps it from recording a statement twice."""
+
+    __tablename__ = "submissions"
+
+    request_id: str = Field(primary_key=True)
+    chain: str = Field(primary_key=True)
+    status: str = Field(default="pending", index=True)
+    #: snarkjs JSON of the proof made for this chain's context.
+    proof: str | None = Field(default=None, sa_column=Column(Text))
+    attestation_id: str | None = None
+    tx_id: str | None = None
+    height: int | None = Field(default=None, sa_type=BigInteger)
+    attester: str | None = None
+    registry: str | None = None
+    network: str | None = None
+    cost: int | None = Field(default=None, sa_type=BigInteger)
+    attempts: int = 0
+    error: str | None = None
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -319,6 +345,27 @@ def count_by_status(engine: Engine) -> dict[str, int]:
 
 
 _Row = TypeVar("_Row", AttestationRow, BatchRow)
+
+
+def submissions_of(engine: Engine, request_id: str) -> list[SubmissionRow]:
+    """A request's rows on the extra chain targets."""
+    with Session(engine) as session:
+        return list(session.exec(select(SubmissionRow).where(SubmissionRow.request_id == request_id)
+                                 .order_by(SubmissionRow.chain)))
+
+
+def get_submission(engine: Engine, request_id: str, chain: str) -> SubmissionRow | None:
+    with Session(engine) as session:
+        return session.get(SubmissionRow, (request_id, chain))
+
+
+def unfinished_submissions(engine: Engine, chain: str) -> list[SubmissionRow]:
+    """Rows of ``chain`` not attested or failed yet, oldest first (what a restart resumes)."""
+    with Session(engine) as session:
+        return list(session.exec(
+            select(SubmissionRow).where(SubmissionRow.chain == chain,
+                                        SubmissionRow.status.in_(("pending", "proved", "submitted")))  # type: ignore[attr-defined]
+            .order_by(SubmissionRow.created_at)))
 
 
 def touch(row: _Row, **changes: object) -> _Row:

@@ -135,7 +135,7 @@ class IcpAdapter:
         return chain_context(KIND, self.network, self.canister.to_text() if self.canister else "", self.attester)
 
     def _submitted(self, record: RegistryRecord, tx_id: str = "") -> Submitted:
-        return Submitted(KIND, record.attestation_id.hex(), tx_id, record.index, record.attester.to_text())
+        return Submitted(KIND, "0x" + record.attestation_id.hex(), tx_id, record.index, record.attester.to_text())
 
     async def find(self, statement: Statement) -> Submitted | None:
         record = await self._run(read_certified, self.agent, self._cid(), _icp_statement(statement).attestation_id())
@@ -244,7 +244,7 @@ class IcpReader:
             raise StatementRejected(f"attestation {attestation_id} is not recorded at {ref.registry}")
         s = record.statement
         return OnchainRecord(
-            ref=ref, attestation_id=record.attestation_id.hex(),
+            ref=ref, attestation_id="0x" + record.attestation_id.hex(),
             statement=Statement(s.model_hash, s.input_digest, s.prediction_digest, s.predicted_class,
                                 s.explanation_digest),
             attester=record.attester.to_text(), height=record.index, tx_id="", proof=proof_words(record.proof),
