@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from node.errors import ConfigError
+
+#: The chains a node can record on (``[chains] targets``; node.chains has one subpackage each).
+CHAIN_KINDS: tuple[str, ...] = ("ethereum", "aleo", "icp")
 
 #: Class slots of the commitment circuit; models with fewer classes are padded (see node.pipeline.prepared).
 DEFAULT_CIRCUIT_CLASSES = 10
@@ -74,6 +78,16 @@ class NodeConfig:
     rpc_timeout_s: float = 5.0
     rpc_rate_per_s: float = 20.0
     rpc_burst: int = 60
+    #: Chains every prediction is recorded on: "ethereum" (the registry above, always first) and any of "aleo",
+    #: "icp", each with its own section ([aleo], [icp]) and its own persisted rows (node.pipeline.targets).
+    chain_targets: tuple[str, ...] = ("ethereum",)
+    #: The [aleo] / [icp] sections as given (checked when the node opens the chain: node.api.chain_targets).
+    aleo_settings: dict[str, Any] | None = None
+    icp_settings: dict[str, Any] | None = None
+    #: Aleo account key (secrets ``aleo_private_key`` / ZKXAI_ALEO_PRIVATE_KEY), or [aleo] keystore + the password.
+    aleo_private_key: str | None = field(default=None, repr=False)
+    #: The password of the Aleo keystore and of the ICP identity keystore (secrets ``keystore_password``).
+    keystore_password: str | None = field(default=None, repr=False)
     max_input_values: int = 1 << 20
     default_method: str = "lrp_epsilon_0_1"
     #: Submitter keys (Bearer tokens) for /v1 writes; empty = open (development only, logged at start).
@@ -91,6 +105,15 @@ class NodeConfig:
                 "a signing key is required with chain.rpc_url: set chain.keystore (+ keystore_password in the secrets "
                 "file or ZKXAI_KEYSTORE_PASSWORD), or ZKXAI_PRIVATE_KEY"
             )
+        targets = tuple(self.chain_targets)
+        if not targets or targets[0] != "ethereum" or len(set(targets)) != len(targets) or not set(targets) <= set(
+                CHAIN_KINDS):
+            raise ConfigError(f"chains.targets must start with \"ethereum\" and name each of {', '.join(CHAIN_KINDS)} "
+                              f"at most once, got {list(targets)}")
+        object.__setattr__(self, "chain_targets", targets)
+        for kind in targets[1:]:
+            if getattr(self, f"{kind}_settings") is None:
+                raise ConfigError(f"chains.targets names {kind}: configure its [{kind}] section")
         if not 2 <= self.circuit_classes <= 14:
             raise ConfigError(f"prover.circuit_classes must be in 2..14, got {self.circuit_classes}")
         if self.prover_workers < 1:

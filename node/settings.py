@@ -53,8 +53,12 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("rpc", "timeout_s"): ("rpc_timeout_s", float),
     ("rpc", "rate_per_s"): ("rpc_rate_per_s", float),
     ("rpc", "burst"): ("rpc_burst", int),
+    ("chains", "targets"): ("chain_targets", list),
 }
-SECRET_KEYS = {"keystore_password": str, "api_keys": list, "admin_key": str, "private_key": str}
+#: Sections handed whole to a chain's own settings (checked when the node opens that chain).
+CHAIN_SECTIONS = ("aleo", "icp")
+SECRET_KEYS = {"keystore_password": str, "api_keys": list, "admin_key": str, "private_key": str,
+               "aleo_private_key": str}
 
 DEFAULT_TOML = """\
 # zkxai node configuration. Every key can be overridden by an environment variable
@@ -164,6 +168,8 @@ def _from_env(env: Mapping[str, str], section: str, key: str, kind: type) -> Any
     raw = env.get(f"ZKXAI_{section.upper()}_{key.upper()}")
     if raw is None:
         return None
+    if kind is list:  # e.g. ZKXAI_CHAINS_TARGETS=ethereum,icp
+        return [item.strip() for item in raw.split(",") if item.strip()]
     try:
         return kind(raw)
     except ValueError:
@@ -179,6 +185,13 @@ def load_config(config_path: Path | None = None, secrets_path: Path | None = Non
     for section, table in data.items():
         if not isinstance(table, dict):
             raise ConfigError(f"config: [{section}] must be a table")
+        if section in CHAIN_SECTIONS:
+            chain_table = dict(table)
+            for key in ("keystore", "identity"):  # key files: relative to the config file, like chain.keystore
+                if isinstance(chain_table.get(key), str) and not Path(chain_table[key]).is_absolute():
+                    chain_table[key] = str(config_path.parent / chain_table[key]) if config_path else chain_table[key]
+            values[f"{section}_settings"] = chain_table
+            continue
         for key, value in table.items():
             if (section, key) not in SCHEMA:
                 raise ConfigError(f"config: unknown key {section}.{key} in {config_path}")
@@ -222,4 +235,8 @@ def load_config(config_path: Path | None = None, secrets_path: Path | None = Non
         path = Path(keystore) if Path(keystore).is_absolute() else base / keystore
         private_key = load_private_key(path if path.exists() else Path(keystore), password)
     values["private_key"] = private_key
+    values["aleo_private_key"] = env.get("ZKXAI_ALEO_PRIVATE_KEY") or secret.get("aleo_private_key")
+    values["keystore_password"] = env.get("ZKXAI_KEYSTORE_PASSWORD") or secret.get("keystore_password")
+    if "chain_targets" in values:
+        values["chain_targets"] = tuple(values["chain_targets"])
     return NodeConfig(**values)

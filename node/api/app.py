@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from aiohttp import web
 
@@ -41,6 +42,7 @@ from node.json_guard import (
     restore_recursion_limit,
 )
 from node.metrics import Metrics
+from node.api.chain_targets import open_targets
 from node.api.openapi import document
 from node.pipeline.proving import (
     ProverPool,
@@ -251,7 +253,8 @@ async def get_attestation(request: web.Request) -> web.Response:
 
 
 async def get_disclosure(request: web.Request) -> web.Response:
-    return web.json_response(await request.app[SERVICE].disclosure(request.match_info["key"]))
+    chain = request.query.get("chain")
+    return web.json_response(await request.app[SERVICE].disclosure(request.match_info["key"], chain))
 
 
 async def post_revoke(request: web.Request) -> web.Response:
@@ -318,8 +321,9 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
                           attester=adapter.address, vk_sha256=vk_sha256(vk_calldata(vk)),
                           batch_vk_sha256=vk_sha256(vk_calldata(batch_keys[1])) if batch_keys else None)
         models = ModelStore(engine, config.circuit_classes)
+        targets = await open_targets(config, adapter.account.key.hex(), Path.cwd())
         pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, adapter=adapter, chain=chain,
-                            metrics=app[METRICS], batch_submitter=submitter)
+                            metrics=app[METRICS], batch_submitter=submitter, targets=targets)
         app[ADAPTER] = adapter
         app[SERVICE] = NodeService(config, engine, models, pipeline, chain)
         await pipeline.start()
@@ -332,6 +336,8 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         if pipeline is not None:
             await pipeline.stop()
         pool.close()
+        for target in (pipeline.targets if pipeline is not None else ()):
+            await target.adapter.close()
         await adapter.close()
         engine.dispose()
         log.info("node stopped")

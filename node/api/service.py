@@ -31,6 +31,7 @@ from node.pipeline.engine import (
     Pipeline,
     result_json,
 )
+from node.pipeline.targets import target_disclosure
 
 
 class ModelStore:
@@ -148,7 +149,7 @@ class NodeService:
 
     async def attestation(self, key: str) -> dict[str, Any]:
         row = await self._row(key)
-        out = result_json(row)
+        out = result_json(row, await asyncio.to_thread(db.submissions_of, self.engine, row.request_id))
         out.pop("disclosure", None)
         return out | {"model_hash": row.model_hash, "method": row.method, "created_at": row.created_at.isoformat()}
 
@@ -234,8 +235,16 @@ class NodeService:
                              "restart it with attestation_mode batch to revoke it")
         return self.pipeline.batches.submitter
 
-    async def disclosure(self, key: str) -> dict[str, Any]:
+    async def disclosure(self, key: str, chain: str | None = None) -> dict[str, Any]:
+        """The disclosure bundle of the primary (Ethereum) record, or of the record on ``chain``."""
         row = await self._row(key)
+        if chain is not None and chain != "ethereum":
+            sub = await asyncio.to_thread(db.get_submission, self.engine, row.request_id, chain)
+            if sub is None:
+                raise UnknownAttestation(f"request {row.request_id} is not recorded on {chain}")
+            if sub.status != "attested":
+                raise UnknownAttestation(f"request {row.request_id} is not attested on {chain} yet (status {sub.status})")
+            return target_disclosure(row, sub).to_json()
         if row.disclosure is None:
             raise UnknownAttestation(f"attestation {key} has no disclosure yet (status {row.status})")
         return Disclosure.from_json(json.loads(row.disclosure)).to_json()

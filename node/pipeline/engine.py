@@ -33,6 +33,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,7 @@ from node.chains.adapter import (
     ChainUnavailable,
     Dropped,
     ForeignRecord,
+    RegistryRef,
     Statement,
     StatementRejected,
     Submitted,
@@ -61,6 +63,7 @@ from node.chains.ethereum.batch import BatchSubmitter
 from node.chains.ethereum.chain import EthereumChain
 from node.config import NodeConfig
 from node.pipeline.batch_stage import BatchStage
+from node.pipeline.targets import TargetStage
 from node.store import db
 from node.pipeline.confirmation import wait_final
 from node.verify.disclosure import ChainRef
@@ -123,7 +126,8 @@ class Waiters:
 class Pipeline:
     def __init__(self, *, config: NodeConfig, engine: Engine, models: Any, pool: ProverPool,
                  adapter: EthereumAdapter, chain: ChainInfo, metrics: Metrics,
-                 batch_submitter: BatchSubmitter | None = None, confirmations: int | None = None) -> None:
+                 batch_submitter: BatchSubmitter | None = None, confirmations: int | None = None,
+                 targets: Sequence[tuple[ChainAdapter, RegistryRef]] = ()) -> None:
         self.config, self.engine, self.models = config, engine, models
         #: Blocks a single attestation must be deep (1 = its including block; 0 in the config reads as 1) before
         #: the request is ``attested``; a reorg that drops it before then re-submits it. The embedded chain mines
@@ -135,6 +139,9 @@ class Pipeline:
         self.pool, self.adapter, self.chain, self.metrics = pool, adapter, chain, metrics
         #: The chain single attestations are recorded on, through the adapter contract only.
         self.target: ChainAdapter = EthereumChain(adapter)
+        #: More chains every prepared prediction is recorded on (``[chains] targets`` beyond ethereum), each in its
+        #: own persisted rows.
+        self.targets = [TargetStage(self, extra, ref, wanted) for extra, ref in targets]
         self.inference_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.prove_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.submit_q: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
@@ -170,6 +177,9 @@ class Pipeline:
         # also in batch mode: rows proved singly before a switch to batch mode are still submitted
         self._tasks.append(asyncio.create_task(self._submit_loop(), name="submit"))
         self._tasks.append(asyncio.create_task(self._confirm_loop(), name="confirm"))
+        self._tasks += [asyncio.create_task(t.run(), name=f"target-{t.chain}") for t in self.targets]
+        for target in self.targets:
+            await target.resume()
         await self.resume()
 
     async def resume(self) -> int:
@@ -304,8 +314,11 @@ class Pipeline:
             db.touch(row, status="prepared", prepared=prepared.to_json(), predicted_class=prepared.predicted_class,
                      assessment=json.dumps(assessments[i]),
                      timings=json.dumps({"inference_s": elapsed, "inference_batch": len(rows)}))
-            await asyncio.to_thread(db.put, self.engine, row)
+            # the extra chains' rows are stored with the prepared state, in one transaction: none is ever lost
+            await asyncio.to_thread(db.put_all, self.engine, [row, *(t.new_row(row.request_id) for t in self.targets)])
             self._to_prove(row)
+            for target in self.targets:
+                target.queue.put_nowait(row.request_id)
         self._gauges()
 
     async def _assess(self, model: LoadedModel, model_hash: str, x: np.ndarray, attributions: np.ndarray,

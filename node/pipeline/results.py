@@ -4,8 +4,10 @@ disclosure bundle."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from node.pipeline.targets import submission_json
 from node.store import db
 from node.verify.disclosure import Disclosure
 
@@ -28,8 +30,8 @@ def summary(disclosure: Disclosure, gas_used: int | None, timings: dict[str, flo
     }
 
 
-def result_json(row: db.AttestationRow) -> dict[str, Any]:
-    """The API's view of a finished request."""
+def result_json(row: db.AttestationRow, submissions: Sequence[db.SubmissionRow] = ()) -> dict[str, Any]:
+    """The API's view of a request, with its records on the extra chains (``chains``) when there are any."""
     base: dict[str, Any] = {"request_id": row.request_id, "status": row.status}
     if row.status == "attested" and row.disclosure:
         d = Disclosure.from_json(json.loads(row.disclosure))
@@ -44,4 +46,6 @@ def result_json(row: db.AttestationRow) -> dict[str, Any]:
             base |= {"attestation_id": row.attestation_id, "tx_hash": row.tx_hash, "block_number": row.block_number}
         if row.error:
             base["error"] = row.error
+    if submissions:
+        base["chains"] = [submission_json(s) for s in submissions]
     return base
