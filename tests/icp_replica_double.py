@@ -300,7 +300,9 @@ class ReplicaDouble:
         app.router.add_post("/api/v2/canister/{canister}/read_state", self._read_state)
         return app
 
-    def start(self) -> ReplicaDouble:
+    def start(self, port: int = 0) -> ReplicaDouble:
+        """Serve on 127.0.0.1:``port`` (0: any free port). After :meth:`stop`, ``start(port)`` again brings the same
+        replica (records, keys) back at the same address, as a replica that was unreachable for a while."""
         ready = threading.Event()
 
         def serve() -> None:
@@ -308,10 +310,10 @@ class ReplicaDouble:
             self._loop = loop
             self._runner = web.AppRunner(self.app(), access_log=None)
             loop.run_until_complete(self._runner.setup())
-            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            site = web.TCPSite(self._runner, "127.0.0.1", port)
             loop.run_until_complete(site.start())
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-            self.url = f"http://127.0.0.1:{port}"
+            bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            self.url = f"http://127.0.0.1:{bound}"
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self._runner.cleanup())
