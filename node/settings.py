@@ -118,6 +118,23 @@ gas_cap = 1000000            # gas of one eth_call / eth_estimateGas execution (
 timeout_s = 5.0              # a call not answered within this gets an error
 rate_per_s = 20.0            # token bucket per client IP: requests per second ...
 burst = 60                   # ... and burst; beyond it 429 + Retry-After
+
+[chains]
+targets = ["ethereum"]       # also record every prediction on "aleo" and/or "icp" (each configured below); each
+                             # chain gets its own proof (bound to that chain) and its own persisted, retried rows
+
+# [aleo]                     # the registry program contracts/aleo/zkxai_registry.aleo, deployed beforehand
+# endpoint = "https://api.explorer.provable.com"   # a snarkOS REST v2 base (routes /v2/{{network}}/...)
+# network = "testnet"
+# prover_url = "https://..." # delegated prover (POST {{prover_url}}/{{network}}/prove); prover_token = "<JWT>"
+# keystore = "aleo-key.json" # the Aleo account paying the fees (or secrets aleo_private_key); the records are
+                             # signed by this node's Ethereum attester key, checked by the program
+
+# [icp]                      # the registry canister contracts/icp/build/registry.wasm, deployed with dfx
+# url = "https://icp-api.io"
+# canister = "xxxxx-xxxxx-xxxxx-xxxxx-cai"
+# root_key = "308182..."     # the replica's root key (DER hex): the IC mainnet key, or `dfx ping`'s locally
+# identity = "icp-identity.json"  # Ed25519 identity keystore (its principal is the attester)
 """
 
 SECRETS_TOML = """\
