@@ -131,3 +131,51 @@ def test_killed_while_the_second_chain_is_down_loses_and_duplicates_nothing(tmp_
         if proc is not None:
             stop_process(proc)
         replica.stop()
+
+
+@pytest.mark.npm
+def test_one_request_is_attested_on_ethereum_and_aleo(tmp_path: Path) -> None:
+    """The same with Aleo (the snarkOS REST test double plays network and delegated prover; the node's transitions
+    are authorized by the real SDK and its records signed by the node's Ethereum attester key)."""
+    from node.chains.aleo.adapter import program_source
+    from node.chains.aleo.sdk import SdkBridge
+    from tests.aleo_double import SnarkosDouble
+
+    bridge = SdkBridge(network="testnet")
+    try:
+        aleo_key = bridge.new_account()[0]
+    finally:
+        bridge.close()
+    double = SnarkosDouble(source=program_source(), block_interval=0.05).start()
+    try:
+        config = tmp_path / "zkxai.toml"
+        config.write_text(f"""[chains]
+targets = ["ethereum", "aleo"]
+
+[aleo]
+endpoint = "{double.url}"
+prover_url = "{double.url}"
+network = "testnet"
+poll_interval = 0.05
+confirm_timeout = 120.0
+""")
+        (tmp_path / "secrets.toml").write_text(f'aleo_private_key = "{aleo_key}"\n')
+        (tmp_path / "secrets.toml").chmod(0o600)
+        model = _model(tmp_path)
+        (tmp_path / "data").mkdir()
+        with running_node(tmp_path / "data", "--config", str(config)) as base:
+            request_id = _attest(base, model)
+            wait_status(base, request_id, {"attested"})
+            row = _wait_chain(base, request_id, "aleo", "attested", timeout=300)
+            aleo = _chain(row, "aleo")
+            status, bundle = http("GET", f"{base}/v1/attestations/{request_id}/disclosure?chain=aleo")
+            assert status == 200, bundle
+            eth_bundle = http("GET", f"{base}/v1/attestations/{request_id}/disclosure")[1]
+        # one attester on both chains: the Ethereum signer, whose signature the Aleo program checked
+        assert aleo["attester"] == eth_bundle["chain"]["attester"] == bundle["chain"]["attester"]
+        assert bundle["chain"]["kind"] == "aleo" and bundle["chain"]["network"] == "testnet"
+        assert bundle["public_inputs"][:6] == eth_bundle["public_inputs"][:6]
+        assert bundle["public_inputs"][6] != eth_bundle["public_inputs"][6]
+        assert len(double.mapping) == 1
+    finally:
+        double.stop()
