@@ -17,8 +17,11 @@ from node.json_guard import load_file
 from node.verify.trust import (
     TrustedNode,
     TrustError,
+    attester_id,
     checksum_address,
     load_trust_file,
+    network_name,
+    registry_id,
     vk_sha256_of,
 )
 from node.verify.report import Report
@@ -27,9 +30,14 @@ from node.verify.report import Report
 PIN_HINT = "pin what you trust: --registry (or --batch-registry), --attester, --vkey, or a --trust file"
 
 
+#: Where a record is looked up: an EVM chain id, or (kind, network) for Aleo / ICP.
+Scope = int | tuple[str, str]
+
+
 @dataclass(frozen=True)
 class Anchors:
-    """What the user pinned (addresses in EIP-55 form)."""
+    """What the user pinned (addresses in EIP-55 form; on Aleo / ICP: program id / canister id text, and the
+    attester as an address (Aleo) or principal text (ICP)). ``kind`` is the chain the command verifies on."""
 
     registries: tuple[str, ...] = ()
     batch_registries: tuple[str, ...] = ()
@@ -38,18 +46,25 @@ class Anchors:
     vkey_path: str | None = None
     chain_id: int | None = None
     nodes: tuple[TrustedNode, ...] = ()
+    kind: str = "ethereum"
+    #: --network (Aleo)
+    network: str | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.registries or self.batch_registries or self.attesters or self.vkey is not None
                     or self.chain_id is not None or self.nodes)
 
-    def applicable(self, chain_id: int) -> tuple[TrustedNode, ...]:
-        """Trust entries for this chain (an entry without chain_id applies to any)."""
-        return tuple(n for n in self.nodes if n.chain_id in (None, chain_id))
+    def applicable(self, scope: Scope) -> tuple[TrustedNode, ...]:
+        """Trust entries for this chain: on an EVM chain id, the EVM entries (one without chain_id applies to any);
+        for (kind, network), the entries of that kind (one without network applies to any)."""
+        if isinstance(scope, tuple):
+            kind, network = scope
+            return tuple(n for n in self.nodes if n.kind == kind and n.network in (None, network))
+        return tuple(n for n in self.nodes if n.kind == "ethereum" and n.chain_id in (None, scope))
 
 
-def anchors_from_args(args: argparse.Namespace) -> Anchors:
+def anchors_from_args(args: argparse.Namespace, kind: str = "ethereum") -> Anchors:
     """The anchors on the command line (raises :class:`TrustError` for a malformed one: exit 2)."""
     nodes: list[TrustedNode] = []
     for path in getattr(args, "trust", None) or ():
@@ -68,14 +83,17 @@ def anchors_from_args(args: argparse.Namespace) -> Anchors:
         raise TrustError(f"--chain-id must be positive, got {chain_id}")
     registry = getattr(args, "registry", None)
     batch_registry = getattr(args, "batch_registry", None)
+    network = getattr(args, "network", None)
     return Anchors(
-        registries=() if registry is None else (checksum_address(registry, "--registry"),),
+        registries=() if registry is None else (registry_id(kind, registry, "--registry"),),
         batch_registries=() if batch_registry is None else (checksum_address(batch_registry, "--batch-registry"),),
-        attesters=tuple(checksum_address(a, "--attester") for a in getattr(args, "attester", None) or ()),
+        attesters=tuple(attester_id(kind, a, "--attester") for a in getattr(args, "attester", None) or ()),
         vkey=vkey,
         vkey_path=None if vkey is None else str(args.vkey),
         chain_id=chain_id,
         nodes=tuple(nodes),
+        kind=kind,
+        network=None if network is None or kind != "aleo" else network_name(kind, network, "--network"),
     )
 
 
@@ -83,7 +101,7 @@ def _same(a: str, b: str) -> bool:
     return a.lower() == b.lower()
 
 
-def pinned_registries(anchors: Anchors, chain_id: int, batch: bool = False) -> dict[str, str]:
+def pinned_registries(anchors: Anchors, chain_id: Scope, batch: bool = False) -> dict[str, str]:
     """{registry address: who pinned it} for this chain."""
     out = {a: "--batch-registry" if batch else "--registry"
            for a in (anchors.batch_registries if batch else anchors.registries)}
@@ -93,7 +111,7 @@ def pinned_registries(anchors: Anchors, chain_id: int, batch: bool = False) -> d
     return out
 
 
-def nodes_for(anchors: Anchors, chain_id: int, registry: str, batch: bool = False) -> tuple[TrustedNode, ...]:
+def nodes_for(anchors: Anchors, chain_id: Scope, registry: str, batch: bool = False) -> tuple[TrustedNode, ...]:
     """Trust entries for this chain that name ``registry``."""
     return tuple(n for n in anchors.applicable(chain_id)
                  if any(_same(registry, r) for r in (n.batch_registries if batch else (n.registry or "",))))
@@ -105,7 +123,7 @@ def check_chain(report: Report, anchors: Anchors, chain_id: int) -> None:
         report.add("chain", anchors.chain_id == chain_id, f"the RPC serves chain {chain_id}"
                    + (" (pinned by --chain-id)" if anchors.chain_id == chain_id else f", not the pinned {anchors.chain_id}"))
         return
-    if not anchors.nodes:
+    if not any(n.kind == "ethereum" for n in anchors.nodes):
         return
     named = {n.chain_id for n in anchors.nodes if n.chain_id is not None}
     if not anchors.applicable(chain_id):
@@ -113,6 +131,15 @@ def check_chain(report: Report, anchors: Anchors, chain_id: int) -> None:
                    + ", ".join(str(c) for c in sorted(named)))
     elif chain_id in named:
         report.add("chain", True, f"the RPC serves chain {chain_id}, as the trust file pins")
+
+
+def candidate_registries(pinned: dict[str, str], named: str | None) -> list[str]:
+    """Registries to look the attestation up in: the pinned ones (the bundle's first if pinned), else the
+    bundle's (its record check is then UNPINNED)."""
+    if not pinned:
+        return [named] if named else []
+    first = [a for a in pinned if named and _same(a, named)]
+    return first + [a for a in pinned if a not in first]
 
 
 def check_registry(report: Report, registry: str, pinned: dict[str, str], found_by: str, detail: str) -> bool:
@@ -124,7 +151,7 @@ def check_registry(report: Report, registry: str, pinned: dict[str, str], found_
     return True
 
 
-def pinned_attesters(anchors: Anchors, chain_id: int, registry: str, batch: bool = False) -> dict[str, str]:
+def pinned_attesters(anchors: Anchors, chain_id: Scope, registry: str, batch: bool = False) -> dict[str, str]:
     out = {a: "--attester" for a in anchors.attesters}
     for node in nodes_for(anchors, chain_id, registry, batch):
         for a in node.attesters:
@@ -173,7 +200,7 @@ def pinned_digests(anchors: Anchors, nodes: tuple[TrustedNode, ...], batch: bool
     return out
 
 
-__all__ = ["Anchors", "NOTHING_PINNED", "NOT_CHECKED_OFFLINE", "PIN_HINT", "offline_vk_check", "anchors_from_args", "check_attester", "check_chain", "check_registry",
+__all__ = ["Anchors", "Scope", "candidate_registries", "NOTHING_PINNED", "NOT_CHECKED_OFFLINE", "PIN_HINT", "offline_vk_check", "anchors_from_args", "check_attester", "check_chain", "check_registry",
            "check_vk", "nodes_for", "pinned_attesters", "pinned_digests", "pinned_registries"]
 
 

@@ -14,6 +14,7 @@ from node.verify.anchors import (
     PIN_HINT,
     Anchors,
     anchors_from_args,
+    candidate_registries,
     check_attester,
     check_chain,
     check_registry,
@@ -29,6 +30,8 @@ from node.verify.batch import (
     run_batch,
     run_batch_offline,
 )
+from node.chains.adapter import CHAIN_KINDS
+from node.verify.chain_record import run_chain
 from node.verify.disclosure import Disclosure
 from node.errors import DisclosureError
 from node.verify.trust import TrustError
@@ -47,13 +50,21 @@ from node.verify.report import (
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rpc-url", help="Ethereum JSON-RPC URL (the embedded node serves one at /rpc); "
-                   "without it, verify a disclosure bundle offline against --vkey")
+    p.add_argument("--chain", choices=CHAIN_KINDS, help="the chain the record is on (default: the bundle's "
+                   "chain.kind, else ethereum)")
+    p.add_argument("--rpc-url", help="Ethereum JSON-RPC URL (the embedded node serves one at /rpc); Aleo: the "
+                   "snarkOS REST base URL; ICP: the replica / boundary node URL; without it, verify a disclosure "
+                   "bundle offline against --vkey")
+    p.add_argument("--network", help="Aleo network (mainnet, testnet, canary; default: the bundle's)")
     t = p.add_argument_group("trust anchors (what you pin; nothing read from the transaction or the bundle counts)")
-    t.add_argument("--registry", help="pin this AttestationRegistry: the record must be in it (the bundle's or the "
-                   "transaction's registry is read but never trusted)")
-    t.add_argument("--attester", action="append", default=[], metavar="ADDR",
-                   help="pin an attester address: the record must be signed by one of them (repeatable)")
+    t.add_argument("--registry", help="pin this registry: the record must be in it (the bundle's or the "
+                   "transaction's registry is read but never trusted): an AttestationRegistry address, an Aleo "
+                   "program id, an ICP canister id")
+    t.add_argument("--attester", action="append", default=[], metavar="ID",
+                   help="pin an attester: the record must be made by one of them (repeatable): an address "
+                   "(Ethereum; Aleo: the Ethereum key that signs the statements), a principal (ICP)")
+    t.add_argument("--root-key", help="ICP: the root key the certificates must verify down to (DER hex, or a file "
+                   "holding it; default: the IC mainnet key; a local replica's key is pinned here)")
     t.add_argument("--trust", action="append", default=[], type=Path, metavar="FILE",
                    help="trust file (TOML [[node]] entries: chain_id, registry, attesters, vk_sha256): pins every "
                    "entry (repeatable)")
@@ -65,7 +76,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--disclosure", type=Path, help="disclosure bundle JSON: recompute the digests from the disclosed data")
     p.add_argument("--model", type=Path, help="local model file: its SHA-256 must equal the attested model hash")
     t.add_argument("--vkey", type=Path, help="pin a published snarkjs verification_key.json: the on-chain key must "
-                   "equal it (offline: the only anchor)")
+                   "equal it (offline: the only anchor; Aleo / ICP hold no key: the proof is checked only against it)")
     p.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
     b = p.add_argument_group("batched predictions (default: the bundle's batch section)")
     b.add_argument("--batch-registry", help="pin this BatchAttestationRegistry (else read from the bundle, unpinned)")
@@ -80,10 +91,21 @@ def run(args: argparse.Namespace) -> int:
         disclosure = Disclosure.load(args.disclosure) if args.disclosure else None
     except DisclosureError as exc:
         return _fail(args, EXIT_USAGE, str(exc))
+    kind = args.chain or (disclosure.chain.kind if disclosure is not None and disclosure.chain is not None
+                          else "ethereum")
     try:
-        anchors = anchors_from_args(args)
+        anchors = anchors_from_args(args, kind)
     except TrustError as exc:
         return _fail(args, EXIT_USAGE, str(exc))
+    if kind != "ethereum":
+        if is_batch_request(args, disclosure):
+            return _fail(args, EXIT_USAGE, f"batched predictions are attested on Ethereum only, not {kind}")
+        if args.rpc_url is not None:
+            return run_chain(args, disclosure, anchors, _fail, _emit)
+        return _offline(args, disclosure, anchors)
+    for flag in ("network", "root_key"):
+        if getattr(args, flag) is not None:
+            return _fail(args, EXIT_USAGE, f"--{flag.replace('_', '-')} is for --chain aleo / icp")
     if is_batch_request(args, disclosure):
         if args.rpc_url is not None:
             return run_batch(args, disclosure, anchors, _fail, _emit)
@@ -128,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             found_by, candidates = f"transaction {args.tx_hash}", [registry]
         else:
             named = disclosure.chain.registry if disclosure and disclosure.chain else None
-            candidates = _candidates(pinned, named)
+            candidates = candidate_registries(pinned, named)
             if not candidates:
                 return _fail(args, EXIT_USAGE, "give --registry (or --trust), or a --disclosure bundle that names one")
             found_by = "the disclosure bundle"
@@ -181,15 +203,6 @@ def run(args: argparse.Namespace) -> int:
         except DisclosureError as exc:
             report.add("disclosure", False, str(exc))
     return _emit(args, report)
-
-
-def _candidates(pinned: dict[str, str], named: str | None) -> list[str]:
-    """Registries to look the attestation up in: the pinned ones (the bundle's first if pinned), else the
-    bundle's (its record check is then UNPINNED)."""
-    if not pinned:
-        return [named] if named else []
-    first = [a for a in pinned if named and a.lower() == named.lower()]
-    return first + [a for a in pinned if a not in first]
 
 
 def _offline(args: argparse.Namespace, disclosure: Disclosure | None, anchors: Anchors) -> int:

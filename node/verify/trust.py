@@ -13,6 +13,17 @@ A trust file lists known nodes; ``zkxai verify --trust FILE`` pins every entry::
     vk_sha256 = "0x..."              # optional: digest of the registry verifier's key (see vk_sha256 below)
     batch_vk_sha256 = ["0x..."]      # optional: digests of the batch verifiers' keys
 
+    [[node]]                         # a node attesting on a chain without an EVM
+    name = "acme-aleo"
+    chain = "aleo"                   # "aleo" | "icp": the entry applies only to that chain
+    network = "testnet"              # optional: Aleo network name / ICP root key SHA-256 (hex)
+    registry = "zkxai_registry_v1.aleo"   # Aleo program id / ICP canister id (principal text)
+    attesters = ["0x..."]            # Aleo: the Ethereum attester address; ICP: the attester principal (text)
+    vk_sha256 = "0x..."              # optional: digest of the published key (--vkey must be that key)
+
+``chain`` other than "aleo" / "icp" is informative, as it always was (an EVM entry). Entries for Aleo and ICP take
+no ``chain_id`` nor batch keys; ``network`` is only for them.
+
 Parsing is strict: an unknown key, a wrong type or a malformed address / digest is a :class:`TrustError`
 naming the entry and the key (``zkxai verify`` exits 2).
 """
@@ -21,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +63,13 @@ class TrustedNode:
     batch_vk_sha256: tuple[str, ...] = ()
     #: Where the entry was read from (for messages): ``file.toml#name``.
     source: str = ""
+    #: Aleo: the network name; ICP: the hex SHA-256 of the root key (None: any).
+    network: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The chain kind the entry applies to: ``aleo`` or ``icp`` when ``chain`` says so, else ``ethereum``."""
+        return self.chain if self.chain in NON_EVM_KINDS else "ethereum"
 
 
 def vk_sha256(vk_words: Sequence[object]) -> str:
@@ -91,7 +110,56 @@ def digest_value(value: object, what: str) -> str:
     return "0x" + text
 
 
-_KEYS = {"name", "chain", "chain_id", "registry", "batch_registries", "attesters", "vk_sha256", "batch_vk_sha256"}
+#: Chains without an EVM: their registry and attester identifiers are not (all) Ethereum addresses.
+NON_EVM_KINDS = ("aleo", "icp")
+_ALEO_PROGRAM = re.compile(r"[a-z][a-z0-9_]{0,63}\.aleo")
+
+
+def registry_id(kind: str, value: object, what: str) -> str:
+    """A registry identifier in canonical form for ``kind``: an EIP-55 address (ethereum), an Aleo program id, or
+    an ICP canister id (principal text); :class:`TrustError` naming ``what`` otherwise."""
+    if kind == "aleo":
+        if not isinstance(value, str) or not _ALEO_PROGRAM.fullmatch(value):
+            raise TrustError(f"{what} must be an Aleo program id (like zkxai_registry_v1.aleo), got {value!r}")
+        return value
+    if kind == "icp":
+        return principal_text(value, what)
+    return checksum_address(value, what)
+
+
+def attester_id(kind: str, value: object, what: str) -> str:
+    """An attester in canonical form: an EIP-55 address (ethereum, and aleo, whose attester is the Ethereum key
+    the program checks the signature of), or principal text (icp)."""
+    return principal_text(value, what) if kind == "icp" else checksum_address(value, what)
+
+
+def principal_text(value: object, what: str) -> str:
+    """An ICP principal in its canonical text form (checksum checked)."""
+    from node.chains.icp.errors import PrincipalError
+    from node.chains.icp.principal import Principal
+
+    try:
+        if not isinstance(value, str):
+            raise PrincipalError("not a string")
+        return Principal.from_text(value).to_text()
+    except PrincipalError as exc:
+        raise TrustError(f"{what} must be an ICP principal (text form with its checksum), got {value!r}: {exc}") \
+            from None
+
+
+def network_name(kind: str, value: object, what: str) -> str:
+    """An Aleo network name (mainnet, testnet, canary) or an ICP network (hex SHA-256 of the root key)."""
+    if kind == "aleo":
+        from node.chains.aleo.statement import NETWORK_IDS
+
+        if value not in NETWORK_IDS:
+            raise TrustError(f"{what} must be an Aleo network ({', '.join(NETWORK_IDS)}), got {value!r}")
+        return str(value)
+    return digest_value(value, what)[2:]
+
+
+_KEYS = {"name", "chain", "chain_id", "registry", "batch_registries", "attesters", "vk_sha256", "batch_vk_sha256",
+         "network"}
 
 
 def parse_trust(data: Mapping[str, Any], source: str) -> tuple[TrustedNode, ...]:
@@ -128,6 +196,15 @@ def _entry(raw: object, where: str, source: str) -> TrustedNode:
             raise TrustError(f"{where}: '{key}' must be an array, got {type(value).__name__}")
         return value
 
+    chain = string("chain")
+    kind = chain if chain in NON_EVM_KINDS else "ethereum"
+    if kind != "ethereum":
+        extra = sorted({"chain_id", "batch_registries", "batch_vk_sha256"} & set(raw))
+        if extra:
+            raise TrustError(f"{where}: {', '.join(extra)} do(es) not apply to chain {kind!r}")
+    elif "network" in raw:
+        raise TrustError(f"{where}: 'network' applies only to chain \"aleo\" or \"icp\"")
+    network = None if raw.get("network") is None else network_name(kind, raw["network"], f"{where}: 'network'")
     chain_id = raw.get("chain_id")
     if chain_id is not None and (isinstance(chain_id, bool) or not isinstance(chain_id, int) or chain_id <= 0):
         raise TrustError(f"{where}: 'chain_id' must be a positive integer, got {chain_id!r}")
@@ -135,20 +212,21 @@ def _entry(raw: object, where: str, source: str) -> TrustedNode:
     batch_registries = tuple(checksum_address(a, f"{where}: 'batch_registries'") for a in strings("batch_registries"))
     if registry is None and not batch_registries:
         raise TrustError(f"{where}: give 'registry' and/or 'batch_registries' (what the node attests in)")
-    attesters = tuple(checksum_address(a, f"{where}: 'attesters'") for a in strings("attesters"))
+    attesters = tuple(attester_id(kind, a, f"{where}: 'attesters'") for a in strings("attesters"))
     if not attesters:
         raise TrustError(f"{where}: 'attesters' must name at least one address (who stands behind the records)")
     vk = string("vk_sha256")
     return TrustedNode(
         name=name,
-        chain=string("chain"),
+        chain=chain,
         chain_id=chain_id,
-        registry=None if registry is None else checksum_address(registry, f"{where}: 'registry'"),
+        registry=None if registry is None else registry_id(kind, registry, f"{where}: 'registry'"),
         batch_registries=batch_registries,
         attesters=attesters,
         vk_sha256=None if vk is None else digest_value(vk, f"{where}: 'vk_sha256'"),
         batch_vk_sha256=tuple(digest_value(d, f"{where}: 'batch_vk_sha256'") for d in strings("batch_vk_sha256")),
         source=f"{source}#{name}",
+        network=network,
     )
 
 
@@ -188,6 +266,8 @@ def entry_toml(node: TrustedNode) -> str:
     lines = ["[[node]]", f"name = {json.dumps(node.name)}"]
     if node.chain is not None:
         lines.append(f"chain = {json.dumps(node.chain)}")
+    if node.network is not None:
+        lines.append(f"network = {json.dumps(node.network)}")
     if node.chain_id is not None:
         lines.append(f"chain_id = {node.chain_id}")
     if node.registry is not None:
@@ -202,5 +282,6 @@ def entry_toml(node: TrustedNode) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["TrustError", "TrustedNode", "checksum_address", "entry_from_info", "entry_toml", "load_trust_file",
+__all__ = ["NON_EVM_KINDS", "TrustError", "TrustedNode", "attester_id", "checksum_address", "network_name",
+           "principal_text", "registry_id", "entry_from_info", "entry_toml", "load_trust_file",
            "parse_trust", "vk_sha256", "vk_sha256_of"]

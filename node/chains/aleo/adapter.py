@@ -294,15 +294,7 @@ class AleoReader:
             raise AleoProtocolError(f"the attestations mapping holds a malformed value: {exc}") from None
         if statement_id(stored.statement) != sid:
             raise AleoProtocolError("the record's statement does not hash to the attestation id")
-        proof: tuple[int, ...] = ()
-        if tx_id:
-            tx = self._rest.transaction(tx_id)
-            if tx is None:
-                raise AleoRejected(f"transaction {tx_id} not found")
-            try:
-                proof = proof_from_transaction(tx, ref.registry, stored.proof_keccak)
-            except PlaintextError as exc:
-                raise AleoProtocolError(str(exc)) from None
+        proof = self.proof(ref, tx_id, stored.proof_keccak) if tx_id else ()
         latest = self._rest.latest_height()
         return AleoRecord(
             ref=ref, attestation_id="0x" + sid.hex(), statement=stored.statement, attester=stored.attester,
@@ -310,6 +302,17 @@ class AleoReader:
             revocation_reason=stored.reason, confirmations=max(0, latest - stored.height + 1),
             proof_keccak=stored.proof_keccak, caller=stored.caller,
         )
+
+    def proof(self, ref: RegistryRef, tx_id: str, proof_hash: bytes) -> tuple[int, ...]:
+        """The proof words of the ``attest`` transition of ``tx_id`` at ``ref`` whose keccak is ``proof_hash`` (the
+        stored ``proof_keccak``): AleoRejected if the transaction is unknown, AleoProtocolError if none carries it."""
+        tx = self._rest.transaction(tx_id)
+        if tx is None:
+            raise AleoRejected(f"transaction {tx_id} not found")
+        try:
+            return proof_from_transaction(tx, ref.registry, proof_hash)
+        except PlaintextError as exc:
+            raise AleoProtocolError(f"transaction {tx_id}: {exc}") from None
 
 
 __all__ = ["AleoAdapter", "AleoConfig", "AleoReader", "check_proof_words", "digest_limbs", "program_source"]

@@ -2,7 +2,7 @@
 
 Trust core: a strict CBOR codec (:mod:`.cbor`), unsigned LEB128 (:mod:`.leb128`), the certified hash tree
 (:mod:`.hashtree`), principals and canister ranges (:mod:`.principal`), the DER envelope of BLS public keys
-(:mod:`.der`), BLS12-381 min-sig verification with a pure-Python backend and optional fast ones (:mod:`.bls`,
+(:mod:`.der`), the IC mainnet root key (:mod:`.root_key`), BLS12-381 min-sig verification with a pure-Python backend and optional fast ones (:mod:`.bls`,
 :mod:`.bls_pyecc`, :mod:`.bls_blst`, :mod:`.bls_arkworks`), certificate verification with delegation, scope and
 freshness checks (:mod:`.certificate`), and request ids (:mod:`.request_id`). Errors: :mod:`.errors`.
 
