@@ -13,7 +13,7 @@ import pytest
 
 from node.chains.icp.identity import create_keystore
 from tests.icp_replica_double import ReplicaDouble
-from tests.node_harness import free_port, http, post_json, running_node, start_node, stop_process, wait_status
+from tests.node_harness import free_port, http, post_json, running_node, start_node, stop_process, wait_status, zkxai
 
 pytestmark = [pytest.mark.slow]
 PASSWORD = "targets-test-password"
@@ -95,7 +95,24 @@ def test_one_request_is_attested_on_ethereum_and_icp(tmp_path: Path) -> None:
         assert bundle["public_inputs"][:6] == eth_bundle["public_inputs"][:6]
         assert bundle["public_inputs"][6] != eth_bundle["public_inputs"][6] and bundle["proof"] != eth_bundle["proof"]
         assert len(replica.registry.records) == 1
-        (tmp_path / "icp-bundle.json").write_text(json.dumps(bundle))
+        # zkxai verify on both chains, each pinning what it trusts: ICP down to the replica's root key
+        (tmp_path / "icp.json").write_text(json.dumps(bundle))
+        (tmp_path / "eth.json").write_text(json.dumps(eth_bundle))
+        vk = str(tmp_path / "data" / "keys" / "commitment-10.vk.json")
+        icp_out = zkxai("verify", "--chain", "icp", "--rpc-url", replica.url, "--root-key", replica.root_key_der.hex(),
+                        "--disclosure", str(tmp_path / "icp.json"), "--registry", icp["registry"],
+                        "--attester", icp["attester"], "--vkey", vk, "--json")
+        assert icp_out.returncode == 0, icp_out.stdout + icp_out.stderr
+        assert json.loads(icp_out.stdout)["verdict"] == "VALID"
+        eth_out = zkxai("verify", "--disclosure", str(tmp_path / "eth.json"), "--vkey", vk, "--json")  # offline
+        assert eth_out.returncode == 0, eth_out.stdout + eth_out.stderr
+        # online, the proof checked is the one the canister certified; offline, the bundle's own proof must be bound
+        # to the chain its chain section names: the Ethereum proof in the ICP bundle fails the pairing
+        assert zkxai("verify", "--disclosure", str(tmp_path / "icp.json"), "--vkey", vk).returncode == 0
+        crossed = dict(bundle, proof=eth_bundle["proof"])
+        (tmp_path / "crossed.json").write_text(json.dumps(crossed))
+        bad = zkxai("verify", "--disclosure", str(tmp_path / "crossed.json"), "--vkey", vk, "--json")
+        assert bad.returncode == 1 and json.loads(bad.stdout)["verdict"] == "INVALID"
     finally:
         replica.stop()
 
@@ -177,5 +194,11 @@ confirm_timeout = 120.0
         assert bundle["public_inputs"][:6] == eth_bundle["public_inputs"][:6]
         assert bundle["public_inputs"][6] != eth_bundle["public_inputs"][6]
         assert len(double.mapping) == 1
+        (tmp_path / "aleo.json").write_text(json.dumps(bundle))
+        vk = str(tmp_path / "data" / "keys" / "commitment-10.vk.json")
+        out = zkxai("verify", "--chain", "aleo", "--rpc-url", double.url, "--disclosure", str(tmp_path / "aleo.json"),
+                    "--registry", bundle["chain"]["registry"], "--attester", aleo["attester"], "--vkey", vk, "--json")
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert json.loads(out.stdout)["verdict"] == "VALID"
     finally:
         double.stop()
