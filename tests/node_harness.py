@@ -26,8 +26,10 @@ def free_port() -> int:
 
 
 def http(method: str, url: str, body: bytes | None = None, content_type: str = "application/json",
-         timeout: float = 300) -> tuple[int, Any]:
-    req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": content_type})
+         timeout: float = 300, key: str | None = None) -> tuple[int, Any]:
+    """One request (``key``: sent as a bearer token); (status, JSON body or text)."""
+    headers = {"Content-Type": content_type} | ({"Authorization": f"Bearer {key}"} if key else {})
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, json.loads(resp.read())
@@ -138,3 +140,39 @@ def wait_status(base: str, request_id: str, wanted: set[str], timeout: float = 3
 def zkxai(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "node.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=300, env={**os.environ, **(env or {})})
+
+
+# ------------------------------------------------------------------ anvil in a test: raw RPC, mining, the pending pool
+def anvil_rpc(w3: Any, method: str, *params: Any) -> Any:
+    """A raw JSON-RPC call through a web3 provider (anvil's ``evm_*`` / ``txpool_*`` methods); asserts no error."""
+    answer = w3.provider.make_request(method, list(params))
+    assert "error" not in answer, answer
+    return answer["result"]
+
+
+@contextmanager
+def automine_off(w3: Any) -> Iterator[None]:
+    """anvil mines only on ``evm_mine`` inside the block (transactions stay pending)."""
+    anvil_rpc(w3, "evm_setAutomine", False)
+    try:
+        yield
+    finally:
+        anvil_rpc(w3, "evm_setAutomine", True)
+
+
+def pending_txs(w3: Any, address: str) -> dict[int, dict[str, Any]]:
+    """anvil's pending pool for ``address``: nonce -> transaction."""
+    pool = anvil_rpc(w3, "txpool_content")["pending"]
+    mine = next((txs for addr, txs in pool.items() if addr.lower() == address.lower()), {})
+    return {int(nonce): tx for nonce, tx in mine.items()}
+
+
+async def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
+    """Poll ``predicate`` (in a worker thread) until it returns something truthy; returns it."""
+    import asyncio
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (value := await asyncio.to_thread(predicate)):
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+    return value

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -36,7 +35,7 @@ from node.chains.ethereum.adapter import (
     EthereumAdapter,
     RevocationReason,
 )
-from tests.node_harness import ANVIL_KEY, running_anvil
+from tests.node_harness import ANVIL_KEY, anvil_rpc, automine_off, pending_txs, running_anvil, wait_for
 
 #: anvil's second default account: the attacker (pre-funded on every anvil chain).
 ATTACKER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
@@ -55,12 +54,6 @@ class Chain:
     deployment: Deployment
 
 
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    answer = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    assert "error" not in answer, answer
-    return answer["result"]
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def chain(anvil_url: str) -> AsyncIterator[Chain]:
     node = await EthereumAdapter.connect(anvil_url, ANVIL_KEY)
@@ -74,25 +67,9 @@ async def chain(anvil_url: str) -> AsyncIterator[Chain]:
 
 @pytest.fixture
 def manual_mining(chain: Chain) -> Iterator[None]:
-    _rpc(chain.w3, "evm_setAutomine", False)
-    try:
+    with automine_off(chain.w3):
         yield
-    finally:
-        _rpc(chain.w3, "evm_setAutomine", True)
 
-
-async def _wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not (value := await asyncio.to_thread(predicate)):
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
-    return value
-
-
-def _pending_of(w3: Web3, address: str) -> dict[str, Any] | None:
-    pool = _rpc(w3, "txpool_content")["pending"]
-    txs = next((t for a, t in pool.items() if a.lower() == address.lower()), {})
-    return next(iter(txs.values()), None)
 
 
 async def test_the_registry_computes_the_same_context_as_the_node(chain: Chain) -> None:
@@ -110,7 +87,7 @@ async def test_front_running_a_pending_attestation_fails(chain: Chain, manual_mi
     InvalidProof; the node's own transaction in the same block makes the record, with the node as attester."""
     w3, fields = chain.w3, (MODEL, 501, 502, 3, 504)
     task = asyncio.create_task(chain.node.attest(*fields, *chain.keys.attestation_proof(fields, chain.node)))
-    pending = await _wait_for(lambda: _pending_of(w3, chain.node.address))
+    pending = await wait_for(lambda: next(iter(pending_txs(w3, chain.node.address).values()), None))
     copied = {
         "to": Web3.to_checksum_address(pending["to"]), "data": pending["input"], "gas": int(pending["gas"], 16), "type": 2,
         "maxFeePerGas": 2 * int(pending["maxFeePerGas"], 16),
@@ -118,7 +95,7 @@ async def test_front_running_a_pending_attestation_fails(chain: Chain, manual_mi
         "nonce": w3.eth.get_transaction_count(chain.attacker.address, "pending"), "chainId": w3.eth.chain_id,
     }
     front = w3.eth.send_raw_transaction(Account.from_key(ATTACKER_KEY).sign_transaction(copied).raw_transaction)
-    _rpc(w3, "evm_mine")
+    anvil_rpc(w3, "evm_mine")
     sent = await asyncio.wait_for(task, 60)
 
     theirs, ours = w3.eth.get_transaction_receipt(front), w3.eth.get_transaction_receipt(sent.tx_hash)
@@ -127,7 +104,7 @@ async def test_front_running_a_pending_attestation_fails(chain: Chain, manual_mi
     registry = w3.eth.contract(address=chain.deployment.registry, abi=contracts.abi("AttestationRegistry"))
     record = registry.functions.getAttestation(sent.id).call()
     assert record[1] == chain.node.address
-    _rpc(w3, "evm_setAutomine", True)
+    anvil_rpc(w3, "evm_setAutomine", True)
     chain.attacker._nonce = None  # its copy was signed outside the adapter
     with pytest.raises(NotAuthorized):  # and the attacker cannot revoke what it does not own
         await chain.attacker.revoke(sent.id, RevocationReason.KEY_COMPROMISED)

@@ -31,7 +31,7 @@ from node.chains.ethereum.txmanager import (
     TransactionDropped,
     bumped_fees,
 )
-from tests.node_harness import ANVIL_KEY
+from tests.node_harness import ANVIL_KEY, anvil_rpc, automine_off, pending_txs, wait_for
 
 MODEL = keccak(b"txmanager model")
 FAST = FeePolicy(bump_after_s=1.0, poll_s=0.05, receipt_timeout_s=60.0)
@@ -77,12 +77,6 @@ class Chain:
     deployment: Deployment
 
 
-def _rpc(w3: Web3, method: str, *params: Any) -> Any:
-    answer = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
-    assert "error" not in answer, answer
-    return answer["result"]
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def chain(anvil_url: str) -> AsyncIterator[Chain]:
     adapter = await EthereumAdapter.connect(anvil_url, ANVIL_KEY)
@@ -94,32 +88,13 @@ async def chain(anvil_url: str) -> AsyncIterator[Chain]:
 
 @pytest.fixture
 def manual_mining(chain: Chain) -> Iterator[None]:
-    _rpc(chain.w3, "evm_setAutomine", False)
-    try:
+    with automine_off(chain.w3):
         yield
-    finally:
-        _rpc(chain.w3, "evm_setAutomine", True)
+
 
 
 async def _adapter(chain: Chain, fees: FeePolicy = FAST) -> EthereumAdapter:
     return await EthereumAdapter.connect(chain.url, ANVIL_KEY, registry=chain.deployment.registry, fees=fees)
-
-
-def _pending(w3: Web3, address: str) -> dict[int, dict[str, Any]]:
-    """anvil's pending pool for ``address``: nonce -> transaction."""
-    pool = _rpc(w3, "txpool_content")["pending"]
-    mine = next((txs for addr, txs in pool.items() if addr.lower() == address.lower()), {})
-    return {int(nonce): tx for nonce, tx in mine.items()}
-
-
-async def _wait_for(predicate: Any, timeout: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await asyncio.to_thread(predicate)
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
 
 
 def _attested_events(chain: Chain, ident: bytes) -> list[Any]:
@@ -142,16 +117,16 @@ async def test_stuck_send_is_fee_bumped_and_the_replacement_mined(
         nonce = w3.eth.get_transaction_count(adapter.address)
         caplog.set_level(logging.INFO, logger="zkxai.chain.tx")
         task = asyncio.create_task(adapter.send(adapter.address, "0x", 21_000, "plain send"))
-        original = await _wait_for(lambda: _pending(w3, adapter.address).get(nonce))
-        replacement = await _wait_for(
-            lambda: (tx := _pending(w3, adapter.address).get(nonce)) and tx["hash"] != original["hash"] and tx
+        original = await wait_for(lambda: pending_txs(w3, adapter.address).get(nonce))
+        replacement = await wait_for(
+            lambda: (tx := pending_txs(w3, adapter.address).get(nonce)) and tx["hash"] != original["hash"] and tx
         )
         assert not task.done()
         got = w3.eth.get_transaction(replacement["hash"])
         assert got["nonce"] == nonce
         assert 8 * got["maxPriorityFeePerGas"] >= 9 * int(original["maxPriorityFeePerGas"], 16)
         assert 8 * got["maxFeePerGas"] >= 9 * int(original["maxFeePerGas"], 16)
-        _rpc(w3, "evm_mine")
+        anvil_rpc(w3, "evm_mine")
         mined = await asyncio.wait_for(task, 20)
         # the receipt returned is of the replacement actually mined (it may have been bumped again meanwhile)
         block = w3.eth.get_block(mined.block_number)
@@ -174,13 +149,13 @@ async def test_stuck_attest_is_bumped_and_attested_once(chain: Chain, manual_min
     try:
         nonce = w3.eth.get_transaction_count(adapter.address)
         task = asyncio.create_task(adapter.attest(*fields, *proof))
-        original = await _wait_for(lambda: _pending(w3, adapter.address).get(nonce))
-        replacement = await _wait_for(
-            lambda: (tx := _pending(w3, adapter.address).get(nonce)) and tx["hash"] != original["hash"] and tx
+        original = await wait_for(lambda: pending_txs(w3, adapter.address).get(nonce))
+        replacement = await wait_for(
+            lambda: (tx := pending_txs(w3, adapter.address).get(nonce)) and tx["hash"] != original["hash"] and tx
         )
         got = w3.eth.get_transaction(replacement["hash"])
         assert got["maxFeePerGas"] > int(original["maxFeePerGas"], 16)
-        _rpc(w3, "evm_mine")
+        anvil_rpc(w3, "evm_mine")
         done = await asyncio.wait_for(task, 20)
         assert done.tx_hash != original["hash"] and done.id == calldata.attestation_id(*fields)
         assert w3.eth.get_transaction_count(adapter.address) == nonce + 1
@@ -203,10 +178,10 @@ async def test_fee_cap_stops_bumping_and_the_original_is_mined(
         nonce = w3.eth.get_transaction_count(adapter.address)
         caplog.set_level(logging.INFO, logger="zkxai.chain.tx")
         task = asyncio.create_task(adapter.send(adapter.address, "0x", 21_000, "capped send"))
-        original = await _wait_for(lambda: _pending(w3, adapter.address).get(nonce))
-        await _wait_for(lambda: "fee cap" in caplog.text)
-        assert _pending(w3, adapter.address)[nonce]["hash"] == original["hash"]
-        _rpc(w3, "evm_mine")
+        original = await wait_for(lambda: pending_txs(w3, adapter.address).get(nonce))
+        await wait_for(lambda: "fee cap" in caplog.text)
+        assert pending_txs(w3, adapter.address)[nonce]["hash"] == original["hash"]
+        anvil_rpc(w3, "evm_mine")
         mined = await asyncio.wait_for(task, 20)
         assert mined.tx_hash == original["hash"]
     finally:
@@ -221,7 +196,7 @@ async def test_no_receipt_in_time_is_a_chain_error(chain: Chain, manual_mining: 
         with pytest.raises(ChainError, match="no receipt"):
             await adapter.send(adapter.address, "0x", 21_000, "never mined")
     finally:
-        _rpc(chain.w3, "evm_mine")  # clear the pool for the next test
+        anvil_rpc(chain.w3, "evm_mine")  # clear the pool for the next test
         await adapter.close()
 
 
@@ -234,22 +209,22 @@ async def test_reorged_attestation_is_resubmitted_once(chain: Chain, caplog: pyt
     fields = _fields(2)
     ident = calldata.attestation_id(*fields)
     proof = chain.keys.attestation_proof(fields, adapter)
-    snapshot = _rpc(w3, "evm_snapshot")
+    snapshot = anvil_rpc(w3, "evm_snapshot")
     stop_mining = asyncio.Event()
 
     async def miner() -> None:
         while not stop_mining.is_set():
-            await asyncio.to_thread(_rpc, w3, "evm_mine")
+            await asyncio.to_thread(anvil_rpc, w3, "evm_mine")
             await asyncio.sleep(0.2)
 
     caplog.set_level(logging.INFO)
     try:
         task = asyncio.create_task(adapter.attest_confirmed(*fields, *proof, confirmations=3))
-        first = await _wait_for(lambda: _attested_events(chain, ident))
+        first = await wait_for(lambda: _attested_events(chain, ident))
         first_hash = HexBytes(first[0]["transactionHash"]).to_0x_hex()
         await asyncio.sleep(1.0)  # the adapter polls every 0.05 s: it has the receipt and now waits for depth
         assert not task.done()  # still waiting for depth 3 (automine mined only the including block)
-        assert _rpc(w3, "evm_revert", snapshot) is True  # the "reorg": the attestation's block is gone
+        assert anvil_rpc(w3, "evm_revert", snapshot) is True  # the "reorg": the attestation's block is gone
         assert _attested_events(chain, ident) == []
         mining = asyncio.create_task(miner())
         done = await asyncio.wait_for(task, 30)
@@ -278,11 +253,11 @@ async def test_confirm_detects_a_dropped_transaction(chain: Chain) -> None:
     w3 = chain.w3
     adapter = await _adapter(chain)
     try:
-        snapshot = _rpc(w3, "evm_snapshot")
+        snapshot = anvil_rpc(w3, "evm_snapshot")
         sent = await adapter.send(adapter.address, "0x", 21_000, "to be dropped")
         dropped_nonce = w3.eth.get_transaction(sent.tx_hash)["nonce"]
         assert (await adapter.confirm(sent.tx_hash, sent.block_number, 1))["blockNumber"] == sent.block_number
-        _rpc(w3, "evm_revert", snapshot)
+        anvil_rpc(w3, "evm_revert", snapshot)
         with pytest.raises(TransactionDropped):
             await adapter.confirm(sent.tx_hash, sent.block_number, 1)
         # the nonce was re-read: the next transaction is mined, not stuck behind a gap
@@ -303,19 +278,19 @@ async def test_nonce_taken_by_a_foreign_transaction_is_an_error(chain: Chain, ma
     try:
         nonce = w3.eth.get_transaction_count(adapter.address)
         task = asyncio.create_task(adapter.send(adapter.address, "0x", 21_000, "ours"))
-        ours = await _wait_for(lambda: _pending(w3, adapter.address).get(nonce))
+        ours = await wait_for(lambda: pending_txs(w3, adapter.address).get(nonce))
         foreign = Account.from_key(ANVIL_KEY).sign_transaction({
             "type": 2, "chainId": w3.eth.chain_id, "nonce": nonce, "gas": 21_000, "to": adapter.address,
             "value": 1, "maxPriorityFeePerGas": 50 * 10**9, "maxFeePerGas": 90 * 10**9,
         })
         foreign_hash = w3.eth.send_raw_transaction(foreign.raw_transaction)
-        _rpc(w3, "evm_mine")
+        anvil_rpc(w3, "evm_mine")
         assert w3.eth.get_transaction_receipt(foreign_hash)["status"] == 1
         with pytest.raises(ChainError, match="did not send"):
             await asyncio.wait_for(task, 20)
         assert ours["hash"] != HexBytes(foreign_hash).to_0x_hex()
         # the adapter re-reads its nonce after the error: the next transaction goes through
-        _rpc(w3, "evm_setAutomine", True)
+        anvil_rpc(w3, "evm_setAutomine", True)
         after = await asyncio.wait_for(adapter.send(adapter.address, "0x", 21_000, "after"), 10)
         assert w3.eth.get_transaction(after.tx_hash)["nonce"] == nonce + 1
     finally:

@@ -31,17 +31,7 @@ NODE_ENV = {"ZKXAI_API_KEYS": KEY, "ZKXAI_ADMIN_KEY": ADMIN, "ZKXAI_API_HEADER_T
 
 def _request(method: str, url: str, body: bytes | None = None, key: str | None = None,
              timeout: float = 60) -> tuple[int, Any]:
-    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {key}"} if key else {})
-    req = urllib.request.Request(url, data=body, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        raw = err.read()
-        try:
-            return err.code, json.loads(raw)
-        except json.JSONDecodeError:
-            return err.code, raw.decode(errors="replace")
+    return http(method, url, body, timeout=timeout, key=key)
 
 
 class HealthProbe:
