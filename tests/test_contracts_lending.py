@@ -16,7 +16,6 @@ from eth_utils import keccak
 
 import contracts
 from contracts_tiny_circuit import tiny_keys
-from node.chains.ethereum import calldata
 from node.chains.ethereum.errors import (
     NotAuthorized,
     TransactionReverted,
