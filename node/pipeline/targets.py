@@ -66,7 +66,7 @@ class TargetStage:
 
     def new_row(self, request_id: str) -> db.SubmissionRow:
         """The row a prepared request gets for this target (stored with the request's ``prepared`` state)."""
-        return db.SubmissionRow(request_id=request_id, chain=self.chain, registry=self.ref.registry,
+        return db.SubmissionRow(request_id=request_id, chain=self.chain, registry_address=self.ref.registry,
                                 network=self.ref.network, attester=self.adapter.attester)
 
     async def resume(self) -> int:
@@ -176,7 +176,7 @@ class TargetStage:
 
 def submission_json(row: db.SubmissionRow) -> dict[str, Any]:
     """The API's view of one extra-chain record."""
-    return {"chain": row.chain, "status": row.status, "registry": row.registry, "network": row.network,
+    return {"chain": row.chain, "status": row.status, "registry": row.registry_address, "network": row.network,
             "attester": row.attester, "attestation_id": row.attestation_id, "tx_id": row.tx_id, "height": row.height,
             **({"error": row.error} if row.error else {})}
 
@@ -186,7 +186,7 @@ def target_disclosure(request: db.AttestationRow, row: db.SubmissionRow) -> Disc
     and a chain section naming the chain, network, registry, attester and transaction."""
     if row.status != "attested" or not request.prepared:
         raise ValueError(f"request {request.request_id} is not attested on {row.chain} yet ({row.status})")
-    chain = ChainRef(chain_id=0, registry=row.registry or "", tx_hash=row.tx_id or "", block_number=row.height or 0,
+    chain = ChainRef(chain_id=0, registry=row.registry_address or "", tx_hash=row.tx_id or "", block_number=row.height or 0,
                      attester=row.attester, kind=row.chain, network=row.network)
     assessment = json.loads(request.assessment) if request.assessment else None
     return Prepared.from_json(request.prepared).disclosure(row.attestation_id or "", chain, json.loads(row.proof or "{}"),

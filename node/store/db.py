@@ -154,7 +154,7 @@ class SubmissionRow(SQLModel, table=True):
     tx_id: str | None = None
     height: int | None = Field(default=None, sa_type=BigInteger)
     attester: str | None = None
-    registry: str | None = None
+    registry_address: str | None = None
     network: str | None = None
     cost: int | None = Field(default=None, sa_type=BigInteger)
     attempts: int = 0

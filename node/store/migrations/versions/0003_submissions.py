@@ -31,7 +31,7 @@ def upgrade() -> None:
     sa.Column('tx_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('height', sa.BigInteger(), nullable=True),
     sa.Column('attester', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-    sa.Column('registry', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('registry_address', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('network', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('cost', sa.BigInteger(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
