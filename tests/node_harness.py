@@ -11,8 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +176,27 @@ async def wait_for(predicate: Any, timeout: float = 20.0) -> Any:
         assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
         await asyncio.sleep(0.05)
     return value
+
+
+@asynccontextmanager
+async def served_bridge(adapter: Any) -> AsyncIterator[str]:
+    """The in-process chain of ``adapter`` served as JSON-RPC on 127.0.0.1 through the node's ``/rpc`` bridge (what
+    ``zkxai verify`` in another process reads); yields the URL."""
+    from aiohttp import web
+
+    from node.chains.ethereum.rpc_bridge import handle_rpc_request
+
+    async def rpc(request: web.Request) -> web.Response:
+        return web.json_response(await handle_rpc_request(adapter, await request.json()))
+
+    app = web.Application()
+    app.router.add_post("/rpc", rpc)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/rpc"
+    finally:
+        await runner.cleanup()

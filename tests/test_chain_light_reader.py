@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from eth_utils import keccak
 from web3 import Web3
 
@@ -33,8 +32,7 @@ from node.chains.ethereum.light_reader import (
     decode_attested,
     decode_verifying_key,
 )
-from node.chains.ethereum.rpc_bridge import handle_rpc_request
-from tests.node_harness import ANVIL_KEY
+from tests.node_harness import ANVIL_KEY, served_bridge
 
 MODEL = keccak(b"light reader model")
 FIELDS = (MODEL, 15, 26, 3, 48)
@@ -67,18 +65,8 @@ async def bridge() -> AsyncIterator[Served]:
     adapter = await EthereumAdapter.in_process()
     deployment, submitted, revoked = await _attest_two(adapter)
 
-    async def rpc(request: web.Request) -> web.Response:
-        return web.json_response(await handle_rpc_request(adapter, await request.json()))
-
-    app = web.Application()
-    app.router.add_post("/rpc", rpc)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield Served(f"http://127.0.0.1:{port}/rpc", adapter, deployment, submitted, revoked)
-    await runner.cleanup()
+    async with served_bridge(adapter) as url:
+        yield Served(url, adapter, deployment, submitted, revoked)
     await adapter.close()
 
 

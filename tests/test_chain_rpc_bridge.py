@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from eth_utils import keccak
 from web3 import Web3
 
@@ -29,6 +28,7 @@ from node.chains.ethereum.adapter import (
     SubmittedAttestation,
 )
 from node.chains.ethereum.rpc_bridge import handle_rpc_request
+from tests.node_harness import served_bridge
 
 MODEL = keccak(b"bridge model")
 FIELDS = (MODEL, 5, 6, 1, 8)
@@ -53,18 +53,8 @@ async def served() -> AsyncIterator[Served]:
     proof = keys.attestation_proof(FIELDS, adapter)
     submitted = await adapter.attest(*FIELDS, *proof)
 
-    async def rpc(request: web.Request) -> web.Response:
-        return web.json_response(await handle_rpc_request(adapter, await request.json()))
-
-    app = web.Application()
-    app.router.add_post("/rpc", rpc)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield Served(adapter, f"http://127.0.0.1:{port}/rpc", deployment, submitted, proof)
-    await runner.cleanup()
+    async with served_bridge(adapter) as url:
+        yield Served(adapter, url, deployment, submitted, proof)
     await adapter.close()
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from eth_account import Account
 from eth_utils import keccak
 from web3 import Web3
@@ -36,7 +35,7 @@ from node.chains.ethereum.adapter import (
     SubmittedAttestation,
 )
 from node.chains.ethereum.revert import decode_revert
-from node.chains.ethereum.rpc_bridge import handle_rpc_request
+from tests.node_harness import served_bridge
 
 MODEL = keccak(b"revocation model")
 OWNER_FIELDS = (MODEL, 101, 102, 2, 104)
@@ -68,18 +67,8 @@ async def world() -> AsyncIterator[World]:
     by_other = await other.attest(*OTHER_FIELDS, *keys.attestation_proof(OTHER_FIELDS, other))
     registry = owner.w3.eth.contract(address=deployment.registry, abi=contracts.abi("AttestationRegistry"))
 
-    async def rpc(request: web.Request) -> web.Response:
-        return web.json_response(await handle_rpc_request(owner, await request.json()))
-
-    app = web.Application()
-    app.router.add_post("/rpc", rpc)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield World(owner, other, keys, by_owner, by_other, registry, f"http://127.0.0.1:{port}/rpc")
-    await runner.cleanup()
+    async with served_bridge(owner) as url:
+        yield World(owner, other, keys, by_owner, by_other, registry, url)
     await owner.close()
 
 
