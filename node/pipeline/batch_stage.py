@@ -56,14 +56,10 @@ from node.verify.disclosure import (
     leaf_id,
 )
 from node.pipeline.prepared import Prepared
+from node.pipeline.submission import MAX_REORG_RESUBMITS, MAX_SUBMIT_ATTEMPTS
 from node.pipeline.results import result_json
 
 log = logging.getLogger("zkxai.batch")
-
-#: Submission attempts for chain errors other than an unreachable node (which is retried without limit).
-MAX_SUBMIT_ATTEMPTS = 5
-#: Re-submissions of a batch after reorgs dropped its transaction before it was ``confirmations`` deep.
-MAX_REORG_RESUBMITS = 5
 
 
 class StageHost(Protocol):

@@ -43,21 +43,14 @@ from sqlalchemy.engine import Engine
 from explainers.attribution import explain
 from explainers.errors import ExplainerError
 from explainers.model import LoadedModel
-from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
-from prover.solidity import proof_calldata
+from prover.serialize import proof_to_snarkjs
 
 from node.chains.adapter import (
     ChainAdapter,
-    ChainAdapterError,
-    ChainUnavailable,
     Dropped,
-    ForeignRecord,
     RegistryRef,
-    Statement,
-    StatementRejected,
     Submitted,
 )
-from node.chains.ethereum import calldata
 from node.chains.ethereum.adapter import EthereumAdapter
 from node.chains.ethereum.batch import BatchSubmitter
 from node.chains.ethereum.chain import EthereumChain
@@ -76,13 +69,9 @@ from node.pipeline.prepared import (
 )
 from node.pipeline.proving import ProverPool
 from node.pipeline.results import result_json
+from node.pipeline.submission import MAX_REORG_RESUBMITS, RecordFailed, record, statement_and_proof
 
 log = logging.getLogger("zkxai.jobs")
-
-#: Submission attempts for chain errors other than an unreachable node (which is retried without limit).
-MAX_SUBMIT_ATTEMPTS = 5
-#: Re-submissions after a reorg dropped the request's transaction before it was ``confirmations`` deep.
-MAX_REORG_RESUBMITS = 5
 
 
 class Busy(NodeError):
@@ -381,46 +370,18 @@ class Pipeline:
                     await self._fail(row, "submit", "failed", f"internal error: {type(exc).__name__}: {exc}")
 
     async def _submit(self, row: db.AttestationRow) -> None:
-        prepared = Prepared.from_json(row.prepared or "")
-        proof = proof_from_snarkjs(json.loads(row.proof or "{}"))
-        public = prepared.statement()
-        statement = Statement(bytes.fromhex(prepared.model_hash[2:]), public[2], public[3], public[4], public[5])
-        words = calldata.flat_proof(calldata.proof_words(*proof_calldata(proof)))
+        statement, words = statement_and_proof(Prepared.from_json(row.prepared or ""), row.proof)
         t0 = time.monotonic()
-        delay = 0.5
-        while True:
-            try:
-                sent = await self.target.find(statement)
-                if sent is not None:
-                    log.info("request %s already attested in tx %s (resumed)", row.request_id, sent.tx_id)
-                else:
-                    sent = await self.target.submit(statement, words)
-                    self.metrics.gas.inc(sent.cost)
-                break
-            except ForeignRecord as exc:
-                self.metrics.failures.labels("foreign_record").inc()
-                log.error("request %s: %s", row.request_id, exc)
-                await self._fail(row, "submit", "failed", str(exc))
-                return
-            except StatementRejected as exc:
-                await self._fail(row, "submit", "failed", str(exc))
-                return
-            except ChainUnavailable as exc:
-                # the chain is unreachable: wait for it, however long; the request stays stored as ``proved``
-                self.metrics.failures.labels("submit_retry").inc()
-                log.warning("chain unreachable (%s); retrying in %.1f s", exc, delay)
-                row.attempts += 1
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-            except ChainAdapterError as exc:  # e.g. no receipt in time: retry a bounded number of times
-                row.attempts += 1
-                self.metrics.failures.labels("submit_retry").inc()
-                if row.attempts >= MAX_SUBMIT_ATTEMPTS:
-                    await self._fail(row, "submit", "failed", f"giving up after {row.attempts} attempts: {exc}")
-                    return
-                log.warning("submission failed (%s); retrying in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        try:
+            recorded = await record(self.target, statement, words, self.metrics, f"request {row.request_id}",
+                                    row.attempts)
+        except RecordFailed as exc:
+            row.attempts = exc.attempts
+            await self._fail(row, "submit", "failed", str(exc))
+            return
+        row.attempts, sent = recorded.attempts, recorded.submitted
+        if not recorded.resumed:
+            self.metrics.gas.inc(sent.cost)
         tx_hash, block, gas, ident = sent.tx_id, sent.height, sent.cost, sent.attestation_id
         elapsed = time.monotonic() - t0
         self.metrics.latency.labels("submit").observe(elapsed)

@@ -16,32 +16,21 @@ import logging
 import time
 from typing import Any, Protocol
 
-from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
-from prover.solidity import proof_calldata
+from prover.serialize import proof_to_snarkjs
 
 from node.chains.adapter import (
     ChainAdapter,
-    ChainAdapterError,
-    ChainUnavailable,
     Dropped,
-    ForeignRecord,
     RegistryRef,
-    Statement,
-    StatementRejected,
     Submitted,
 )
-from node.chains.ethereum import calldata
 from node.pipeline.confirmation import wait_final
 from node.pipeline.prepared import Prepared
+from node.pipeline.submission import MAX_REORG_RESUBMITS, RecordFailed, record, statement_and_proof
 from node.store import db
 from node.verify.disclosure import ChainRef, Disclosure
 
 log = logging.getLogger("zkxai.targets")
-
-#: Attempts for chain errors other than an unreachable endpoint (which is retried without limit).
-MAX_ATTEMPTS = 5
-#: Re-submissions after reorgs dropped a record before it was final.
-MAX_REORGS = 5
 
 
 class TargetHost(Protocol):
@@ -125,33 +114,16 @@ class TargetStage:
             await self._confirm(row)
 
     async def _submit(self, row: db.SubmissionRow, prepared: Prepared) -> Submitted | None:
-        public = prepared.statement()
-        statement = Statement(bytes.fromhex(prepared.model_hash[2:]), public[2], public[3], public[4], public[5])
-        words = calldata.flat_proof(calldata.proof_words(*proof_calldata(proof_from_snarkjs(json.loads(row.proof or "{}")))))
-        delay = 0.5
-        while True:
-            try:
-                found = await self.adapter.find(statement)
-                if found is not None:
-                    log.info("%s: request %s already recorded in %s (resumed)", self.chain, row.request_id, found.tx_id)
-                    return found
-                return await self.adapter.submit(statement, words)
-            except (ForeignRecord, StatementRejected) as exc:
-                if isinstance(exc, ForeignRecord):
-                    self.host.metrics.failures.labels("foreign_record").inc()
-                log.error("%s: request %s: %s", self.chain, row.request_id, exc)
-                await self._store_failure(row.request_id, str(exc))
-                return None
-            except ChainUnavailable as exc:
-                log.warning("%s unreachable (%s); retrying in %.1f s", self.chain, exc, delay)
-            except ChainAdapterError as exc:
-                row.attempts += 1
-                if row.attempts >= MAX_ATTEMPTS:
-                    await self._store_failure(row.request_id, f"giving up after {row.attempts} attempts: {exc}")
-                    return None
-                log.warning("%s: submission failed (%s); retrying in %.1f s", self.chain, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
+        statement, words = statement_and_proof(prepared, row.proof)
+        try:
+            recorded = await record(self.adapter, statement, words, self.host.metrics,
+                                    f"{self.chain} request {row.request_id}", row.attempts)
+        except RecordFailed as exc:
+            row.attempts = exc.attempts
+            await self._store_failure(row.request_id, str(exc))
+            return None
+        row.attempts = recorded.attempts
+        return recorded.submitted
 
     async def _confirm(self, row: db.SubmissionRow) -> None:
         mined = Submitted(self.chain, row.attestation_id or "", row.tx_id or "", row.height or 0, row.attester or "",
@@ -161,7 +133,7 @@ class TargetStage:
                                      f"{self.chain} request {row.request_id}")
         except Dropped as exc:
             reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
-            if reorgs > MAX_REORGS:
+            if reorgs > MAX_REORG_RESUBMITS:
                 await self._store_failure(row.request_id, f"dropped by {reorgs} reorgs: {exc}")
                 return
             db.touch(row, status="proved", tx_id=None, height=None, error=f"dropped, submitting again: {exc}")
