@@ -35,7 +35,10 @@ from zennit.rules import AlphaBeta, Epsilon, Flat, Gamma, NoMod, Norm, Pass, WSq
 from zennit.types import AvgPool, Convolution
 from zennit.types import Linear as LinearLike
 
+from zennit.layer import Sum
+
 from explainers.errors import UnknownMethod, UnsupportedModel
+from explainers.graph_layers import Add, Concat, is_wiring_only
 from explainers.methods import LRP_Z_STABILIZER, MethodSpec
 from explainers.onnx_convert import OnnxReshape
 
@@ -62,7 +65,13 @@ PASS_LEAVES: tuple[type[torch.nn.Module], ...] = (
     torch.nn.AvgPool3d,
     torch.nn.AdaptiveAvgPool2d,
     OnnxReshape,
+    Concat,
 )
+#: Leaves LRP gives the norm rule (relevance split in proportion to each input's contribution).
+NORM_LEAVES: tuple[type[torch.nn.Module], ...] = (Sum,)
+#: Containers whose forward is known wiring: the graph of a converted model, and :class:`Add` (stack + Sum).
+def _known_container(sub: torch.nn.Module) -> bool:
+    return type(sub) is torch.nn.Sequential or type(sub) is Add or is_wiring_only(sub)
 
 
 def sign_mu(x: torch.Tensor, mu: float = 0.0) -> torch.Tensor:
@@ -105,15 +114,15 @@ def check_support(module: torch.nn.Module, spec: MethodSpec) -> None:
     if not spec.uses_composite:
         return
     for name, sub in module.named_modules():
-        if any(True for _ in sub.children()) and type(sub) is not torch.nn.Sequential:
+        if any(True for _ in sub.children()) and not _known_container(sub):
             raise UnsupportedModel(
-                f"container {name or '<root>'!r} ({type(sub).__name__}) is not a torch.nn.Sequential; its forward "
-                f"may contain operations {spec.name!r} has no rule for"
+                f"container {name or '<root>'!r} ({type(sub).__name__}) is not a torch.nn.Sequential or a converted "
+                f"graph; its forward may contain operations {spec.name!r} has no rule for"
             )
     previous: torch.nn.Module | None = None
     for label, leaf in _leaves(module):
         kind = type(leaf)
-        if kind in RULED_LEAVES or kind in PASS_LEAVES:
+        if kind in RULED_LEAVES or kind in PASS_LEAVES or kind in NORM_LEAVES:
             pass
         elif kind in BATCH_NORMS:
             if spec.family == "lrp" and type(previous) not in RULED_LEAVES:
@@ -188,6 +197,7 @@ def composite_for(spec: MethodSpec, module: torch.nn.Module) -> Composite | None
     layer_map = [
         (torch.nn.ReLU, Pass()),
         (AvgPool, Norm()),
+        (Sum, Norm()),
         (Convolution, conv),
         (torch.nn.Linear, dense),
     ]
