@@ -49,6 +49,10 @@ class NodeConfig:
     max_fee_gwei: float = 100.0
     circuit_classes: int = DEFAULT_CIRCUIT_CLASSES
     prover_workers: int = 1
+    #: Where proofs run: "processes" (default: spawned worker processes, one proving key each) or "threads" (in this
+    #: process; the native prover releases the GIL: the embedded SDK node uses it, so a user's unguarded script is
+    #: not re-run by ``spawn``).
+    prover_backend: str = "processes"
     #: A snarkjs ceremony ``.zkey`` of the commitment circuit, imported at start when the node has no keys yet;
     #: None = a development setup (see node.pipeline.proving).
     prover_zkey: Path | None = None
@@ -118,6 +122,8 @@ class NodeConfig:
             raise ConfigError(f"prover.circuit_classes must be in 2..14, got {self.circuit_classes}")
         if self.prover_workers < 1:
             raise ConfigError("prover.workers must be >= 1")
+        if self.prover_backend not in ("processes", "threads"):
+            raise ConfigError(f'prover.backend must be "processes" or "threads", got {self.prover_backend!r}')
         if self.confirmations < 1:
             raise ConfigError("chain.confirmations must be >= 1 (1 = the including block)")
         if self.fee_bump_after_s <= 0 or self.max_fee_gwei <= 0:

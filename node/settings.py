@@ -34,6 +34,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("chain", "max_fee_gwei"): ("max_fee_gwei", float),
     ("chain", "keystore"): ("", str),
     ("prover", "workers"): ("prover_workers", int),
+    ("prover", "backend"): ("prover_backend", str),
     ("prover", "circuit_classes"): ("circuit_classes", int),
     ("prover", "zkey"): ("prover_zkey", str),
     ("pipeline", "inference_batch_size"): ("inference_batch_size", int),

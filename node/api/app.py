@@ -304,7 +304,8 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
 
         fees = FeePolicy(bump_after_s=config.fee_bump_after_s, max_fee_wei=int(config.max_fee_gwei * 10**9))
         adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key, fees=fees)
-    pool = ProverPool(paths, workers=config.prover_workers, batch_paths=batch_keys[0] if batch_keys else None)
+    pool = ProverPool(paths, workers=config.prover_workers, batch_paths=batch_keys[0] if batch_keys else None,
+                      backend=config.prover_backend)
     pipeline: Pipeline | None = None
     try:
         deployment, origin = await deployments.single_registry(adapter, engine, config, vk_calldata(vk))

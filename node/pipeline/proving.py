@@ -31,7 +31,7 @@ import json
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -208,14 +208,17 @@ def _prove_batch_in_worker(batch: BatchOpening) -> BatchProof:
 class ProverPool:
     """A pool of prover processes sharing the commitment proving key (and, in batch mode, the batch one)."""
 
-    def __init__(self, paths: KeyPaths, workers: int = 1, batch_paths: KeyPaths | None = None) -> None:
+    def __init__(self, paths: KeyPaths, workers: int = 1, batch_paths: KeyPaths | None = None,
+                 backend: str = "processes") -> None:
         self.batching = batch_paths is not None
-        self._executor = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(str(paths.proving_key), str(batch_paths.proving_key) if batch_paths else None),
-        )
+        initargs = (str(paths.proving_key), str(batch_paths.proving_key) if batch_paths else None)
+        self._executor: Executor
+        if backend == "threads":  # one key in this process, shared read-only by the threads
+            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zkxai-prover",
+                                                initializer=_init_worker, initargs=initargs)
+        else:
+            self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_init_worker, initargs=initargs)
 
     async def prove(self, opening: CommitmentOpening, context: int) -> Proof:
         """One proof of ``opening`` bound to ``context`` (:mod:`node.chains.binding`) in a worker process."""

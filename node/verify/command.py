@@ -288,7 +288,7 @@ def _emit(args: argparse.Namespace, report: Report) -> int:
         out = report.to_json()
         if report.unpinned:
             out["pin"] = PIN_HINT
-        print(json.dumps(out, indent=1))
+        _print_json(args, out)
     else:
         print(f"attestation {report.attestation_id}")
         for c in report.checks:
@@ -307,10 +307,32 @@ def _emit(args: argparse.Namespace, report: Report) -> int:
 
 def _fail(args: argparse.Namespace, code: int, message: str) -> int:
     if args.json:
-        print(json.dumps({"verdict": "ERROR", "exit_code": code, "error": message}))
+        _print_json(args, {"verdict": "ERROR", "exit_code": code, "error": message})
     else:
         print(f"error: {message}", file=sys.stderr)
     return code
 
 
-__all__ = ["add_arguments", "run", "EXIT_NOT_FOUND"]
+def _print_json(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    sink = getattr(args, "sink", None)
+    if sink is not None:  # verify_json(): the report goes to the caller, not to stdout
+        sink(out)
+    else:
+        print(json.dumps(out, indent=1))
+
+
+def verify_json(argv: list[str]) -> tuple[int, dict[str, Any]]:
+    """Run ``zkxai verify <argv>`` in this process and return (exit code, the JSON report) instead of printing.
+
+    The same checks and verdicts as the command (the SDK's ``Prediction.verify()`` uses it).
+    """
+    parser = argparse.ArgumentParser(prog="zkxai verify", add_help=False)
+    add_arguments(parser)
+    args = parser.parse_args([*argv, "--json"])
+    reports: list[dict[str, Any]] = []
+    args.sink = reports.append
+    code = run(args)
+    return code, reports[-1] if reports else {"verdict": "ERROR", "exit_code": code, "error": "no report"}
+
+
+__all__ = ["add_arguments", "run", "verify_json", "EXIT_NOT_FOUND"]
