@@ -69,6 +69,8 @@ class NodeConfig:
     #: Requests accepted but not yet finished; beyond this the API answers 503 with Retry-After.
     queue_size: int = 64
     max_body_bytes: int = 4 * 1024 * 1024
+    #: A model upload (``POST /v1/models``, admin only) may be larger: a ResNet-50 program is ~100 MB.
+    max_model_bytes: int = 256 * 1024 * 1024
     #: A connection must deliver a request's headers within this many seconds of opening (and of its previous
     #: response, when kept alive), else it is closed; a request body must arrive within body_timeout_s (408).
     header_timeout_s: float = 10.0
@@ -142,6 +144,8 @@ class NodeConfig:
             raise ConfigError("pipeline.queue_size must be >= 1")
         if self.max_body_bytes < 1024:
             raise ConfigError("api.max_body_bytes must be at least 1024")
+        if self.max_model_bytes < self.max_body_bytes:
+            raise ConfigError("api.max_model_bytes must be at least api.max_body_bytes")
         if self.header_timeout_s <= 0 or self.body_timeout_s <= 0:
             raise ConfigError("api.header_timeout_s and api.body_timeout_s must be > 0")
         if self.max_connections < 1 or self.backlog < 1:

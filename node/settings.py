@@ -45,6 +45,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("pipeline", "queue_size"): ("queue_size", int),
     ("pipeline", "wait_timeout_s"): ("wait_timeout_s", float),
     ("api", "max_body_bytes"): ("max_body_bytes", int),
+    ("api", "max_model_bytes"): ("max_model_bytes", int),
     ("api", "default_method"): ("default_method", str),
     ("api", "header_timeout_s"): ("header_timeout_s", float),
     ("api", "body_timeout_s"): ("body_timeout_s", float),
@@ -108,6 +109,7 @@ wait_timeout_s = 900.0       # how long ?wait=true holds a request open
 
 [api]
 max_body_bytes = 4194304
+max_model_bytes = 268435456
 default_method = "lrp_epsilon_0_1"
 header_timeout_s = 10.0      # a connection that has not sent a request's headers this long is closed
 body_timeout_s = 30.0        # a request body not received within this is refused (408) and the connection closed

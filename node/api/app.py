@@ -30,6 +30,7 @@ from node.config import NodeConfig
 from node.chains.ethereum.rpc_bridge import RpcLimits
 from node.errors import (
     NodeError,
+    PayloadTooLarge,
     RateLimited,
     RequestTimeout,
 )
@@ -215,8 +216,29 @@ async def info(request: web.Request) -> web.Response:
     })
 
 
+async def _read_model(request: web.Request) -> bytes:
+    """A model upload: up to ``api.max_model_bytes`` (admin only, so larger than other bodies), read in chunks and
+    refused (413) as soon as it passes the limit, within ``api.body_timeout_s`` per MiB (at least the plain one)."""
+    config = request.app[CONFIG]
+    limit = config.max_model_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"model upload of {request.content_length} bytes exceeds api.max_model_bytes = {limit}")
+    chunks, size = [], 0
+    timeout = config.body_timeout_s * max(1.0, (request.content_length or 0) / 2**20)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_chunked(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"model upload exceeds api.max_model_bytes = {limit}")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise RequestTimeout(f"model body not received within {timeout:g} s") from None
+    return b"".join(chunks)
+
+
 async def post_model(request: web.Request) -> web.Response:
-    data = await _read_body(request)
+    data = await _read_model(request)
     return web.json_response(await request.app[SERVICE].models.register(data, request.query.get("name", "")), status=201)
 
 
