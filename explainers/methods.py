@@ -24,7 +24,8 @@ Gradient family (any differentiable model):
 * ``grad_cam_plus_plus`` / ``grad_cam_plus_plus_layer_<name>`` — Grad-CAM++ (exp-score closed form), same
   layer and upsampling conventions.
 * ``score_cam`` with optional ``_layer_<name>`` and ``_batch_<n>`` (masked inputs per forward pass, default
-  32; a trailing ``_batch_<n>`` is always this parameter) — Score-CAM, same conventions. See
+  32; a trailing ``_batch_<n>`` with n >= 1 is always this parameter, never part of the layer name) — Score-CAM,
+  same conventions. See
   :mod:`explainers.cam` for the exact formulas.
 
 Modified backward passes (ReLU networks; other activations are rejected):
