@@ -25,8 +25,7 @@ Gradient family (any differentiable model):
   layer and upsampling conventions.
 * ``score_cam`` with optional ``_layer_<name>`` and ``_batch_<n>`` (masked inputs per forward pass, default
   32; a trailing ``_batch_<n>`` with n >= 1 is always this parameter, never part of the layer name) — Score-CAM,
-  same conventions. See
-  :mod:`explainers.cam` for the exact formulas.
+  same conventions. See :mod:`explainers.cam` for the exact formulas.
 
 Modified backward passes (ReLU networks; other activations are rejected):
 
