@@ -1,4 +1,4 @@
-"""Runners: compute one method family on a float64 batch with zennit attributors (or plain torch for Grad-CAM).
+"""Runners: compute one method family on a float64 batch with zennit attributors (CAM methods: :mod:`explainers.cam`).
 
 Every runner takes the reference module, a batch tensor, the parsed spec and an *output function* that maps
 the model output to the vector whose vector-Jacobian product is taken (``one_hot(target)`` for gradients,
@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable
 from functools import partial
 
 import numpy as np
 import torch
 from zennit.attribution import Gradient, IntegratedGradients, Occlusion, occlude_independent
 
+from explainers.cam import OutputFn, grad_cam, grad_cam_plus_plus, score_cam
 from explainers.errors import InvalidInput, UnsupportedModel
 from explainers.methods import MethodSpec
 from explainers.rules import composite_for, sign_mu
-
-OutputFn = Callable[[torch.Tensor], torch.Tensor]
 
 __all__ = ["OutputFn", "run_method", "noise_seed"]
 
@@ -77,45 +75,7 @@ def _occlusion(module: torch.nn.Module, batch: torch.Tensor, spec: MethodSpec, o
     return full.reshape(-1, *([1] * (batch.ndim - 1))) - occluded
 
 
-def _named_layer(module: torch.nn.Module, layer: str) -> torch.nn.Module:
-    convs = [(n, m) for n, m in module.named_modules() if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d))]
-    if not layer:
-        if not convs:
-            raise UnsupportedModel("grad_cam needs a Conv1d/Conv2d layer; the model has none")
-        return convs[-1][1]
-    hits = [m for n, m in module.named_modules() if n and n.replace(".", "_") == layer]
-    if len(hits) != 1:
-        names = [n.replace(".", "_") for n, _ in module.named_modules() if n]
-        raise UnsupportedModel(f"grad_cam layer {layer!r} {'is ambiguous' if hits else 'not found'}; layers: {names}")
-    return hits[0]
-
-
-def _grad_cam(module: torch.nn.Module, batch: torch.Tensor, spec: MethodSpec, out_fn: OutputFn) -> torch.Tensor:
-    """Grad-CAM: ReLU(sum_k mean(dy/dA_k) A_k) at the layer, bilinearly upsampled to the input, per channel."""
-    layer = _named_layer(module, str(spec.param("layer")))
-    captured: list[torch.Tensor] = []
-
-    def hook(_m: torch.nn.Module, _i: tuple[torch.Tensor, ...], out: torch.Tensor) -> None:
-        captured.append(out)
-
-    handle = layer.register_forward_hook(hook)
-    try:
-        with torch.enable_grad():
-            output = module(batch.detach().requires_grad_(True))
-            if not captured or captured[0].ndim not in (3, 4):
-                raise UnsupportedModel(f"grad_cam layer output must be (n, channels, *spatial), got {captured[0].shape}")
-            (grad,) = torch.autograd.grad(output, captured[0], grad_outputs=out_fn(output))
-    finally:
-        handle.remove()
-    act = captured[0].detach()
-    dims = tuple(range(2, act.ndim))
-    cam = torch.relu((grad.mean(dim=dims, keepdim=True) * act).sum(dim=1, keepdim=True))
-    spatial = batch.shape[2:] if batch.ndim == act.ndim else None
-    if spatial is None:
-        raise UnsupportedModel(f"grad_cam needs an input with the layer's spatial rank, got input {tuple(batch.shape)}")
-    mode = "bilinear" if act.ndim == 4 else "linear"
-    up = torch.nn.functional.interpolate(cam, size=tuple(spatial), mode=mode, align_corners=False)
-    return up.expand(-1, batch.shape[1], *spatial).contiguous()
+_CAMS = {"grad_cam": grad_cam, "grad_cam_plus_plus": grad_cam_plus_plus, "score_cam": score_cam}
 
 
 def run_method(module: torch.nn.Module, batch: torch.Tensor, spec: MethodSpec, out_fn: OutputFn) -> torch.Tensor:
@@ -135,6 +95,6 @@ def run_method(module: torch.nn.Module, batch: torch.Tensor, spec: MethodSpec, o
         return _noisy_gradients(module, batch, spec, out_fn).var(dim=0, unbiased=False)
     if family == "occlusion":
         return _occlusion(module, batch, spec, out_fn)
-    if family == "grad_cam":
-        return _grad_cam(module, batch, spec, out_fn)
+    if family in _CAMS:
+        return _CAMS[family](module, batch, spec, out_fn)
     raise UnsupportedModel(f"no runner for method family {family!r}")

@@ -18,9 +18,14 @@ Gradient family (any differentiable model):
   seed and the sample's bytes, so results are reproducible and independent of batch composition.
 * ``occlusion`` / ``occlusion_window_<n>`` — target-logit drop when a window (default 1, spatial for
   images, covering all channels) is set to zero; stride = window.
-* ``grad_cam`` / ``grad_cam_layer_<name>`` — Grad-CAM at a convolution layer (default: the last Conv2d;
-  ``<name>`` is the module path with ``.`` written as ``_``), upsampled bilinearly to the input and repeated
-  over channels.
+* ``grad_cam`` / ``grad_cam_layer_<name>`` — Grad-CAM at a convolution layer (default: the last
+  Conv1d/Conv2d; ``<name>`` is the module path with ``.`` written as ``_``), upsampled (bi)linearly to the
+  input and repeated over channels.
+* ``grad_cam_plus_plus`` / ``grad_cam_plus_plus_layer_<name>`` — Grad-CAM++ (exp-score closed form), same
+  layer and upsampling conventions.
+* ``score_cam`` with optional ``_layer_<name>`` and ``_batch_<n>`` (masked inputs per forward pass, default
+  32; a trailing ``_batch_<n>`` with n >= 1 is always this parameter, never part of the layer name) — Score-CAM,
+  same conventions. See :mod:`explainers.cam` for the exact formulas.
 
 Modified backward passes (ReLU networks; other activations are rejected):
 
@@ -62,6 +67,8 @@ Family = Literal[
     "vargrad",
     "occlusion",
     "grad_cam",
+    "grad_cam_plus_plus",
+    "score_cam",
     "guided_backprop",
     "deconvnet",
     "lrp",
@@ -77,6 +84,7 @@ DEFAULT_NOISE_SAMPLES = 25
 DEFAULT_NOISE_LEVEL = 0.1
 DEFAULT_GAMMA = 0.25
 DEFAULT_BOUNDS = (0.0, 1.0)
+DEFAULT_SCORE_CAM_BATCH = 32
 SEQUENTIAL_EPSILON = 0.1
 ZENNIT_PRESETS: tuple[str, ...] = (
     "epsilon_plus",
@@ -137,6 +145,9 @@ def available_methods() -> tuple[str, ...]:
         "occlusion_window_<n>",
         "grad_cam",
         "grad_cam_layer_<name>",
+        "grad_cam_plus_plus",
+        "grad_cam_plus_plus_layer_<name>",
+        "score_cam[_layer_<name>][_batch_<n>]",
         "guided_backprop",
         "deconvnet",
         "lrp_z",
@@ -262,9 +273,16 @@ def _parse_cached(name: str) -> MethodSpec:
     if match:
         window = int(match.group(1)) if match.group(1) else 1
         return MethodSpec(name, "occlusion", params=(("window", window),))
-    match = re.fullmatch(r"grad_cam(?:_layer_([0-9A-Za-z_]+))?", name)
+    for family in ("grad_cam", "grad_cam_plus_plus"):
+        match = re.fullmatch(rf"{family}(?:_layer_([0-9A-Za-z_]+))?", name)
+        if match:
+            return MethodSpec(name, family, params=(("layer", match.group(1) or ""),))  # type: ignore[arg-type]
+    match = re.fullmatch(rf"score_cam(?:_layer_([0-9A-Za-z_]+?))?(?:_batch_({_INT}))?", name)
     if match:
-        return MethodSpec(name, "grad_cam", params=(("layer", match.group(1) or ""),))
+        batch = int(match.group(2)) if match.group(2) else DEFAULT_SCORE_CAM_BATCH
+        if batch > MAX_STEPS:
+            raise _unknown(name, f"at most {MAX_STEPS} masked inputs per batch")
+        return MethodSpec(name, "score_cam", params=(("batch", batch), ("layer", match.group(1) or "")))
     if name.startswith("lrp_"):
         return _parse_lrp_tail(name, name[len("lrp_") :], sign_first=False)
     if name.startswith("lrpsign_"):

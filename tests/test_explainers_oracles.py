@@ -101,7 +101,8 @@ def test_lrp_conservation_without_bias(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["gradient", "integrated_gradients_steps_8", "lrp_epsilon_0_1", "lrp_alpha_2_beta_1",
-                                  "epsilon_plus_flat", "guided_backprop", "grad_cam", "occlusion_window_2"])
+                                  "epsilon_plus_flat", "guided_backprop", "grad_cam", "grad_cam_plus_plus",
+                                  "score_cam", "occlusion_window_2"])
 def test_cnn_onnx_and_torch_attributions_agree(models: dict, name: str) -> None:
     _, t_model, x = models["cnn"]
     o_model = models["cnn_onnx"][1]
