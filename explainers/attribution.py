@@ -14,6 +14,12 @@ methods use ``one_hot(target)`` as the output gradient.
 ``"channels_first"`` (the same for our NCHW models) or ``"channels_last"`` (``(H, W, C)`` for a model
 taking ``(C, H, W)``); the attribution is returned in the caller's layout.
 
+Text models (``model.input_dtype == "int64"``, token ids of shape ``(seq_len,)``): ``gradient``,
+``gradient_x_input`` and ``integrated_gradients`` are taken w.r.t. the token embeddings (a forward hook on the
+model's ``nn.Embedding`` output; IG with a zero-embedding baseline) and reduced to one score per token by summing
+over the embedding dimension, so the attribution has the input's shape ``(seq_len,)``; see
+:mod:`explainers.token_attribution`. Other methods raise UnsupportedModel for token inputs.
+
 Calls are serialized by a lock because zennit registers hooks on the (shared) module while it runs.
 """
 
@@ -28,9 +34,10 @@ from explainers.attributors import OutputFn, run_method
 from explainers.errors import InvalidInput
 from explainers.locking import MODULE_LOCK
 from explainers.layout import Layout, from_model_layout, to_model_layout
-from explainers.methods import available_methods, parse_method
+from explainers.methods import MethodSpec, available_methods, parse_method
 from explainers.model import LoadedModel
 from explainers.rules import check_support
+from explainers.token_attribution import explain_tokens
 from explainers.validation import as_batch
 
 __all__ = ["available_methods", "explain", "resolve_targets"]
@@ -94,6 +101,8 @@ def explain(
     one index per sample. Raises UnknownMethod, InvalidInput or UnsupportedModel.
     """
     spec = parse_method(method)
+    if model.input_dtype == "int64":
+        return _explain_tokens(model, x, spec, target)
     moved = to_model_layout(x, model.input_shape, layout)
     batch, single = as_batch(moved, model.input_shape)
     checked = _checked_targets(target, batch.shape[0], model.num_classes)
@@ -107,3 +116,12 @@ def explain(
         attribution = run_method(model.torch_module, tensor, spec, out_fn).detach().cpu().numpy()
     result = attribution[0] if single else attribution
     return from_model_layout(result, model.input_shape, layout)
+
+
+def _explain_tokens(model: LoadedModel, x: np.ndarray, spec: MethodSpec, target: int | Sequence[int] | None) -> np.ndarray:
+    batch, single = model.batch(x)
+    checked = _checked_targets(target, batch.shape[0], model.num_classes)
+    targets = checked if checked is not None else resolve_targets(model, batch, None)
+    with MODULE_LOCK:
+        scores = explain_tokens(model.torch_module, batch, spec, targets)
+    return scores[0] if single else scores

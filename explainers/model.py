@@ -36,9 +36,10 @@ from explainers.onnx_convert import onnx_to_torch
 from explainers.onnx_guard import check_onnx_model
 from explainers.softmax import strip_softmax_onnx, strip_softmax_torch
 from explainers.torch_bytes import canonical_torch_bytes
-from explainers.validation import as_batch
+from explainers.validation import as_batch, as_token_batch
 
-ModelKind = Literal["onnx", "torch"]
+ModelKind = Literal["onnx", "torch", "pt2"]
+InputDtype = Literal["float32", "int64"]
 _PROBE_SEED = 1234
 _CROSS_CHECK_TOL = 1e-4
 
@@ -54,6 +55,9 @@ class LoadedModel:
 
     ``torch_module`` is a private float64 copy (eval mode, on ``device``) used for attribution and
     :meth:`reference_logits`; it is never the caller's module object.
+
+    ``input_dtype`` is ``"float32"`` (features, the default) or ``"int64"`` (token ids of a text model, each in
+    ``[0, vocab_size)``; :meth:`batch` validates them).
     """
 
     model_hash: bytes
@@ -63,15 +67,23 @@ class LoadedModel:
     torch_module: torch.nn.Module
     device: torch.device
     _fast: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    input_dtype: InputDtype = "float32"
+    vocab_size: int = 0
+
+    def batch(self, x: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``(batch, was_single)``: float64 features, or int64 token ids when ``input_dtype`` is ``"int64"``."""
+        if self.input_dtype == "int64":
+            return as_token_batch(x, self.input_shape, self.vocab_size)
+        return as_batch(x, self.input_shape)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Logits of shape ``(n, num_classes)`` (float32) for one sample or a batch, via the fast path."""
-        batch, _ = as_batch(x, self.input_shape)
-        return self._fast(batch.astype(np.float32))
+        batch, _ = self.batch(x)
+        return self._fast(batch if self.input_dtype == "int64" else batch.astype(np.float32))
 
     def reference_logits(self, x: np.ndarray) -> np.ndarray:
         """Logits of shape ``(n, num_classes)`` (float64) from the float64 attribution module."""
-        batch, _ = as_batch(x, self.input_shape)
+        batch, _ = self.batch(x)
         with MODULE_LOCK, torch.no_grad():
             t = torch.from_numpy(batch).to(self.device)
             return self.torch_module(t).cpu().numpy()

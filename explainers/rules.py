@@ -41,6 +41,7 @@ from explainers.errors import UnknownMethod, UnsupportedModel
 from explainers.graph_layers import Add, Concat, is_wiring_only
 from explainers.methods import LRP_Z_STABILIZER, MethodSpec
 from explainers.onnx_convert import OnnxReshape
+from explainers.pt2_layers import PerSample
 
 __all__ = ["SignRule", "check_support", "composite_for", "check_lrp_support"]
 
@@ -96,6 +97,10 @@ class SignRule(BasicHook):
         )
 
 
+#: What still applies when a composite method is refused: every method that only needs gradients.
+GRADIENT_METHODS = "gradient, gradient_x_input, gradient_x_sign, integrated_gradients, smoothgrad, vargrad, occlusion, grad_cam"
+
+
 def _has_batch_norm(module: torch.nn.Module) -> bool:
     return any(isinstance(m, BATCH_NORMS) for m in module.modules())
 
@@ -113,7 +118,11 @@ def check_support(module: torch.nn.Module, spec: MethodSpec) -> None:
     """
     if not spec.uses_composite:
         return
+    per_sample = False
     for name, sub in module.named_modules():
+        if type(sub) is PerSample:
+            per_sample = True
+            continue
         if any(True for _ in sub.children()) and not _known_container(sub):
             raise UnsupportedModel(
                 f"container {name or '<root>'!r} ({type(sub).__name__}) is not a torch.nn.Sequential or a converted "
@@ -132,8 +141,15 @@ def check_support(module: torch.nn.Module, spec: MethodSpec) -> None:
                 )
         else:
             what = "LRP rule" if spec.family == "lrp" else f"{spec.name} rule (only ReLU activations are handled)"
-            raise UnsupportedModel(f"layer {label!r} ({kind.__name__}) has no {what}")
+            raise UnsupportedModel(
+                f"layer {label!r} ({kind.__name__}) has no {what}; methods that apply to this model: {GRADIENT_METHODS}"
+            )
         previous = leaf
+    if per_sample:
+        raise UnsupportedModel(
+            f"{spec.name!r} needs a batched graph, but this exported program is specialised to batch size 1 and runs "
+            f"per sample (PerSample); methods that apply to this model: {GRADIENT_METHODS}"
+        )
 
 
 def check_lrp_support(module: torch.nn.Module) -> None:

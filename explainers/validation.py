@@ -37,3 +37,21 @@ def as_batch(x: object, input_shape: tuple[int, ...]) -> tuple[np.ndarray, bool]
     if not np.all(np.isfinite(batch)):
         raise InvalidInput("input contains NaN or Inf")
     return np.ascontiguousarray(batch), single
+
+
+def as_token_batch(x: object, input_shape: tuple[int, ...], vocab_size: int) -> tuple[np.ndarray, bool]:
+    """Like :func:`as_batch` for token ids: an int64 batch with every id in ``[0, vocab_size)``.
+
+    Integer arrays are accepted, and floating arrays whose values are all integers (e.g. parsed from JSON).
+    """
+    if not isinstance(x, np.ndarray):
+        raise InvalidInput(f"expected a numpy.ndarray of token ids, got {type(x).__name__}")
+    if np.issubdtype(x.dtype, np.floating):
+        if not np.all(np.isfinite(x)) or not np.all(x == np.round(x)):
+            raise InvalidInput("token ids must be integers")
+    elif x.dtype == np.bool_ or not np.issubdtype(x.dtype, np.integer):
+        raise InvalidInput(f"expected integer token ids, got dtype {x.dtype}")
+    checked, single = as_batch(x, input_shape)
+    if checked.size and (checked.min() < 0 or checked.max() >= vocab_size):
+        raise InvalidInput(f"token ids must lie in [0, {vocab_size})")
+    return np.ascontiguousarray(checked.astype(np.int64)), single
