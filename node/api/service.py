@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from explainers.errors import ExplainerError
 from explainers.methods import parse_method
-from explainers.model import LoadedModel, load_onnx
+from explainers.model import LoadedModel
 
 from node.store import db
 from node.config import NodeConfig
@@ -31,6 +31,7 @@ from node.pipeline.engine import (
     Pipeline,
     result_json,
 )
+from node.pipeline.model_formats import load_model, model_kind
 from node.pipeline.targets import target_disclosure
 
 
@@ -45,13 +46,13 @@ class ModelStore:
 
     async def register(self, data: bytes, name: str) -> dict[str, Any]:
         if not data:
-            raise BadRequest("empty model body: POST the ONNX file bytes")
-        model = await asyncio.to_thread(load_onnx, data)
+            raise BadRequest("empty model body: POST the ONNX file or the torch.export .pt2 program")
+        model = await asyncio.to_thread(load_model, data)
         if model.num_classes > self.circuit_classes:
             raise BadRequest(f"model has {model.num_classes} classes; this node's commitment circuit holds at most "
                              f"{self.circuit_classes}")
         key = "0x" + model.model_hash.hex()
-        row = db.ModelRow(model_hash=key, name=name, kind="onnx", data=data,
+        row = db.ModelRow(model_hash=key, name=name, kind=model_kind(data), data=data,
                           input_shape=json.dumps(list(model.input_shape)), num_classes=model.num_classes)
         await asyncio.to_thread(db.put, self.engine, row)
         self._loaded[key] = model
@@ -63,7 +64,7 @@ class ModelStore:
             row = await asyncio.to_thread(db.get_model, self.engine, key)
             if row is None:
                 raise UnknownModel(f"no model registered with hash {model_hash}")
-            self._loaded[key] = await asyncio.to_thread(load_onnx, row.data)
+            self._loaded[key] = await asyncio.to_thread(load_model, row.data)
         return self._loaded[key]
 
     async def calibration(self, model_hash: str) -> Any:
@@ -87,6 +88,7 @@ class ModelStore:
         if not isinstance(body, dict) or not isinstance(body.get("inputs"), list) or len(body["inputs"]) < 20:
             raise BadRequest('body must be {"inputs": [<at least 20 reference inputs>], "labels": [...] (optional)}')
         x = np.stack([to_input_array(v, model.input_shape) for v in body["inputs"]])
+        model.batch(x)
         labels = body.get("labels")
         y = None
         if labels is not None:
@@ -133,6 +135,7 @@ class NodeService:
         model_hash, raw_input, method, want_quality = parse_attest_body(body, self.config)
         model = await self.models.get(model_hash)
         x = to_input_array(raw_input, model.input_shape)
+        model.batch(x)  # token ids: whole numbers within the vocabulary (InvalidInput -> 400), before anything is stored
         row = db.AttestationRow(request_id=request_id or str(uuid.uuid4()), model_hash=model_hash.lower(),
                                 method=method, input_json=json.dumps({"x": x.tolist(), "quality": want_quality}))
         waiter = self.pipeline.waiters.add(row.request_id) if wait else None

@@ -251,10 +251,10 @@ def _example(example_input: Any, input_shape: Sequence[int] | None) -> Any:
 
     if example_input is not None:
         t = example_input if isinstance(example_input, torch.Tensor) else torch.as_tensor(example_input)
-        return t.detach().cpu()
+        return t.detach().cpu().unsqueeze(0)  # the program is exported for a batch of one
     if input_shape is None:
         raise SdkError("exporting a torch module needs example_input= (one sample) or input_shape=")
-    return torch.zeros(tuple(int(d) for d in input_shape))
+    return torch.zeros((1, *(int(d) for d in input_shape)))
 
 
 def _check_method(method: str) -> None:

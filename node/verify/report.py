@@ -194,9 +194,18 @@ def check_model_card(report: Report, model_hash: bytes, card_file: Path) -> bool
 
 
 def check_model(report: Report, model_hash: bytes, model_file: Path) -> bool:
-    local = hashlib.sha256(model_file.read_bytes()).digest()
+    """The model file hashes to the attested model hash (ONNX: SHA-256 of the bytes; .pt2: its canonical hash)."""
+    from explainers.errors import ExplainerError
+
+    from node.verify.model_hash import model_file_hash
+
+    try:
+        local, how = model_file_hash(model_file.read_bytes())
+    except (OSError, ExplainerError) as exc:
+        return report.add("model", False, f"cannot hash {model_file.name}: {exc}")
     ok = local == model_hash
-    detail = f"sha256({model_file.name}) = 0x{local.hex()}" + ("" if ok else f" != attested 0x{model_hash.hex()}")
+    name = "sha256" if how == "sha256" else "pt2 hash"
+    detail = f"{name}({model_file.name}) = 0x{local.hex()}" + ("" if ok else f" != attested 0x{model_hash.hex()}")
     return report.add("model", ok, detail)
 
 
