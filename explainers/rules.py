@@ -7,11 +7,14 @@ Layer handling shared by every LRP composite built here:
 * ``ReLU`` gets the pass rule, average pooling the norm rule;
 * max pooling, ``Flatten``, ``Identity``, ``Dropout`` (inference) and ONNX ``Reshape`` need no rule (their
   gradient already routes relevance: winner-takes-all / reshaping);
-* ``BatchNorm`` directly after a Linear/Conv is merged into it by ``SequentialMergeBatchNorm`` while the
-  composite is registered.
+* residual sums of converted graphs (:class:`explainers.graph_layers.Add`, a zennit ``Sum``) get the norm rule,
+  as zennit's ``ResNetCanonizer`` gives torchvision's blocks; ``Concat`` needs no rule;
+* ``BatchNorm`` directly after a Linear/Conv inside a ``Sequential`` is merged into it by
+  ``SequentialMergeBatchNorm`` while the composite is registered (the ONNX converter folds such norms itself; one
+  it could not fold, in a graph, is refused).
 
 :func:`check_support` enforces this: a layer without a rule is rejected, never silently explained with
-its plain gradient.
+its plain gradient; the error names the layer (with its ONNX node and op) and the methods that do apply.
 """
 
 from __future__ import annotations
