@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import onnx
@@ -38,6 +38,8 @@ from explainers.onnx_convert import OnnxReshape, _attrs, _conv, _gemm, _linear, 
 __all__ = ["onnx_to_module"]
 
 _PASS_THROUGH = ("Identity", "Dropout")
+#: Names a submodule of the result cannot take (attributes of a GraphModule or of any Module instance).
+_RESERVED = frozenset(dir(torch.fx.GraphModule)) | frozenset(vars(torch.nn.Module()))
 
 
 @dataclass
@@ -49,7 +51,6 @@ class _Layer:
     inputs: list[str]
     output: str
     node: onnx.NodeProto
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def _sanitize(text: str) -> str:
@@ -122,7 +123,7 @@ class _Builder:
     # -- layers ---------------------------------------------------------------------------------------------
     def add(self, node: onnx.NodeProto, module: torch.nn.Module, inputs: list[str]) -> None:
         base = _sanitize(node.name) or node.op_type.lower()
-        if base[0].isdigit() or hasattr(torch.fx.GraphModule, base):
+        if base[0].isdigit() or base in _RESERVED:
             base = f"{node.op_type.lower()}_{base}"
         name, k = base, 1
         while name in self.names:
@@ -146,7 +147,8 @@ class _Builder:
         out = node.output[0]
         self.alias[out] = layer.output
         self.consumers[layer.output] = self.consumers.pop(out, 0)
-        layer.extra.setdefault("folded", []).append(f"{node.op_type} {node.name!r}")  # type: ignore[union-attr]
+        set_origin(layer.module, f"ONNX node {layer.node.name!r}, op {layer.node.op_type}, with {node.op_type} node "
+                   f"{node.name!r} folded in")
 
 
 def _follow(alias: Mapping[str, str], name: str) -> str:
@@ -156,7 +158,7 @@ def _follow(alias: Mapping[str, str], name: str) -> str:
 
 
 def _ranks(model: onnx.ModelProto) -> dict[str, int]:
-    inferred = onnx.shape_inference.infer_shapes(model)
+    inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
     g = inferred.graph
     out: dict[str, int] = {}
     for v in (*g.input, *g.value_info, *g.output):
@@ -238,7 +240,9 @@ def _batch_norm(b: _Builder, node: onnx.NodeProto) -> None:
 def _concat(b: _Builder, node: onnx.NodeProto) -> None:
     axis = int(_attrs(node)["axis"])  # type: ignore[arg-type]
     rank = b.ranks.get(node.output[0])
-    if rank is None or axis % rank == 0:
+    if rank is None:
+        raise UnsupportedModel(f"Concat node {node.name!r}: the rank of its output is unknown")
+    if axis % rank == 0:
         raise UnsupportedModel(f"Concat node {node.name!r}: concatenation along the batch axis is not supported")
     b.add(node, Concat(axis % rank), [b.activation(n, node) for n in node.input])
 

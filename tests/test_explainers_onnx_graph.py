@@ -190,3 +190,19 @@ def test_sequential_rejections_list_the_methods_that_apply() -> None:
         explain(model, np.ones(4), "lrp_epsilon_0_1")
     tail = str(info.value).split("methods that apply: ")[1]
     assert "occlusion" in tail and "lrp" not in tail and "guided_backprop" not in tail and "grad_cam" not in tail
+
+
+def test_module_names_are_sanitized_unique_and_never_shadow_module_attributes() -> None:
+    rng = np.random.default_rng(6)
+    nodes = [
+        helper.make_node("Gemm", ["x", "w1"], ["h"], name="training", transB=1),
+        helper.make_node("Relu", ["h"], ["r"], name="graph"),
+        helper.make_node("Gemm", ["r", "w2"], ["g"], name="1st/fc.0", transB=1),
+        helper.make_node("Add", ["g", "h"], ["s"]),
+        helper.make_node("Gemm", ["s", "w3"], ["y"], transB=1),
+    ]
+    inits = [_t("w1", rng.normal(size=(3, 4))), _t("w2", rng.normal(size=(3, 3))), _t("w3", rng.normal(size=(2, 3)))]
+    model = load_onnx(_model(nodes, inits, ["N", 4], 2))
+    names = [n for n, _ in model.torch_module.named_children()]
+    assert names == ["gemm_training", "relu_graph", "gemm_1st_fc_0", "add", "gemm"]
+    assert model.torch_module.training is False
