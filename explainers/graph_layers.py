@@ -19,7 +19,7 @@ import operator
 import torch
 from zennit.layer import Sum
 
-__all__ = ["Add", "Concat", "WIRING_FUNCTIONS", "is_wiring_only"]
+__all__ = ["Add", "Concat", "ORIGIN_ATTR", "WIRING_FUNCTIONS", "is_wiring_only", "origin_of", "set_origin"]
 
 
 class Add(torch.nn.Module):
@@ -66,3 +66,19 @@ def is_wiring_only(module: torch.nn.Module) -> bool:
             continue
         return False
     return True
+
+
+#: Attribute naming where a converted layer came from (e.g. "ONNX node '/layer1/Add', op Add"), for error messages.
+ORIGIN_ATTR = "graph_origin"
+
+
+def set_origin(module: torch.nn.Module, origin: str) -> torch.nn.Module:
+    """Record ``origin`` (the source node a converter built ``module`` from) on ``module``; returns it."""
+    setattr(module, ORIGIN_ATTR, str(origin))
+    return module
+
+
+def origin_of(module: torch.nn.Module) -> str | None:
+    """The origin recorded by :func:`set_origin`, or None."""
+    value = getattr(module, ORIGIN_ATTR, None)
+    return value if isinstance(value, str) else None

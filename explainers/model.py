@@ -32,7 +32,7 @@ import torch
 
 from explainers.errors import InvalidInput, ModelLoadError, UnsupportedModel
 from explainers.locking import MODULE_LOCK
-from explainers.onnx_convert import onnx_to_torch
+from explainers.onnx_graph import onnx_to_module
 from explainers.onnx_guard import check_onnx_model
 from explainers.softmax import strip_softmax_onnx, strip_softmax_torch
 from explainers.torch_bytes import canonical_torch_bytes
@@ -146,7 +146,8 @@ def load_onnx(data: bytes, *, strip_softmax: bool = False) -> LoadedModel:
     (logits are predicted and explained); the hash still commits to ``data`` as registered.
 
     The graph is checked first (:func:`explainers.onnx_guard.check_onnx_model`: operators, sizes, inferred shapes)
-    and converted to torch, so only an explainable chain of bounded layers reaches onnxruntime, whose session is
+    and converted to torch (:func:`explainers.onnx_graph.onnx_to_module`: a chain or a DAG of standard layers), so only
+    an explainable graph of bounded layers reaches onnxruntime, whose session is
     built without graph optimisations (no constant folding of anything an upload holds).
 
     Inference uses onnxruntime (CUDA provider first when available). Attribution uses a float64 torch
@@ -166,7 +167,7 @@ def load_onnx(data: bytes, *, strip_softmax: bool = False) -> LoadedModel:
     input_shape, fixed_batch = _onnx_shape(proto)
     if fixed_batch is not None and fixed_batch != 1:
         raise UnsupportedModel(f"fixed batch size {fixed_batch} is not supported (use 1 or a symbolic batch)")
-    converted = onnx_to_torch(proto)  # refuses any graph that is not a chain of supported layers
+    converted = onnx_to_module(proto)  # float64; refuses any graph it cannot represent with standard layers
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     try:
@@ -184,18 +185,20 @@ def load_onnx(data: bytes, *, strip_softmax: bool = False) -> LoadedModel:
     probe = _probe(input_shape)
     expected = run(probe)
     num_classes = _logit_count(expected, "the ONNX model")
+    device = default_device()
+    reference = _reference_copy(converted, device)
     with torch.no_grad():
-        got = np.concatenate([converted(torch.from_numpy(probe[i : i + 1])).numpy() for i in range(len(probe))])
+        probe64 = torch.from_numpy(probe.astype(np.float64)).to(device)
+        got = np.concatenate([reference(probe64[i : i + 1]).cpu().numpy() for i in range(len(probe))])
     scale = max(1.0, float(np.max(np.abs(expected))))
     if got.shape != expected.shape or not np.allclose(got, expected, rtol=0.0, atol=_CROSS_CHECK_TOL * scale):
         raise UnsupportedModel("converted torch module disagrees with onnxruntime; refusing to explain this graph")
-    device = default_device()
     return LoadedModel(
         model_hash=hashlib.sha256(registered).digest(),
         input_shape=input_shape,
         num_classes=num_classes,
         kind="onnx",
-        torch_module=_reference_copy(converted, device),
+        torch_module=reference,
         device=device,
         _fast=run,
     )

@@ -1,4 +1,4 @@
-"""Convert a *sequential* ONNX graph into an equivalent ``torch.nn.Sequential`` for attribution.
+"""ONNX layer conversion helpers (one ONNX node -> one standard ``torch.nn`` layer) and the chain entry point.
 
 Why our own converter: zennit attaches LRP rules to standard ``torch.nn`` layers (``Linear``, ``Conv2d``,
 ``ReLU`` ...). A generic converter produces opaque wrapper modules on which rules would silently not apply.
@@ -9,8 +9,8 @@ Supported operators (anything else raises :class:`UnsupportedModel`, never a bes
 ``Reshape`` (constant shape), ``Conv`` (2-D, group 1, symmetric pads), ``MaxPool`` (2-D, symmetric pads),
 ``Identity``, ``Dropout`` (inference: identity), ``Constant`` (as a parameter source).
 
-The graph must be a chain: every compute node takes the previous node's output as its only data input;
-all other inputs are initializers or ``Constant`` outputs.
+The graph walk itself (chains and DAGs, BatchNorm folding, residual sums) lives in :mod:`explainers.onnx_graph`;
+:func:`onnx_to_torch` is its chain-only form.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import onnx
 import torch
-from onnx import numpy_helper
 
 from explainers.errors import UnsupportedModel
 
@@ -138,77 +137,13 @@ def _maxpool(node: onnx.NodeProto) -> torch.nn.Module:
 
 
 def onnx_to_torch(model: onnx.ModelProto) -> torch.nn.Sequential:
-    """Translate a chain-shaped float ONNX graph into a ``torch.nn.Sequential`` of standard layers."""
-    graph = model.graph
-    consts: dict[str, np.ndarray] = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
-    data_inputs = [i.name for i in graph.input if i.name not in consts]
-    if len(data_inputs) != 1 or len(graph.output) != 1:
-        raise UnsupportedModel(
-            f"expected exactly one data input and one output, got inputs={data_inputs} "
-            f"outputs={[o.name for o in graph.output]}"
-        )
-    current = data_inputs[0]
-    layers: list[torch.nn.Module] = []
-    nodes = list(graph.node)
-    i = 0
-    while i < len(nodes):
-        node = nodes[i]
-        op = node.op_type
-        if node.domain not in ("", "ai.onnx"):
-            raise UnsupportedModel(f"operator {node.domain}:{op} is not supported")
-        if op == "Constant":
-            at = _attrs(node)
-            if "value" not in at:
-                raise UnsupportedModel(f"Constant {node.name!r}: only tensor 'value' constants are supported")
-            consts[node.output[0]] = numpy_helper.to_array(at["value"])  # type: ignore[arg-type]
-            i += 1
-            continue
-        if not node.input or node.input[0] != current:
-            raise UnsupportedModel(
-                f"{op} node {node.name!r} does not consume the previous layer's output; only sequential graphs "
-                "are supported"
-            )
-        if op == "Gemm":
-            layers.append(_gemm(node, consts))
-        elif op == "MatMul":
-            w = _tensor(consts, node.input[1], node)
-            if w.ndim != 2:
-                raise UnsupportedModel(f"MatMul {node.name!r}: weight must be 2-D")
-            bias = None
-            nxt = nodes[i + 1] if i + 1 < len(nodes) else None
-            if nxt is not None and nxt.op_type == "Add" and nxt.input[0] == node.output[0] and nxt.input[1] in consts:
-                bias = consts[nxt.input[1]].reshape(-1)
-                if bias.size != w.shape[1]:
-                    raise UnsupportedModel(f"Add {nxt.name!r}: bias of size {bias.size} after MatMul")
-                node = nxt
-                i += 1
-            layers.append(_linear(w.T, bias))
-        elif op == "Relu":
-            layers.append(torch.nn.ReLU())
-        elif op == "Flatten":
-            axis = int(_attrs(node).get("axis", 1))  # type: ignore[arg-type]
-            if axis != 1:
-                raise UnsupportedModel(f"Flatten {node.name!r}: only axis=1 is supported, got {axis}")
-            layers.append(torch.nn.Flatten(1))
-        elif op == "Reshape":
-            if int(_attrs(node).get("allowzero", 0)) != 0:  # type: ignore[arg-type]
-                raise UnsupportedModel(f"Reshape {node.name!r}: allowzero=1 is not supported")
-            layers.append(OnnxReshape(_tensor(consts, node.input[1], node).tolist()))
-        elif op == "Conv":
-            layers.append(_conv(node, consts))
-        elif op == "MaxPool":
-            layers.append(_maxpool(node))
-        elif op in ("Identity", "Dropout"):
-            if op == "Dropout" and len(node.output) > 1 and node.output[1]:
-                raise UnsupportedModel(f"Dropout {node.name!r}: the mask output is not supported")
-        elif op in ("Softmax", "LogSoftmax"):
-            raise UnsupportedModel(
-                f"{op} node {node.name!r}: explanations are of logits, export the model without the final {op}"
-            )
-        else:
-            raise UnsupportedModel(f"ONNX operator {op!r} (node {node.name!r}) is not supported")
-        current = node.output[0]
-        i += 1
-    if current != graph.output[0].name:
-        raise UnsupportedModel(f"graph output {graph.output[0].name!r} is not the end of the layer chain")
-    return torch.nn.Sequential(*layers).eval()
+    """Translate a chain-shaped float ONNX graph into a (float64) ``torch.nn.Sequential`` of standard layers.
+
+    Kept for callers that need a chain; :func:`explainers.onnx_graph.onnx_to_module` converts DAGs as well.
+    """
+    from explainers.onnx_graph import onnx_to_module  # onnx_graph builds on the layer helpers above
+
+    module = onnx_to_module(model)
+    if not isinstance(module, torch.nn.Sequential):
+        raise UnsupportedModel("the graph is not a chain (it has branches or residual sums); use onnx_to_module")
+    return module

@@ -48,8 +48,13 @@ def canonicalize(model: onnx.ModelProto) -> bytes:
     return model.SerializeToString(deterministic=True)
 
 
-def export_onnx(module: torch.nn.Module, input_shape: Sequence[int]) -> bytes:
-    """Export ``module`` (eval mode, on CPU, float32) to canonical ONNX bytes with a symbolic batch axis."""
+def export_onnx(module: torch.nn.Module, input_shape: Sequence[int], *, constant_folding: bool = True) -> bytes:
+    """Export ``module`` (eval mode, on CPU, float32) to canonical ONNX bytes with a symbolic batch axis.
+
+    With ``constant_folding`` (the default) the exporter folds constants, BatchNorm into the preceding Conv included
+    (in float32); without it ``BatchNormalization`` nodes stay in the graph (:mod:`explainers.onnx_graph` folds them
+    in float64).
+    """
     shape = tuple(int(d) for d in input_shape)
     cpu = module.to("cpu").eval()
     buffer = io.BytesIO()
@@ -64,7 +69,7 @@ def export_onnx(module: torch.nn.Module, input_shape: Sequence[int]) -> bytes:
                 input_names=[INPUT_NAME],
                 output_names=[OUTPUT_NAME],
                 dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-                do_constant_folding=True,
+                do_constant_folding=constant_folding,
                 dynamo=False,
             )
     except Exception as exc:

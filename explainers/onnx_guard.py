@@ -3,7 +3,7 @@
 Why: onnxruntime optimises a graph when it builds a session, and constant folding evaluates every node whose
 inputs are constants. A 2.8 kB file with ``ConstantOfShape([8192, 8192])`` makes it allocate 256 MiB (518 MiB peak
 measured) before anything else could refuse the model. :func:`check_onnx_model` accepts only what the explainers
-can run (the operators :mod:`explainers.onnx_convert` converts), with bounded tensors:
+can run (the operators :mod:`explainers.onnx_graph` converts), with bounded tensors:
 
 * opset of the default domain only, in :data:`OPSET_RANGE`; no model-local functions, no sparse initializers,
   no external data (a path an upload could point at any file), no subgraph attributes;
@@ -12,7 +12,7 @@ can run (the operators :mod:`explainers.onnx_convert` converts), with bounded te
 * ONNX shape inference (strict, with data propagation) succeeds and every inferred tensor, with the batch
   dimension taken as 1, holds at most :data:`MAX_TENSOR_ELEMENTS`; every value's shape is known.
 
-:func:`explainers.model.load_onnx` runs this, then the torch conversion (which also requires a chain-shaped graph),
+:func:`explainers.model.load_onnx` runs this, then the torch conversion (which refuses any operator or wiring it cannot represent),
 and only then an onnxruntime session, built with graph optimisations disabled.
 """
 
@@ -24,9 +24,10 @@ import onnx
 
 from explainers.errors import ModelLoadError, UnsupportedModel
 
-#: Operators :mod:`explainers.onnx_convert` handles (Softmax / LogSoftmax are refused there with a clear message).
+#: Operators :mod:`explainers.onnx_graph` handles (Softmax / LogSoftmax are refused there with a clear message).
 ALLOWED_OPS = frozenset({"Gemm", "MatMul", "Add", "Relu", "Flatten", "Reshape", "Conv", "MaxPool", "Identity",
-                         "Dropout", "Constant", "Softmax", "LogSoftmax"})
+                         "Dropout", "Constant", "Softmax", "LogSoftmax", "BatchNormalization", "Concat",
+                         "GlobalAveragePool", "AveragePool"})
 OPSET_RANGE = (7, 23)
 MAX_NODES = 1024
 #: 2**24 float32 values (64 MiB) per tensor; 2**26 (256 MiB) over all initializers and constants.

@@ -7,14 +7,19 @@ Layer handling shared by every LRP composite built here:
 * ``ReLU`` gets the pass rule, average pooling the norm rule;
 * max pooling, ``Flatten``, ``Identity``, ``Dropout`` (inference) and ONNX ``Reshape`` need no rule (their
   gradient already routes relevance: winner-takes-all / reshaping);
-* ``BatchNorm`` directly after a Linear/Conv is merged into it by ``SequentialMergeBatchNorm`` while the
-  composite is registered.
+* residual sums of converted graphs (:class:`explainers.graph_layers.Add`, a zennit ``Sum``) get the norm rule,
+  as zennit's ``ResNetCanonizer`` gives torchvision's blocks; ``Concat`` needs no rule;
+* ``BatchNorm`` directly after a Linear/Conv inside a ``Sequential`` is merged into it by
+  ``SequentialMergeBatchNorm`` while the composite is registered (the ONNX converter folds such norms itself; one
+  it could not fold, in a graph, is refused).
 
 :func:`check_support` enforces this: a layer without a rule is rejected, never silently explained with
-its plain gradient.
+its plain gradient; the error names the layer (with its ONNX node and op) and the methods that do apply.
 """
 
 from __future__ import annotations
+
+import re
 
 import torch
 from zennit.canonizers import Canonizer, SequentialMergeBatchNorm
@@ -38,12 +43,12 @@ from zennit.types import Linear as LinearLike
 from zennit.layer import Sum
 
 from explainers.errors import UnknownMethod, UnsupportedModel
-from explainers.graph_layers import Add, Concat, is_wiring_only
-from explainers.methods import LRP_Z_STABILIZER, MethodSpec
+from explainers.graph_layers import Add, Concat, is_wiring_only, origin_of
+from explainers.methods import LRP_Z_STABILIZER, MethodSpec, available_methods, parse_method
 from explainers.onnx_convert import OnnxReshape
 from explainers.pt2_layers import PerSample
 
-__all__ = ["SignRule", "check_support", "composite_for", "check_lrp_support"]
+__all__ = ["SignRule", "check_support", "composite_for", "check_lrp_support", "methods_that_apply"]
 
 RULED_LEAVES: tuple[type[torch.nn.Module], ...] = (
     torch.nn.Linear,
@@ -98,7 +103,6 @@ class SignRule(BasicHook):
 
 
 #: What still applies when a composite method is refused: every method that only needs gradients.
-GRADIENT_METHODS = "gradient, gradient_x_input, gradient_x_sign, integrated_gradients, smoothgrad, vargrad, occlusion, grad_cam"
 
 
 def _has_batch_norm(module: torch.nn.Module) -> bool:
@@ -109,22 +113,31 @@ def _leaves(module: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
     return [(n or "<root>", m) for n, m in module.named_modules() if not any(True for _ in m.children())]
 
 
-def check_support(module: torch.nn.Module, spec: MethodSpec) -> None:
-    """Raise :class:`UnsupportedModel` unless every layer of ``module`` is handled faithfully by ``spec``.
+def _describe(label: str, leaf: torch.nn.Module) -> str:
+    """``layer 'name' (Kind)``, plus the source node when a converter recorded it (ONNX node name and op)."""
+    where = origin_of(leaf)
+    return f"layer {label!r} ({type(leaf).__name__}{'; ' + where if where else ''})"
 
-    Plain gradient methods accept any module. Composite methods need plain ``torch.nn.Sequential``
-    containers (a custom ``forward`` could hide operations no rule sees); LRP additionally needs a rule for
-    every leaf, and guided backprop / deconvnet need every activation to be a ReLU.
-    """
+
+def _parent(modules: dict[str, torch.nn.Module], name: str) -> torch.nn.Module:
+    return modules[name.rsplit(".", 1)[0] if "." in name else ""]
+
+
+def _problem(module: torch.nn.Module, spec: MethodSpec) -> str | None:
+    """Why ``spec`` cannot explain ``module`` faithfully, or None when it can."""
+    if spec.family == "grad_cam":
+        has_conv = any(isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d)) for m in module.modules())
+        return None if has_conv else "grad_cam needs a Conv1d/Conv2d layer; the model has none"
     if not spec.uses_composite:
-        return
+        return None
+    modules = dict(module.named_modules())
     per_sample = False
-    for name, sub in module.named_modules():
+    for name, sub in modules.items():
         if type(sub) is PerSample:
             per_sample = True
             continue
         if any(True for _ in sub.children()) and not _known_container(sub):
-            raise UnsupportedModel(
+            return (
                 f"container {name or '<root>'!r} ({type(sub).__name__}) is not a torch.nn.Sequential or a converted "
                 f"graph; its forward may contain operations {spec.name!r} has no rule for"
             )
@@ -134,22 +147,45 @@ def check_support(module: torch.nn.Module, spec: MethodSpec) -> None:
         if kind in RULED_LEAVES or kind in PASS_LEAVES or kind in NORM_LEAVES:
             pass
         elif kind in BATCH_NORMS:
-            if spec.family == "lrp" and type(previous) not in RULED_LEAVES:
-                raise UnsupportedModel(
-                    f"layer {label!r} ({kind.__name__}) does not directly follow a Linear/Conv layer, so it cannot "
-                    "be merged (SequentialMergeBatchNorm) and has no LRP rule"
+            in_sequence = type(_parent(modules, label)) is torch.nn.Sequential
+            if spec.family == "lrp" and (not in_sequence or type(previous) not in RULED_LEAVES):
+                return (
+                    f"{_describe(label, leaf)} does not directly follow a Linear/Conv layer, so it cannot be merged "
+                    f"into one and has no LRP rule ({spec.name!r})"
                 )
         else:
             what = "LRP rule" if spec.family == "lrp" else f"{spec.name} rule (only ReLU activations are handled)"
-            raise UnsupportedModel(
-                f"layer {label!r} ({kind.__name__}) has no {what}; methods that apply to this model: {GRADIENT_METHODS}"
-            )
+            return f"{_describe(label, leaf)} has no {what}"
         previous = leaf
     if per_sample:
-        raise UnsupportedModel(
-            f"{spec.name!r} needs a batched graph, but this exported program is specialised to batch size 1 and runs "
-            f"per sample (PerSample); methods that apply to this model: {GRADIENT_METHODS}"
-        )
+        return (f"{spec.name!r} needs a batched graph, but this exported program is specialised to batch size 1 and "
+                "runs per sample (PerSample)")
+    return None
+
+
+def _catalog_defaults() -> list[str]:
+    """The catalog's method names that need no parameter (``smoothgrad[...]`` -> ``smoothgrad``)."""
+    names = [re.sub(r"\[.*?\]", "", entry) for entry in available_methods()]
+    return [n for n in dict.fromkeys(names) if "<" not in n]
+
+
+def methods_that_apply(module: torch.nn.Module) -> list[str]:
+    """The parameter-free catalog names whose method :func:`check_support` accepts for ``module``."""
+    return [n for n in _catalog_defaults() if _problem(module, parse_method(n)) is None]
+
+
+def check_support(module: torch.nn.Module, spec: MethodSpec) -> None:
+    """Raise :class:`UnsupportedModel` unless every layer of ``module`` is handled faithfully by ``spec``.
+
+    Plain gradient methods accept any module (Grad-CAM needs a convolution). Composite methods need
+    ``torch.nn.Sequential`` containers or a wiring-only converted graph (a custom ``forward`` could hide operations
+    no rule sees); LRP additionally needs a rule for every leaf (a BatchNorm only when it directly follows a
+    Linear/Conv inside a Sequential, where it is merged), and guided backprop / deconvnet need every activation to
+    be a ReLU. The error names the layer (and its source node) and lists the methods that do apply.
+    """
+    problem = _problem(module, spec)
+    if problem is not None:
+        raise UnsupportedModel(f"{problem}; methods that apply: {', '.join(methods_that_apply(module))}")
 
 
 def check_lrp_support(module: torch.nn.Module) -> None:

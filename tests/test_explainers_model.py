@@ -174,20 +174,22 @@ def test_unsupported_onnx_op_fails_loudly(op: str) -> None:
         load_onnx(_graph_model(nodes, [_init("w", rng, 3, 4)], ["N", 4], 3))
 
 
-def test_non_sequential_graph_rejected() -> None:
+def test_residual_graph_converts_and_dead_branch_is_rejected() -> None:
     rng = np.random.default_rng(0)
     residual = [
         helper.make_node("Gemm", ["x", "w"], ["h"], transB=1),
         helper.make_node("Relu", ["h"], ["r"]),
         helper.make_node("Add", ["r", "h"], ["y"]),
     ]
-    with pytest.raises(UnsupportedModel, match="Add"):
-        load_onnx(_graph_model(residual, [_init("w", rng, 3, 4)], ["N", 4], 3))
+    model = load_onnx(_graph_model(residual, [_init("w", rng, 3, 4)], ["N", 4], 3))
+    assert isinstance(model.torch_module, torch.fx.GraphModule)
+    x = rng.uniform(-1.0, 1.0, size=(5, 4))
+    np.testing.assert_allclose(model.predict(x), model.reference_logits(x), atol=1e-5)
     branching = [
         helper.make_node("Gemm", ["x", "w"], ["h"], transB=1),
         helper.make_node("Gemm", ["x", "w"], ["y"], transB=1),
     ]
-    with pytest.raises(UnsupportedModel, match="sequential"):
+    with pytest.raises(UnsupportedModel, match="never reaches the graph output"):
         load_onnx(_graph_model(branching, [_init("w", rng, 3, 4)], ["N", 4], 3))
 
 
