@@ -113,6 +113,10 @@ def _leaves(module: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
     return [(n or "<root>", m) for n, m in module.named_modules() if not any(True for _ in m.children())]
 
 
+#: Class activation maps: any differentiable model with a convolution (:mod:`explainers.cam`).
+CAM_FAMILIES = ("grad_cam", "grad_cam_plus_plus", "score_cam")
+
+
 def _describe(label: str, leaf: torch.nn.Module) -> str:
     """``layer 'name' (Kind)``, plus the source node when a converter recorded it (ONNX node name and op)."""
     where = origin_of(leaf)
@@ -125,9 +129,9 @@ def _parent(modules: dict[str, torch.nn.Module], name: str) -> torch.nn.Module:
 
 def _problem(module: torch.nn.Module, spec: MethodSpec) -> str | None:
     """Why ``spec`` cannot explain ``module`` faithfully, or None when it can."""
-    if spec.family == "grad_cam":
+    if spec.family in CAM_FAMILIES:
         has_conv = any(isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d)) for m in module.modules())
-        return None if has_conv else "grad_cam needs a Conv1d/Conv2d layer; the model has none"
+        return None if has_conv else f"{spec.family} needs a Conv1d/Conv2d layer; the model has none"
     if not spec.uses_composite:
         return None
     modules = dict(module.named_modules())
