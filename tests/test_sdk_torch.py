@@ -1,5 +1,5 @@
 """PyTorch models through the SDK and the node: a module exported to .pt2, attested, and checked by `zkxai verify
---model model.pt2` in a separate process (the light verifier's canonical hash, no torch needed); a changed weight
+--model model.pt2` in a separate process with torch unimportable (the light verifier's canonical hash); a changed weight
 fails it; hostile archives get a 4xx and the node keeps serving; the quickstart example runs end to end."""
 
 from __future__ import annotations
@@ -45,10 +45,14 @@ def wrapped(net, tmp_path_factory):
 
 
 def _cli_verify(rpc: str, bundle: Path, model: Path, info: dict) -> tuple[int, dict]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "node.cli", "verify", "--rpc-url", rpc, "--disclosure", str(bundle), "--model", str(model),
-         "--registry", info["registry"], "--attester", info["attester"], "--json"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT)
+    """`zkxai verify` as the light install runs it: every node-extra package (torch included) unimportable."""
+    from tests.test_node_api import HEAVY
+
+    block = "; ".join(f"sys.modules[{name!r}] = None" for name in HEAVY)
+    argv = ["verify", "--rpc-url", rpc, "--disclosure", str(bundle), "--model", str(model),
+            "--registry", info["registry"], "--attester", info["attester"], "--json"]
+    code = f"import sys; {block}; from node.cli.main import main; sys.exit(main({argv!r}))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     return proc.returncode, json.loads(proc.stdout)
 
 
