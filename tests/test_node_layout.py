@@ -1,4 +1,4 @@
-"""node/ by role, enforced: imports go one way (cli -> api -> pipeline -> store -> verify -> chains -> leaves), a chain
+"""node/ by role, enforced: imports go one way (cli, sdk -> api -> pipeline -> store -> verify -> chains -> leaves), a chain
 subpackage never imports another chain's, and the pipeline, the store and the API know chains only through the
 adapter contract (:mod:`node.chains.adapter`): the one factory (:mod:`node.api.chain_targets`) is the only module
 outside ``node/chains/<chain>/`` that names a concrete chain, and the third-party verifier (:mod:`node.verify`)
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE = ROOT / "node"
-ORDER = ("cli", "api", "pipeline", "store", "verify", "chains", "leaf")
+ORDER = ("cli", "sdk", "api", "pipeline", "store", "verify", "chains", "leaf")
 CHAINS = ("ethereum", "aleo", "icp")
 #: The one module outside node/chains/<chain>/ that builds concrete adapters from the configuration.
 FACTORY = "node.api.chain_targets"
@@ -89,7 +89,7 @@ def test_only_the_factory_names_a_concrete_chain() -> None:
     bad = []
     for name, tree in _modules():
         role = _role(name)
-        if role in ("chains", "leaf", "cli") or name == FACTORY:
+        if role in ("chains", "leaf", "cli", "sdk") or name == FACTORY:
             continue
         for target, names in _imports(tree):
             if _chain(target) is None and target not in {f"node.chains.{c}" for c in CHAINS}:

@@ -135,5 +135,8 @@ def test_a_remote_node_with_an_api_key(digits, tmp_path: Path) -> None:
 
 def test_a_node_that_cannot_be_reached() -> None:
     client = NodeClient("http://127.0.0.1:9")
-    with pytest.raises(SdkError, match="cannot reach"):
-        runtime.call(client.info())
+    try:
+        with pytest.raises(SdkError, match="cannot reach"):
+            runtime.call(client.info())
+    finally:
+        runtime.call(client.close())

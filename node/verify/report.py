@@ -25,7 +25,6 @@ Batched predictions (:mod:`node.verify.batch`) add ``inclusion`` (the Merkle pat
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
