@@ -65,6 +65,11 @@ def _chain(module: torch.nn.Module, prefix: str = "") -> Iterator[tuple[str, tor
 
 
 def _graph_chain(gm: torch.fx.GraphModule, prefix: str) -> Iterator[tuple[str, torch.nn.Module]]:
+    for node in gm.graph.nodes:  # name a layer that joins branches (a residual sum, a concatenation) first
+        if node.op == "call_module" and (len(node.args) != 1 or node.kwargs):
+            sub = gm.get_submodule(str(node.target))
+            raise UnsupportedModel(f"{_label(str(node.target), sub)} joins {len(node.args)} branches: "
+                                   "only chains are quantized")
     previous: torch.fx.Node | None = None
     for node in gm.graph.nodes:
         if node.op == "placeholder":
@@ -73,10 +78,10 @@ def _graph_chain(gm: torch.fx.GraphModule, prefix: str) -> Iterator[tuple[str, t
             previous = node
         elif node.op == "call_module":
             sub = gm.get_submodule(str(node.target))
-            if len(node.args) != 1 or node.kwargs or node.args[0] is not previous or len(previous.users) != 1:
-                raise UnsupportedModel(
-                    f"{_label(str(node.target), sub)} is not part of a chain (branches and sums are not quantized)"
-                )
+            if node.args[0] is not previous or len(previous.users) != 1:
+                users = ", ".join(sorted(str(u.target) for u in previous.users)) if previous else ""
+                raise UnsupportedModel(f"the output of {previous} feeds several layers ({users}): only chains "
+                                       "are quantized")
             yield from _chain(sub, prefix + str(node.target) + ".")
             previous = node
         elif node.op == "output":
