@@ -6,7 +6,7 @@ Format ``zkxai.disclosure/3`` (stable; new optional keys may be added, never ren
       "format": "zkxai.disclosure/3",
       "level": "explanation",                     # commitment | inference | explanation (node.verify.levels)
       "model_commitment": "<decimal>",            # proven levels: Poseidon commitment of the quantized weights
-      "digests": "circuits.proven/v1",            # proven levels: how input / explanation digests are recomputed
+      "digests": "circuits.qnet/v1",            # proven levels: how input / explanation digests are recomputed
       "attestation_id": "0x<32 bytes>",
       "chain": {"chain_id": 131277322940537, "registry": "0x..", "attester": "0x..", "tx_hash": "0x..",
                 "block_number": 3},          # Aleo / ICP: also "kind" and "network" (see ChainRef)
@@ -38,7 +38,7 @@ Single-mode bundles have no ``batch`` key.
 Levels (format 3): at ``commitment`` the digests are :mod:`node.verify.digests` (as in formats 1 and 2, which load
 as level ``commitment``). At ``inference`` and ``explanation`` the scores are the quantized model's, exactly as the
 circuit computes them (fixed point, 2**16), and the input digest (and at ``explanation`` the explanation digest) is
-recomputed with ``circuits.proven``'s native functions, named by ``digests``
+recomputed with ``circuits.qnet``'s native functions, named by ``digests``
 (:func:`node.verify.levels.proven_digests`). The bundle's ``level`` is a claim: ``zkxai verify`` believes a proven
 level only when the user pinned it for the record's registry or key.
 

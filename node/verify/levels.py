@@ -1,11 +1,11 @@
 """Proof levels: what a record's proof shows, and how a bundle's digests are recomputed at each level (light: no
-torch; ``circuits.proven`` is imported only for proven levels).
+torch; ``circuits.qnet`` is imported only for proven levels).
 
 * ``commitment`` -- the attester knows salted openings of the input, score vector and attribution digests, and the
   public class is an argmax of the committed scores (every bundle before format 3). The digests are
   :mod:`node.verify.digests` (SHA-256 of the fixed-point data inside a Poseidon commitment).
 * ``inference`` -- additionally, the committed (quantized, fixed-point) model applied to the committed input yields
-  exactly the committed scores; the class is their argmax. The input digest is ``circuits.proven``'s
+  exactly the committed scores; the class is their argmax. The input digest is ``circuits.qnet``'s
   :func:`proven_input_digest` (the circuit hashes the input it computes on).
 * ``explanation`` -- additionally, the committed attribution is exactly the chosen method's output for that model,
   input and class; the explanation digest is :func:`proven_explanation_digest` (method, shape, values, salt).
@@ -28,8 +28,8 @@ COMMITMENT, INFERENCE, EXPLANATION = "commitment", "inference", "explanation"
 LEVELS: tuple[str, ...] = (COMMITMENT, INFERENCE, EXPLANATION)
 #: Levels whose proof covers the computation (a circuit per model; the quantized model's scores are committed).
 PROVEN_LEVELS: tuple[str, ...] = (INFERENCE, EXPLANATION)
-#: Names the digest definitions of a format-3 bundle at a proven level (``circuits.proven``'s native functions).
-PROVEN_DIGESTS = "circuits.proven/v1"
+#: Names the digest definitions of a format-3 bundle at a proven level (``circuits.qnet``'s native functions).
+PROVEN_DIGESTS = "circuits.qnet/v1"
 
 
 class UnknownLevel(BadRequest):
@@ -83,10 +83,10 @@ def what_is_proven(level: str, method: str) -> str:
 def proven_digests(level: str, method: str, input_shape: Sequence[int], input_values: Sequence[int], input_salt: int,
                    explanation_shape: Sequence[int], explanation_values: Sequence[int],
                    explanation_salt: int) -> tuple[int, int]:
-    """(input_digest, explanation_digest) of a proven-level statement, recomputed with ``circuits.proven``'s native
+    """(input_digest, explanation_digest) of a proven-level statement, recomputed with ``circuits.qnet``'s native
     functions; at ``inference`` the explanation is committed as at ``commitment`` (:mod:`node.verify.digests`)."""
     from circuits.commitment import explanation_digest as salted
-    from circuits.proven import proven_explanation_digest, proven_input_digest
+    from circuits.qnet import proven_explanation_digest, proven_input_digest
 
     from node.verify.digests import explanation_hash
 
