@@ -1,4 +1,9 @@
-"""Prometheus metrics of one node (a registry per app, so tests and several apps in one process don't clash)."""
+"""Prometheus metrics of one node (a registry per app, so tests and several apps in one process don't clash).
+
+Chain metrics carry a ``chain`` label (``ethereum``, ``aleo``, ``icp``: the adapter's ``kind``): attestations, gas /
+fees, failures and stage latencies. Stages that involve no chain (inference, total; failures at intake or
+inference) have ``chain=""``.
+"""
 
 from __future__ import annotations
 
@@ -18,14 +23,20 @@ class Metrics:
         r = self.registry
         self.requests = Counter("zkxai_requests", "Attestation requests accepted", registry=r)
         self.rejected = Counter("zkxai_requests_rejected", "Requests refused", ["reason"], registry=r)
-        self.attested = Counter("zkxai_attestations", "Predictions attested on chain", registry=r)
-        self.failures = Counter("zkxai_failures", "Pipeline failures", ["stage"], registry=r)
+        self.attested = Counter("zkxai_attestations", "Predictions attested, per chain", ["chain"], registry=r)
+        self.failures = Counter("zkxai_failures", "Pipeline failures", ["stage", "chain"], registry=r)
         self.proofs = Counter("zkxai_proofs", "Groth16 proofs generated", registry=r)
-        self.gas = Counter("zkxai_gas_used", "Gas spent by attestation transactions", registry=r)
+        self.gas = Counter("zkxai_gas_used", "Gas (the chain's fee unit) spent by attestation transactions, per chain",
+                           ["chain"], registry=r)
         self.queue = Gauge("zkxai_queue_depth", "Requests waiting per stage", ["stage"], registry=r)
-        self.latency = Histogram("zkxai_stage_seconds", "Stage latency", ["stage"], buckets=_BUCKETS, registry=r)
+        self.latency = Histogram("zkxai_stage_seconds", "Stage latency", ["stage", "chain"], buckets=_BUCKETS,
+                                 registry=r)
         self.batch = Histogram("zkxai_inference_batch_size", "Requests per model call",
                                buckets=(1, 2, 4, 8, 16, 32, 64), registry=r)
+
+    def failure(self, stage: str, chain: str = "") -> None:
+        """Count one failure (or retry) at ``stage`` on ``chain`` ("" when no chain is involved)."""
+        self.failures.labels(stage, chain).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -23,6 +23,7 @@ from contracts import abi
 from contracts_tiny_circuit import tiny_keys
 from node.store import db
 from node.chains.ethereum.adapter import EthereumAdapter
+from node.chains.ethereum.chain import EthereumChain
 from node.config import NodeConfig
 from node.store.deployments import (
     BATCH_REGISTRY,
@@ -57,7 +58,7 @@ def chain() -> Iterator[dict[str, Any]]:
 
 # -- node.store.deployments on anvil, no node process ---------------------------------------------------------------
 async def _registry(url: str, engine: Any, vk: Any, **config: Any) -> tuple[str, str]:
-    adapter = await EthereumAdapter.connect(url, ANVIL_KEY)
+    adapter = EthereumChain(await EthereumAdapter.connect(url, ANVIL_KEY))
     try:
         deployment, origin = await single_registry(adapter, engine, NodeConfig(rpc_url=url, private_key=ANVIL_KEY,
                                                                                **config), vk)
@@ -119,10 +120,10 @@ async def test_embedded_chain_always_deploys_and_overwrites(tmp_path: Path) -> N
     engine = db.make_engine(f"sqlite:///{tmp_path / 'd.db'}")
     vk = tiny_keys().vk_calldata()
     for _ in range(2):
-        adapter = await EthereumAdapter.in_process()
-        deployment, origin = await single_registry(adapter, engine, NodeConfig(), vk)
-        assert origin.origin == "deployed"
-        (record,) = db.list_deployments(engine, adapter.chain_id)
+        chain = EthereumChain(await EthereumAdapter.in_process())
+        deployment, origin = await single_registry(chain, engine, NodeConfig(), vk)
+        assert origin.origin == "deployed" and deployment.ref.origin == "deployed"
+        (record,) = db.list_deployments(engine, int(chain.network))
         assert record.embedded and record.address == deployment.registry
     engine.dispose()
 

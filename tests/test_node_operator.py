@@ -96,9 +96,9 @@ def test_calibrated_trust_quality_idempotency_and_metrics(node: str, model: dict
 
     status, metrics, _ = call("GET", f"{node}/metrics")
     assert status == 200
-    assert "zkxai_attestations_total 2.0" in metrics and "zkxai_proofs_total 2.0" in metrics
-    assert 'zkxai_stage_seconds_count{stage="prove"} 2.0' in metrics
-    gas = float(next(line.split()[-1] for line in metrics.splitlines() if line.startswith("zkxai_gas_used_total")))
+    assert 'zkxai_attestations_total{chain="ethereum"} 2.0' in metrics and "zkxai_proofs_total 2.0" in metrics
+    assert 'zkxai_stage_seconds_count{chain="ethereum",stage="prove"} 2.0' in metrics
+    gas = float(next(line.split()[-1] for line in metrics.splitlines() if line.startswith('zkxai_gas_used_total{chain="ethereum"}')))
     assert gas == first["gas_used"] + odd["gas_used"]
 
 

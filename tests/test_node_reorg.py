@@ -95,7 +95,7 @@ def _reorgs_metric(base: str) -> float:
 
     with urllib.request.urlopen(f"{base}/metrics", timeout=10) as resp:
         text = resp.read().decode()
-    line = next((x for x in text.splitlines() if x.startswith('zkxai_failures_total{stage="submit_reorg"}')), None)
+    line = next((x for x in text.splitlines() if x.startswith('zkxai_failures_total{chain="ethereum",stage="submit_reorg"}')), None)
     return float(line.split()[-1]) if line else 0.0
 
 

@@ -1,7 +1,8 @@
 """The aiohttp application: thin handlers, typed AppKeys, middlewares, cleanup contexts, graceful shutdown.
 
 Resources live in one cleanup context, opened in order and closed in reverse on shutdown:
-database -> circuit keys -> chain (embedded EVM or RPC; the registry: configured, else the one this node deployed on
+database -> circuit keys -> chain (the primary chain's adapter from :mod:`node.api.chain_targets`, the one factory:
+embedded EVM or RPC; the registry: configured, else the one this node deployed on
 this chain earlier (recorded in the database), else deployed and recorded now; in batch mode also the batch registry
 with its verifier and Poseidon hashers, the same way; see :mod:`node.store.deployments`) -> prover pool -> pipeline. On shutdown intake stops first (503), an in-flight transaction completes,
 the rest of the work is already persisted and resumes at the next start.
@@ -25,9 +26,8 @@ from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
 
 from node.store import db
 from node.store import deployments
-from node.chains.ethereum.adapter import EthereumAdapter
+from node.chains.adapter import PrimaryChain, batch_chain
 from node.config import NodeConfig
-from node.chains.ethereum.rpc_bridge import RpcLimits
 from node.errors import (
     NodeError,
     PayloadTooLarge,
@@ -43,7 +43,7 @@ from node.json_guard import (
     restore_recursion_limit,
 )
 from node.metrics import Metrics
-from node.api.chain_targets import open_targets
+from node.api.chain_targets import open_primary, open_targets, serve_rpc
 from node.api.openapi import document
 from node.pipeline.proving import (
     ProverPool,
@@ -62,7 +62,7 @@ log = logging.getLogger("zkxai.node")
 
 CONFIG = web.AppKey("config", NodeConfig)
 SERVICE = web.AppKey("service", NodeService)
-ADAPTER = web.AppKey("adapter", EthereumAdapter)
+ADAPTER = web.AppKey("adapter", PrimaryChain)
 METRICS = web.AppKey("metrics", Metrics)
 RPC_BUCKETS = web.AppKey("rpc_buckets", TokenBuckets)
 REQUEST_ID = web.RequestKey("request_id", str)
@@ -182,7 +182,7 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        await asyncio.wait_for(request.app[ADAPTER].w3.eth.block_number, 5)
+        await asyncio.wait_for(request.app[ADAPTER].height(), 5)
         checks["chain"] = "ok"
     except Exception as exc:
         checks["chain"] = f"error: {type(exc).__name__}"
@@ -291,16 +291,13 @@ async def post_revoke_model(request: web.Request) -> web.Response:
 
 async def rpc(request: web.Request) -> web.Response:
     """Read-only JSON-RPC for the embedded chain, so verifiers in other processes can reach it (rate limited per
-    client IP; each call's gas and time capped, see node.chains.ethereum.rpc_bridge)."""
-    from node.chains.ethereum.rpc_bridge import handle_rpc_request
-
+    client IP; each call's gas and time capped, see the chain factory's serve_rpc)."""
     config = request.app[CONFIG]
     request.app[RPC_BUCKETS].take(request.remote or "")
     payload = await _json_body(request)
     if not isinstance(payload, dict):
         raise web.HTTPBadRequest(text="JSON-RPC batch requests are not supported")
-    limits = RpcLimits(gas_cap=config.rpc_gas_cap, timeout_s=config.rpc_timeout_s)
-    return web.json_response(await handle_rpc_request(request.app[ADAPTER], payload, limits))
+    return web.json_response(await serve_rpc(request.app[ADAPTER], payload, config.rpc_gas_cap, config.rpc_timeout_s))
 
 
 # -- resources ------------------------------------------------------------------------------------
@@ -317,43 +314,36 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
     if config.attestation_mode == "batch":
         batch_keys = await asyncio.to_thread(ensure_batch_keys, config.keys_dir, config.batch_size,
                                              config.circuit_classes)
-    if config.rpc_url is None:
-        adapter = await EthereumAdapter.in_process()
-        log.warning("embedded in-process EVM: development only, its state is lost at exit")
-    else:
-        assert config.private_key is not None
-        from node.chains.ethereum.txmanager import FeePolicy
-
-        fees = FeePolicy(bump_after_s=config.fee_bump_after_s, max_fee_wei=int(config.max_fee_gwei * 10**9))
-        adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key, fees=fees)
+    adapter = await open_primary(config)
     pool = ProverPool(paths, workers=config.prover_workers, batch_paths=batch_keys[0] if batch_keys else None,
                       backend=config.prover_backend)
     pipeline: Pipeline | None = None
     try:
         deployment, origin = await deployments.single_registry(adapter, engine, config, vk_calldata(vk))
-        submitter, batch_origin = None, None
+        batches, batch_origin = None, None
         if batch_keys is not None:
-            submitter, batch_origin = await deployments.batch_registry(adapter, engine, config,
-                                                                       vk_calldata(batch_keys[1]))
-        chain = ChainInfo(chain_id=adapter.chain_id, registry=deployment.registry, verifier=deployment.verifier,
-                          embedded=config.rpc_url is None,
-                          batch_registry=submitter.deployment.registry if submitter else None,
-                          batch_verifier=submitter.deployment.verifier if submitter else None,
+            batches, batch_origin = await deployments.batch_registry(adapter, engine, config,
+                                                                     vk_calldata(batch_keys[1]))
+        chain = ChainInfo(chain_id=int(adapter.network), registry=deployment.registry, verifier=deployment.verifier,
+                          embedded=adapter.embedded,
+                          batch_registry=batches.registry if batches else None,
+                          batch_verifier=batches.verifier if batches else None,
                           registry_origin=origin.origin,
                           batch_registry_origin=batch_origin.origin if batch_origin else None,
-                          attester=adapter.address, vk_sha256=vk_sha256(vk_calldata(vk)),
+                          attester=adapter.attester, vk_sha256=vk_sha256(vk_calldata(vk)),
                           batch_vk_sha256=vk_sha256(vk_calldata(batch_keys[1])) if batch_keys else None)
         models = ModelStore(engine, config.circuit_classes)
-        targets = await open_targets(config, adapter.account.key.hex(), Path.cwd())
-        pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, adapter=adapter, chain=chain,
-                            metrics=app[METRICS], batch_submitter=submitter, targets=targets)
+        targets = await open_targets(config, adapter, Path.cwd())
+        pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, primary=adapter, chain=chain,
+                            metrics=app[METRICS], batches=batch_chain(adapter) if batches else None,
+                            targets=targets)
         app[ADAPTER] = adapter
         app[SERVICE] = NodeService(config, engine, models, pipeline, chain)
         await pipeline.start()
         if not (config.api_keys or config.admin_key):
             log.warning("no API keys configured: the API is open (development only)")
         log.info("node ready: chain %s registry %s verifier %s signer %s", chain.chain_id, chain.registry,
-                 chain.verifier, adapter.address)
+                 chain.verifier, adapter.attester)
         yield
     finally:
         if pipeline is not None:

@@ -1,5 +1,15 @@
-"""Opening the extra chains a node records on (``[chains] targets`` beyond ethereum): each chain's adapter built from
-its section of zkxai.toml and the node's secrets, attached to its registry (checked), ready for the pipeline.
+"""The one factory of chain adapters: the only module outside ``node/chains/<chain>/`` that names a concrete chain
+(enforced by ``tests/test_node_layout.py``). Everything else in the node holds a
+:class:`~node.chains.adapter.ChainAdapter` (and its optional capabilities) built here.
+
+The primary chain (``[chains] targets[0]``, ethereum): :func:`open_primary`, the embedded in-process EVM when no
+``chain.rpc_url`` is set, else the RPC endpoint with the node's key and fee policy; in batch mode it must support
+batches (:func:`~node.chains.adapter.batch_chain`: a ConfigError naming the chain otherwise). Its embedded JSON-RPC
+bridge (``POST /rpc``) is :func:`serve_rpc`.
+
+The extra chains a node records on (``[chains] targets`` beyond ethereum): each chain's adapter built from its section
+of zkxai.toml and the node's secrets, attached to its registry (checked), ready for the pipeline. In batch mode they
+still record every prediction singly (batch mode is the primary chain's), so they need no batch support.
 
 ``[aleo]``: the keys of :class:`node.chains.aleo.adapter.AleoConfig` (endpoint, network, program_id, prover_url, ...)
 plus ``keystore`` (an Aleo keystore file; or secrets ``aleo_private_key`` / ZKXAI_ALEO_PRIVATE_KEY). The Aleo program
@@ -13,15 +23,18 @@ Keystores are opened with the secrets' ``keystore_password``.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import contracts
 
-from node.chains.adapter import ChainAdapter, RegistryRef
+from node.chains.adapter import BatchesUnsupported, ChainAdapter, PrimaryChain, RegistryRef, batch_chain
 from node.config import NodeConfig
 from node.errors import ConfigError
+
+log = logging.getLogger("zkxai.node")
 
 #: [icp] keys.
 ICP_KEYS = ("url", "canister", "root_key", "identity")
@@ -82,8 +95,53 @@ async def open_icp(config: NodeConfig, settings: Mapping[str, Any], base: Path) 
     return adapter, await adapter.attach_or_deploy(settings["canister"])
 
 
-async def open_targets(config: NodeConfig, eth_private_key: str, base: Path) -> list[tuple[ChainAdapter, RegistryRef]]:
+async def open_primary(config: NodeConfig) -> PrimaryChain:
+    """The primary chain's adapter (no registry yet: :mod:`node.store.deployments` deploys or attaches it)."""
+    from node.chains.ethereum.adapter import EthereumAdapter
+    from node.chains.ethereum.chain import EthereumChain
+    from node.chains.ethereum.txmanager import FeePolicy
+
+    if config.chain_targets[0] != "ethereum":  # NodeConfig refuses it too
+        raise ConfigError(f"the primary chain must be ethereum, got {config.chain_targets[0]}")
+    if config.rpc_url is None:
+        adapter = await EthereumAdapter.in_process()
+        log.warning("embedded in-process EVM: development only, its state is lost at exit")
+    else:
+        assert config.private_key is not None
+        fees = FeePolicy(bump_after_s=config.fee_bump_after_s, max_fee_wei=int(config.max_fee_gwei * 10**9))
+        adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key, fees=fees)
+    chain = EthereumChain(adapter)
+    if config.attestation_mode == "batch":
+        try:
+            batch_chain(chain)
+        except BatchesUnsupported as exc:
+            await chain.close()
+            raise ConfigError(f"chains.targets[0] = {chain.kind}: {exc}") from exc
+    return chain
+
+
+async def serve_rpc(primary: ChainAdapter, payload: object, gas_cap: int, timeout_s: float) -> dict[str, Any]:
+    """Answer one read-only JSON-RPC request from the primary chain when it is the embedded EVM (``POST /rpc``)."""
+    from node.chains.ethereum.chain import EthereumChain
+    from node.chains.ethereum.rpc_bridge import RpcLimits, handle_rpc_request
+
+    if not isinstance(primary, EthereumChain):
+        raise ConfigError(f"/rpc serves an embedded EVM, not the {primary.kind} chain")
+    return await handle_rpc_request(primary.adapter, payload, RpcLimits(gas_cap=gas_cap, timeout_s=timeout_s))
+
+
+def _signing_key(primary: ChainAdapter) -> str:
+    """The primary chain's signing key (the Aleo program checks a signature by the Ethereum attester key)."""
+    from node.chains.ethereum.chain import EthereumChain
+
+    if not isinstance(primary, EthereumChain):
+        raise ConfigError(f"extra chain targets sign with the ethereum attester key; the primary is {primary.kind}")
+    return str(primary.adapter.account.key.hex())
+
+
+async def open_targets(config: NodeConfig, primary: ChainAdapter, base: Path) -> list[tuple[ChainAdapter, RegistryRef]]:
     """The extra targets, opened in ``config.chain_targets`` order; relative paths are taken from ``base``."""
+    eth_private_key = _signing_key(primary) if len(config.chain_targets) > 1 else ""
     opened: list[tuple[ChainAdapter, RegistryRef]] = []
     try:
         for kind in config.chain_targets[1:]:

@@ -18,6 +18,7 @@ from explainers.errors import ExplainerError
 from explainers.methods import parse_method
 from explainers.model import LoadedModel
 
+from node.chains.adapter import AlreadyRevoked, BatchChain, BatchModelRevoking, ModelRevoking
 from node.store import db
 from node.config import NodeConfig
 from node.verify.disclosure import Disclosure
@@ -170,28 +171,29 @@ class NodeService:
             return await self._revoke_batched(row, reason, scope)
         if scope != "leaf":
             raise BadRequest(f'request {key} was not attested in a batch: "scope" must be "leaf" (or absent)')
-        revocation = await self.pipeline.adapter.revoke(bytes.fromhex(row.attestation_id[2:]), reason)
+        revocation = await self.pipeline.target.revoke(row.attestation_id, reason)
         db.touch(row, status="revoked", error=f"revoked on chain, reason code {reason}")
         await asyncio.to_thread(db.put, self.engine, row)
         return {"attestation_id": row.attestation_id, "status": "revoked", "reason": reason,
-                "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
+                "tx_hash": revocation.tx_id, "gas_used": revocation.cost}
 
     async def _revoke_batched(self, row: db.AttestationRow, reason: int, scope: str) -> dict[str, Any]:
-        submitter = self._batch_submitter()
+        batches = self._batch_chain()
         if row.disclosure is None:
             raise BadRequest(f"request {row.request_id} has no batch record yet; nothing to revoke")
         ref = Disclosure.from_json(json.loads(row.disclosure)).batch
         if ref is None:
             raise BadRequest(f"request {row.request_id} has no batch section; cannot locate its slot")
-        if ref.registry.lower() != submitter.deployment.registry.lower():
+        registry = batches.batch_ref.registry
+        if ref.registry.lower() != registry.lower():
             raise BadRequest(f"request {row.request_id} was attested in batch registry {ref.registry}, this node uses "
-                             f"{submitter.deployment.registry}")
+                             f"{registry}")
         if scope == "batch":
-            revocation = await submitter.revoke_batch(ref.root, reason)
+            revocation = await batches.revoke_batch(ref.root, reason)
             rows = [r for r in await asyncio.to_thread(db.batch_members, self.engine, row.batch_key)
                     if r.status == "attested"]
         else:
-            revocation = await submitter.revoke_leaf(ref.root, ref.index, reason)
+            revocation = await batches.revoke_leaf(ref.root, ref.index, reason)
             rows = [row]
         for r in rows:
             db.touch(r, status="revoked", error=f"revoked on chain ({scope} of batch {ref.batch_id}), "
@@ -199,44 +201,46 @@ class NodeService:
         await asyncio.to_thread(db.put_all, self.engine, rows)
         return {"attestation_id": row.attestation_id, "status": "revoked", "reason": reason, "scope": scope,
                 "batch_id": ref.batch_id, "index": ref.index, "revoked": sorted(r.request_id for r in rows),
-                "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
+                "tx_hash": revocation.tx_id, "gas_used": revocation.cost}
 
     async def revoke_model(self, model_hash: str, body: Any) -> dict[str, Any]:
         """Revoke every attestation of a model, past and future (registry owner only). In batch mode the model is
         revoked in both registries (a registry where it already is revoked is skipped)."""
-        from node.chains.ethereum.errors import AlreadyRevoked
-
         reason = _reason(body, default=1)
         await self.models.get(model_hash)
         model = bytes.fromhex(model_hash[2:])
-        submitter = self.pipeline.batches.submitter if self.pipeline.batches is not None else None
-        if submitter is None:
-            revocation = await self.pipeline.adapter.revoke_model(model, reason)
+        target = self.pipeline.target
+        if not isinstance(target, ModelRevoking):
+            raise BadRequest(f"the {target.kind} chain has no model revocation")
+        batches = self.pipeline.batches.chain if self.pipeline.batches is not None else None
+        if batches is None:
+            revocation = await target.revoke_model(model, reason)
             return {"model_hash": model_hash.lower(), "status": "revoked", "reason": reason,
-                    "tx_hash": _hex(revocation.tx_hash), "gas_used": revocation.gas_used}
+                    "tx_hash": revocation.tx_id, "gas_used": revocation.cost}
+        if not isinstance(batches, BatchModelRevoking):
+            raise BadRequest(f"the {batches.kind} chain has no model revocation in its batch registry")
         out: dict[str, Any] = {"model_hash": model_hash.lower(), "status": "revoked", "reason": reason,
                                "tx_hash": None, "gas_used": 0}
         already = 0
         try:
-            single = await self.pipeline.adapter.revoke_model(model, reason)
-            out |= {"tx_hash": _hex(single.tx_hash), "gas_used": single.gas_used}
+            single = await target.revoke_model(model, reason)
+            out |= {"tx_hash": single.tx_id, "gas_used": single.cost}
         except AlreadyRevoked:
             already += 1
         try:
-            batch = await submitter.revoke_model(model, reason)
-            out["batch_registry"] = {"tx_hash": _hex(batch.tx_hash), "gas_used": batch.gas_used}
+            batch = await batches.revoke_batched_model(model, reason)
+            out["batch_registry"] = {"tx_hash": batch.tx_id, "gas_used": batch.cost}
         except AlreadyRevoked:
             already += 1
         if already == 2:
-            raise AlreadyRevoked(f"model {model_hash.lower()} is already revoked in both registries",
-                                 error_name="AlreadyRevoked", error_args=(model,))
+            raise AlreadyRevoked(f"model {model_hash.lower()} is already revoked in both registries")
         return out
 
-    def _batch_submitter(self) -> Any:
+    def _batch_chain(self) -> BatchChain:
         if self.pipeline.batches is None:
             raise BadRequest("this prediction was attested in a batch, but this node does not run in batch mode: "
                              "restart it with attestation_mode batch to revoke it")
-        return self.pipeline.batches.submitter
+        return self.pipeline.batches.chain
 
     async def disclosure(self, key: str, chain: str | None = None) -> dict[str, Any]:
         """The disclosure bundle of the primary (Ethereum) record, or of the record on ``chain``."""
@@ -257,10 +261,6 @@ class NodeService:
         if row is None:
             raise UnknownAttestation(f"no attestation or request {key}")
         return row
-
-
-def _hex(value: Any) -> str:
-    return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
 def _reason(body: Any, default: int = 0) -> int:

@@ -7,8 +7,8 @@ Stages, each persisted before the next starts (so a node killed at any point res
              and moves the members to ``batched`` with their ``batch_key`` / ``batch_index``;
 ``prove``    the batch proof (public inputs [root, count]) is computed in the prover pool and stored once, in the
              batch row (``proved``: proof, root, count, leaves);
-``submit``   before sending, the registry is asked whether the root is already recorded (``isBatchRoot``: a crash
-             between sending and storing) and the existing record is adopted; otherwise ``attestBatch`` is sent.
+``submit``   before sending, the chain is asked whether the root is already recorded (``find_batch``: a crash
+             between sending and storing) and the existing record is adopted; otherwise ``submit_batch`` sends it.
              With ``chain.confirmations`` > 1 the batch is stored ``submitted`` (tx hash, block) and goes on to
 ``confirm``  the transaction must be ``confirmations`` deep with its block still canonical; when a reorg dropped it
              the batch goes back to ``proved`` and is submitted again (``submitted`` batches are re-checked after a
@@ -18,6 +18,9 @@ Stages, each persisted before the next starts (so a node killed at any point res
 The members and their order are fixed when the batch is formed, so a re-proof after a restart yields the same
 root and the idempotency check finds it. A batch formed for another batch size (configuration changed between
 runs) and not yet attested is dissolved: its members go back to ``prepared`` and into a new batch.
+
+The chain is reached only through the adapter contract's :class:`~node.chains.adapter.BatchChain` capability and its
+typed errors (Ethereum's batch registry today; a chain without batches is refused at startup).
 """
 
 from __future__ import annotations
@@ -33,17 +36,16 @@ from typing import Any, Protocol
 from prover.serialize import proof_from_snarkjs, proof_to_snarkjs
 
 from node.store import db
-from node.chains.ethereum.batch import (
-    BatchChainError,
-    BatchConnectionError,
-    BatchReverted,
-    BatchSubmitter,
-    ForeignBatch,
-    SubmittedBatch,
-    batch_id,
+from node.chains.adapter import (
+    BatchChain,
+    BatchRecord,
+    ChainAdapterError,
+    ChainUnavailable,
+    Dropped,
+    ForeignRecord,
+    StatementRejected,
+    proof_words,
 )
-from node.chains.binding import attestation_context
-from node.chains.ethereum.txmanager import TransactionDropped
 from node.pipeline.confirmation import wait_final
 from node.pipeline.batching import (
     BatchOpening,
@@ -70,7 +72,6 @@ class StageHost(Protocol):
     config: Any
     metrics: Any
     chain: Any
-    adapter: Any
     pool: Any
     confirmations: int
     _submitting: asyncio.Lock
@@ -83,8 +84,8 @@ class StageHost(Protocol):
 class BatchStage:
     """Collects prepared rows into batches, proves and submits them; lives inside a :class:`node.pipeline.engine.Pipeline`."""
 
-    def __init__(self, pipeline: StageHost, submitter: BatchSubmitter, size: int, latency_ms: int) -> None:
-        self.pipeline, self.submitter, self.size, self.latency_s = pipeline, submitter, size, latency_ms / 1000
+    def __init__(self, pipeline: StageHost, chain: BatchChain, size: int, latency_ms: int) -> None:
+        self.pipeline, self.chain, self.size, self.latency_s = pipeline, chain, size, latency_ms / 1000
         self.waiting: asyncio.Queue[db.AttestationRow] = asyncio.Queue()
         self.prove_q: asyncio.Queue[str] = asyncio.Queue()
         self.submit_q: asyncio.Queue[str] = asyncio.Queue()
@@ -99,8 +100,7 @@ class BatchStage:
     @property
     def context(self) -> int:
         """The context every batch proof of this node is bound to: chain, batch registry, signing account."""
-        return attestation_context(self.pipeline.chain.chain_id, self.submitter.deployment.registry,
-                                   str(self.submitter.account.address))
+        return self.chain.batch_context()
 
     def tasks(self, workers: int) -> list[asyncio.Task[None]]:
         out = [asyncio.create_task(self._collect_loop(), name="batch-collect")]
@@ -188,7 +188,7 @@ class BatchStage:
                 continue
             elapsed = time.monotonic() - t0
             self.pipeline.metrics.proofs.inc()
-            self.pipeline.metrics.latency.labels("prove").observe(elapsed)
+            self.pipeline.metrics.latency.labels("prove", self.chain.kind).observe(elapsed)
             db.touch(batch, status="proved", proof=json.dumps(proof_to_snarkjs(proof.proof)), root=str(proof.root),
                      count=proof.count, leaves=json.dumps([str(v) for v in proof.leaves]),
                      timings=json.dumps({"prove_s": elapsed}))
@@ -217,33 +217,33 @@ class BatchStage:
         root = proof.root
         t0 = time.monotonic()
         delay = 0.5
+        kind = self.chain.kind
+        words = proof_words(proof.proof)
         while True:
             try:
-                sent = await self.submitter.find_own_batch(root)
+                sent = await self.chain.find_batch(root)
                 if sent is not None:
-                    log.info("batch %s already recorded in tx %s (resumed)", batch.batch_key, sent.tx_hash)
+                    log.info("batch %s already recorded in tx %s (resumed)", batch.batch_key, sent.tx_id)
                 else:
-                    sent = await self.submitter.submit(proof)
-                    self.pipeline.metrics.gas.inc(sent.gas_used)
+                    sent = await self.chain.submit_batch(root, proof.count, words)
+                    self.pipeline.metrics.gas.labels(kind).inc(sent.cost)
                 break
-            except ForeignBatch as exc:
-                self.pipeline.metrics.failures.labels("foreign_record").inc()
+            except ForeignRecord as exc:
+                self.pipeline.metrics.failure("foreign_record", kind)
                 log.error("batch %s: %s", batch.batch_key, exc)
                 await self._fail(batch, rows, "submit", str(exc))
                 return
-            except BatchReverted as exc:
-                if exc.error_name == "AlreadyAttested":
-                    continue  # mined meanwhile: the next round adopts it if it is ours, and reports it if not
-                await self._fail(batch, rows, "submit", f"the batch registry rejected the batch: {exc}")
+            except StatementRejected as exc:
+                await self._fail(batch, rows, "submit", str(exc))
                 return
-            except (BatchConnectionError, OSError, asyncio.TimeoutError) as exc:
-                self.pipeline.metrics.failures.labels("submit_retry").inc()
+            except ChainUnavailable as exc:
+                self.pipeline.metrics.failure("submit_retry", kind)
                 log.warning("chain unreachable (%s); retrying batch %s in %.1f s", exc, batch.batch_key, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-            except BatchChainError as exc:
+            except ChainAdapterError as exc:
                 batch.attempts += 1
-                self.pipeline.metrics.failures.labels("submit_retry").inc()
+                self.pipeline.metrics.failure("submit_retry", kind)
                 if batch.attempts >= MAX_SUBMIT_ATTEMPTS:
                     await self._fail(batch, rows, "submit", f"giving up after {batch.attempts} attempts: {exc}")
                     return
@@ -251,18 +251,18 @@ class BatchStage:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         submit_s = time.monotonic() - t0
-        self.pipeline.metrics.latency.labels("submit").observe(submit_s)
-        db.touch(batch, status="submitted", registry_address=self.submitter.deployment.registry,
-                 batch_id="0x" + batch_id(proof.root, proof.count).hex(), tx_hash=sent.tx_hash,
-                 block_number=sent.block_number, gas_used=sent.gas_used, error=None,
+        self.pipeline.metrics.latency.labels("submit", kind).observe(submit_s)
+        db.touch(batch, status="submitted", registry_address=self.chain.batch_ref.registry,
+                 batch_id=sent.batch_id, tx_hash=sent.tx_id,
+                 block_number=sent.height, gas_used=sent.cost, error=None,
                  timings=json.dumps(json.loads(batch.timings or "{}") | {"submit_s": submit_s}))
         confirmations = self.pipeline.confirmations
         if confirmations == 1:  # final in its block
             await self._attested(batch, rows, proof, sent)
             return
         await asyncio.to_thread(db.put, self.engine, batch)
-        log.info("batch %s mined in tx %s (block %d); final at %d confirmations", batch.batch_key, sent.tx_hash,
-                 sent.block_number, confirmations)
+        log.info("batch %s mined in tx %s (block %d); final at %d confirmations", batch.batch_key, sent.tx_id,
+                 sent.height, confirmations)
         self.confirm_q.put_nowait(batch.batch_key)
 
     # -- confirm ----------------------------------------------------------------------------------
@@ -284,14 +284,16 @@ class BatchStage:
         assert batch.tx_hash is not None and batch.block_number is not None
         key = batch.batch_key
         t0 = time.monotonic()
+        proof = _stored_proof(batch, self.context)
+        kind = self.chain.kind
+        mined = BatchRecord(kind, batch.batch_id or "", proof.root, proof.count, batch.tx_hash, batch.block_number,
+                            self.chain.attester, batch.gas_used or 0)
         try:
-            tx_hash, block = batch.tx_hash, batch.block_number
-            receipt = await wait_final(
-                lambda: self.pipeline.adapter.confirm(tx_hash, block, self.pipeline.confirmations),
-                self.pipeline.metrics, f"batch {key}")
-        except TransactionDropped as exc:  # the root is fixed: the submit stage re-checks the registry first
+            sent = await wait_final(lambda: self.chain.confirm_batch(mined, self.pipeline.confirmations),
+                                    self.pipeline.metrics, f"batch {key}", kind)
+        except Dropped as exc:  # the root is fixed: the submit stage re-checks the registry first
             reorgs = self._reorgs[key] = self._reorgs.get(key, 0) + 1
-            self.pipeline.metrics.failures.labels("submit_reorg").inc()
+            self.pipeline.metrics.failure("submit_reorg", kind)
             if reorgs > MAX_REORG_RESUBMITS:
                 await self._fail(batch, rows, "confirm", f"dropped by {reorgs} reorgs: {exc}")
                 return
@@ -304,33 +306,28 @@ class BatchStage:
             await asyncio.to_thread(db.put, self.engine, batch)
             self.submit_q.put_nowait(key)
             return
-        self.pipeline.metrics.latency.labels("confirm").observe(time.monotonic() - t0)
-        proof = _stored_proof(batch, self.context)
-        sent = SubmittedBatch(batch_id=batch_id(proof.root, proof.count), root=proof.root, count=proof.count,
-                              tx_hash=batch.tx_hash, block_number=int(receipt["blockNumber"]),
-                              gas_used=int(receipt["gasUsed"]), attester=str(self.submitter.account.address))
+        self.pipeline.metrics.latency.labels("confirm", kind).observe(time.monotonic() - t0)
         await self._attested(batch, rows, proof, sent)
 
     async def _attested(self, batch: db.BatchRow, rows: list[db.AttestationRow], proof: BatchProof,
-                        sent: SubmittedBatch) -> None:
+                        sent: BatchRecord) -> None:
         """Store the batch and every member as attested (one transaction), then answer their waiters."""
         self._reorgs.pop(batch.batch_key, None)
-        registry = batch.registry_address or self.submitter.deployment.registry
-        ident = "0x" + batch_id(proof.root, proof.count).hex()
-        chain = ChainRef(self.pipeline.chain.chain_id, registry, sent.tx_hash, sent.block_number,
-                         attester=sent.attester)
+        registry = batch.registry_address or self.chain.batch_ref.registry
+        ident = sent.batch_id
+        chain = ChainRef(self.pipeline.chain.chain_id, registry, sent.tx_id, sent.height, attester=sent.attester)
         proof_json = json.loads(batch.proof or "{}")
         batch_timings = json.loads(batch.timings or "{}")
         submit_s = float(batch_timings.get("submit_s", 0.0))
-        db.touch(batch, status="attested", registry_address=registry, batch_id=ident, tx_hash=sent.tx_hash,
-                 block_number=sent.block_number, gas_used=sent.gas_used, error=None)
+        db.touch(batch, status="attested", registry_address=registry, batch_id=ident, tx_hash=sent.tx_id,
+                 block_number=sent.height, gas_used=sent.cost, error=None)
         for row in rows:
             assert row.batch_index is not None
             inclusion = batch_inclusion(proof.leaves, row.batch_index)
             prepared = Prepared.from_json(row.prepared or "")
             ref = BatchRef(registry=registry, batch_id=ident, root=proof.root, count=proof.count, size=batch.size,
-                           index=inclusion.index, leaf=inclusion.leaf, path=inclusion.path, tx_hash=sent.tx_hash,
-                           block_number=sent.block_number)
+                           index=inclusion.index, leaf=inclusion.leaf, path=inclusion.path, tx_hash=sent.tx_id,
+                           block_number=sent.height)
             disclosure = dataclasses.replace(
                 prepared.disclosure(leaf_id(inclusion.leaf), chain, proof_json,
                                     json.loads(row.assessment) if row.assessment else None, batched=True),
@@ -338,12 +335,12 @@ class BatchStage:
             timings = json.loads(row.timings or "{}") | batch_timings | {"submit_s": submit_s,
                                                                         "batch_count": proof.count}
             # gas_used of a batched prediction: its share of the attestBatch transaction
-            db.touch(row, status="attested", attestation_id=disclosure.attestation_id, tx_hash=sent.tx_hash,
-                     block_number=sent.block_number, gas_used=-(-sent.gas_used // proof.count),
+            db.touch(row, status="attested", attestation_id=disclosure.attestation_id, tx_hash=sent.tx_id,
+                     block_number=sent.height, gas_used=-(-sent.cost // proof.count),
                      disclosure=json.dumps(disclosure.to_json()), timings=json.dumps(timings), error=None)
         await asyncio.to_thread(db.put_all, self.engine, [batch, *rows])
         for row in rows:
-            self.pipeline.metrics.attested.inc()
+            self.pipeline.metrics.attested.labels(self.chain.kind).inc()
             await self.pipeline._finish(row, result_json(row))
 
     async def _fail(self, batch: db.BatchRow, rows: list[db.AttestationRow], stage: str, message: str) -> None:

@@ -4,7 +4,7 @@ A batch puts up to ``size`` predictions (``circuits.batch``) under one Groth16 p
 ``[root, count, context]`` (the context binds it to the chain, batch registry and attester: :mod:`node.chains.binding`). Each prediction keeps its own Merkle path (:class:`BatchInclusion`), so a consumer can check
 one prediction alone against the batch root recorded by ``BatchAttestationRegistry`` (off-chain with
 :meth:`BatchInclusion.verify`, on-chain with ``verifyInclusion`` / ``isAttestedLeafBy``). Submitting is
-:mod:`node.chains.ethereum.batch`.
+the chain's, through the adapter contract's :class:`~node.chains.adapter.BatchChain` (:mod:`node.pipeline.batch_stage`).
 """
 
 from __future__ import annotations

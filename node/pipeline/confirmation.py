@@ -8,29 +8,27 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from node.chains.adapter import ChainAdapterError, ChainUnavailable, Dropped
-from node.chains.ethereum.errors import ChainConnectionError, ChainError
-from node.chains.ethereum.txmanager import TransactionDropped
 from node.metrics import Metrics
 
 log = logging.getLogger("zkxai.node")
 T = TypeVar("T")
 
 
-async def wait_final(confirm: Callable[[], Awaitable[T]], metrics: Metrics, what: str) -> T:
+async def wait_final(confirm: Callable[[], Awaitable[T]], metrics: Metrics, what: str, chain: str) -> T:
     """``await confirm()`` until it answers: an unreachable chain is retried with backoff and slow blocks are waited
-    out (the statement is recorded), however long. A reorg that removed it (:class:`~node.chains.adapter.Dropped`,
-    or the batch writer's ``TransactionDropped``) is the caller's to handle: re-submitting is stage-specific.
+    out (the statement is recorded), however long. A reorg that removed it (:class:`~node.chains.adapter.Dropped`)
+    is the caller's to handle: re-submitting is stage-specific. Retries count as ``confirm_retry`` on ``chain``.
     """
     delay = 0.5
     while True:
         try:
             return await confirm()
-        except (Dropped, TransactionDropped):
+        except Dropped:
             raise
-        except (ChainUnavailable, ChainConnectionError, OSError, asyncio.TimeoutError) as exc:
-            metrics.failures.labels("confirm_retry").inc()
+        except (ChainUnavailable, OSError, asyncio.TimeoutError) as exc:
+            metrics.failure("confirm_retry", chain)
             log.warning("chain unreachable while confirming %s (%s); retrying in %.1f s", what, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
-        except (ChainAdapterError, ChainError) as exc:  # not deep enough in time (slow blocks): keep waiting
+        except ChainAdapterError as exc:  # not deep enough in time (slow blocks): keep waiting
             log.warning("%s: %s; still waiting", what, exc)

@@ -11,7 +11,7 @@ resumes on restart from the last stored stage (:meth:`Pipeline.resume`):
               are final too.
 
 Confirmation: a ``submitted`` row is final only once its transaction is ``confirmations`` blocks deep and its block
-is still canonical (:func:`node.chains.ethereum.txmanager.wait_confirmed`). When a reorg drops it, the row goes back to
+is still canonical (the chain adapter's ``confirm``). When a reorg drops it, the row goes back to
 ``proved`` and is submitted again (at most ``MAX_REORG_RESUBMITS`` times); a node restarted meanwhile re-checks
 every ``submitted`` row the same way, so a crash between mining and confirmation loses nothing.
 
@@ -46,14 +46,13 @@ from explainers.model import LoadedModel
 from prover.serialize import proof_to_snarkjs
 
 from node.chains.adapter import (
+    BatchChain,
     ChainAdapter,
     Dropped,
+    PrimaryChain,
     RegistryRef,
     Submitted,
 )
-from node.chains.ethereum.adapter import EthereumAdapter
-from node.chains.ethereum.batch import BatchSubmitter
-from node.chains.ethereum.chain import EthereumChain
 from node.config import NodeConfig
 from node.pipeline.batch_stage import BatchStage
 from node.pipeline.targets import TargetStage
@@ -72,6 +71,9 @@ from node.pipeline.results import result_json
 from node.pipeline.submission import MAX_REORG_RESUBMITS, RecordFailed, record, statement_and_proof
 
 log = logging.getLogger("zkxai.jobs")
+
+#: Stages whose failures are the primary chain's (labelled with its kind in ``zkxai_failures``).
+CHAIN_STAGES = frozenset({"batch", "prove", "submit", "confirm"})
 
 
 class Busy(NodeError):
@@ -114,20 +116,20 @@ class Waiters:
 
 class Pipeline:
     def __init__(self, *, config: NodeConfig, engine: Engine, models: Any, pool: ProverPool,
-                 adapter: EthereumAdapter, chain: ChainInfo, metrics: Metrics,
-                 batch_submitter: BatchSubmitter | None = None, confirmations: int | None = None,
+                 primary: PrimaryChain, chain: ChainInfo, metrics: Metrics,
+                 batches: BatchChain | None = None, confirmations: int | None = None,
                  targets: Sequence[tuple[ChainAdapter, RegistryRef]] = ()) -> None:
         self.config, self.engine, self.models = config, engine, models
         #: Blocks a single attestation must be deep (1 = its including block; 0 in the config reads as 1) before
         #: the request is ``attested``; a reorg that drops it before then re-submits it. The embedded chain mines
         #: only on demand and never reorgs, so there it is always 1.
         wanted = config.confirmations if confirmations is None else confirmations
-        self.confirmations = 1 if adapter.in_process else max(1, int(wanted))
-        if adapter.in_process and wanted > 1:
+        self.confirmations = 1 if primary.embedded else max(1, int(wanted))
+        if primary.embedded and wanted > 1:
             log.info("embedded chain: attestations are final in their block (confirmations=%d not awaited)", wanted)
-        self.pool, self.adapter, self.chain, self.metrics = pool, adapter, chain, metrics
+        self.pool, self.chain, self.metrics = pool, chain, metrics
         #: The chain single attestations are recorded on, through the adapter contract only.
-        self.target: ChainAdapter = EthereumChain(adapter)
+        self.target: PrimaryChain = primary
         #: More chains every prepared prediction is recorded on (``[chains] targets`` beyond ethereum), each in its
         #: own persisted rows.
         self.targets = [TargetStage(self, extra, ref, wanted) for extra, ref in targets]
@@ -145,9 +147,9 @@ class Pipeline:
         self._submitting = asyncio.Lock()
         self.batches: BatchStage | None = None
         if config.attestation_mode == "batch":
-            if batch_submitter is None:
-                raise NodeError("batch mode needs a batch registry submitter")
-            self.batches = BatchStage(self, batch_submitter, config.batch_size, config.batch_latency_ms)
+            if batches is None:
+                raise NodeError("batch mode needs a chain with a batch registry")
+            self.batches = BatchStage(self, batches, config.batch_size, config.batch_latency_ms)
 
     @property
     def context(self) -> int:
@@ -238,12 +240,12 @@ class Pipeline:
         started = self._started.pop(row.request_id, None)
         self._reorgs.pop(row.request_id, None)
         if started is not None and row.status == "attested":
-            self.metrics.latency.labels("total").observe(time.monotonic() - started)
+            self.metrics.latency.labels("total", "").observe(time.monotonic() - started)
         self.waiters.resolve(row.request_id, result)
         self._gauges()
 
     async def _fail(self, row: db.AttestationRow, stage: str, status: str, message: str) -> None:
-        self.metrics.failures.labels(stage).inc()
+        self.metrics.failure(stage, self.target.kind if stage in CHAIN_STAGES else "")
         log.warning("request %s %s at %s: %s", row.request_id, status, stage, message)
         db.touch(row, status=status, error=message)
         await self._finish(row, {"request_id": row.request_id, "status": status, "error": message})
@@ -289,14 +291,14 @@ class Pipeline:
             return
         except Exception as exc:  # a bug: keep the rows, they resume after a fix and a restart
             log.exception("inference failed for %d request(s)", len(rows))
-            self.metrics.failures.labels("inference").inc()
+            self.metrics.failure("inference")
             for row in rows:
                 await self._fail(row, "inference", "failed", f"internal error: {type(exc).__name__}")
             return
         assessments = await self._assess(model, model_hash, x, attributions, targets,
                                          [bool(req.get("quality")) for req in requests])
         elapsed = time.monotonic() - t0
-        self.metrics.latency.labels("inference").observe(elapsed)
+        self.metrics.latency.labels("inference", "").observe(elapsed)
         for i, row in enumerate(rows):
             prepared = Prepared.encode(model.model_hash, model.num_classes, x[i], logits[i], method,
                                        attributions[i], self.config.circuit_classes)
@@ -348,7 +350,7 @@ class Pipeline:
                 continue
             elapsed = time.monotonic() - t0
             self.metrics.proofs.inc()
-            self.metrics.latency.labels("prove").observe(elapsed)
+            self.metrics.latency.labels("prove", self.target.kind).observe(elapsed)
             timings = json.loads(row.timings or "{}") | {"prove_s": elapsed}
             db.touch(row, status="proved", proof=json.dumps(proof_to_snarkjs(proof)), timings=json.dumps(timings))
             await asyncio.to_thread(db.put, self.engine, row)
@@ -381,10 +383,10 @@ class Pipeline:
             return
         row.attempts, sent = recorded.attempts, recorded.submitted
         if not recorded.resumed:
-            self.metrics.gas.inc(sent.cost)
+            self.metrics.gas.labels(self.target.kind).inc(sent.cost)
         tx_hash, block, gas, ident = sent.tx_id, sent.height, sent.cost, sent.attestation_id
         elapsed = time.monotonic() - t0
-        self.metrics.latency.labels("submit").observe(elapsed)
+        self.metrics.latency.labels("submit", self.target.kind).observe(elapsed)
         timings = json.loads(row.timings or "{}") | {"submit_s": elapsed}
         db.touch(row, status="submitted", attestation_id=ident, tx_hash=tx_hash, block_number=block,
                  gas_used=gas, timings=json.dumps(timings), error=None)
@@ -418,10 +420,10 @@ class Pipeline:
             mined = Submitted(self.target.kind, row.attestation_id or "", row.tx_hash, row.block_number,
                               self.target.attester)
             final = await wait_final(lambda: self.target.confirm(mined, self.confirmations), self.metrics,
-                                     f"request {row.request_id}")
+                                     f"request {row.request_id}", self.target.kind)
         except Dropped as exc:  # the id is fixed: the submit stage re-checks the registry first
             reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
-            self.metrics.failures.labels("submit_reorg").inc()
+            self.metrics.failure("submit_reorg", self.target.kind)
             if reorgs > MAX_REORG_RESUBMITS:
                 await self._fail(row, "confirm", "failed", f"dropped by {reorgs} reorgs: {exc}")
                 return
@@ -433,7 +435,7 @@ class Pipeline:
             self._gauges()
             return
         elapsed = time.monotonic() - t0
-        self.metrics.latency.labels("confirm").observe(elapsed)
+        self.metrics.latency.labels("confirm", self.target.kind).observe(elapsed)
         timings = json.loads(row.timings or "{}") | {"confirm_s": elapsed}
         db.touch(row, block_number=final.height, gas_used=final.cost, timings=json.dumps(timings))
         await self._attested(row)
@@ -446,6 +448,6 @@ class Pipeline:
                          attester=self.target.attester)
         disclosure = prepared.disclosure(row.attestation_id, chain, json.loads(row.proof or "{}"),
                                          json.loads(row.assessment) if row.assessment else None)
-        self.metrics.attested.inc()
+        self.metrics.attested.labels(self.target.kind).inc()
         db.touch(row, status="attested", disclosure=json.dumps(disclosure.to_json()), error=None)
         await self._finish(row, result_json(row))

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from prover.serialize import proof_from_snarkjs
-from prover.solidity import proof_calldata
 
 from node.chains.adapter import (
     ChainAdapter,
@@ -25,8 +24,8 @@ from node.chains.adapter import (
     Statement,
     StatementRejected,
     Submitted,
+    proof_words,
 )
-from node.chains.ethereum import calldata
 from node.errors import NodeError
 from node.pipeline.prepared import Prepared
 
@@ -62,7 +61,7 @@ def statement_and_proof(prepared: Prepared, proof_json: str | None) -> tuple[Sta
     public = prepared.statement()
     statement = Statement(bytes.fromhex(prepared.model_hash[2:]), public[2], public[3], public[4], public[5])
     proof = proof_from_snarkjs(json.loads(proof_json or "{}"))
-    return statement, calldata.flat_proof(calldata.proof_words(*proof_calldata(proof)))
+    return statement, proof_words(proof)
 
 
 async def record(target: ChainAdapter, statement: Statement, words: tuple[int, ...], metrics: Any, what: str,
@@ -77,18 +76,18 @@ async def record(target: ChainAdapter, statement: Statement, words: tuple[int, .
                 return Recorded(found, True, attempts)
             return Recorded(await target.submit(statement, words), False, attempts)
         except ForeignRecord as exc:
-            metrics.failures.labels("foreign_record").inc()
+            metrics.failure("foreign_record", target.kind)
             log.error("%s: %s", what, exc)
             raise RecordFailed(str(exc), attempts) from exc
         except StatementRejected as exc:
             raise RecordFailed(str(exc), attempts) from exc
         except ChainUnavailable as exc:  # wait for the chain, however long; the row stays stored as proved
             attempts += 1
-            metrics.failures.labels("submit_retry").inc()
+            metrics.failure("submit_retry", target.kind)
             log.warning("chain unreachable (%s: %s); retrying in %.1f s", target.kind, exc, delay)
         except ChainAdapterError as exc:  # e.g. no receipt in time: retried a bounded number of times
             attempts += 1
-            metrics.failures.labels("submit_retry").inc()
+            metrics.failure("submit_retry", target.kind)
             if attempts >= MAX_SUBMIT_ATTEMPTS:
                 raise RecordFailed(f"giving up after {attempts} attempts: {exc}", attempts) from exc
             log.warning("%s: submission to %s failed (%s); retrying in %.1f s", what, target.kind, exc, delay)

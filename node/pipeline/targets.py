@@ -89,7 +89,7 @@ class TargetStage:
         if row is not None:
             db.touch(row, status="failed", error=message)
             await asyncio.to_thread(db.put, self.host.engine, row)
-        self.host.metrics.failures.labels(f"{self.chain}_submit").inc()
+        self.host.metrics.failure("submit", self.chain)
 
     async def _advance(self, request_id: str) -> None:
         loaded = await self._load(request_id)
@@ -100,7 +100,7 @@ class TargetStage:
             t0 = time.monotonic()
             proof = await self.host.pool.prove(prepared.opening(), self.adapter.context())
             self.host.metrics.proofs.inc()
-            self.host.metrics.latency.labels("prove").observe(time.monotonic() - t0)
+            self.host.metrics.latency.labels("prove", self.chain).observe(time.monotonic() - t0)
             db.touch(row, status="proved", proof=json.dumps(proof_to_snarkjs(proof)))
             await asyncio.to_thread(db.put, self.host.engine, row)
         if row.status == "proved":
@@ -130,7 +130,7 @@ class TargetStage:
                           row.cost or 0)
         try:
             final = await wait_final(lambda: self.adapter.confirm(mined, self.confirmations), self.host.metrics,
-                                     f"{self.chain} request {row.request_id}")
+                                     f"{self.chain} request {row.request_id}", self.chain)
         except Dropped as exc:
             reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
             if reorgs > MAX_REORG_RESUBMITS:
@@ -142,7 +142,7 @@ class TargetStage:
             return
         db.touch(row, status="attested", height=final.height, cost=final.cost, error=None)
         await asyncio.to_thread(db.put, self.host.engine, row)
-        self.host.metrics.attested.inc()
+        self.host.metrics.attested.labels(self.chain).inc()
         log.info("%s: request %s attested in %s", self.chain, row.request_id, row.tx_id)
 
 

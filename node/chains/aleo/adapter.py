@@ -97,6 +97,9 @@ class AleoAdapter:
     """The node's writer on Aleo. Sends are serialised; blocking work (SDK, HTTP) runs in worker threads."""
 
     kind = "aleo"
+    #: No batch registry on this chain: batch mode needs ethereum as the primary chain (the contract's
+    #: :func:`~node.chains.adapter.batch_chain` refuses this adapter with BatchesUnsupported).
+    supports_batches = False
 
     def __init__(self, config: AleoConfig, aleo_private_key: str, eth_private_key: str,
                  bridge: SdkBridge | None = None, rest: SnarkosRest | None = None) -> None:

@@ -1,6 +1,8 @@
 """Ethereum side of zkxai: submit attestations to the on-chain registry and read them back.
 
-- :mod:`node.chains.ethereum.adapter`: :class:`EthereumAdapter` (async, signs locally) for the node.
+- :mod:`node.chains.ethereum.chain`: :class:`EthereumChain`, Ethereum under the adapter contract
+  (:mod:`node.chains.adapter`): single records, batches, registry deployment, revocation; what the node holds.
+- :mod:`node.chains.ethereum.adapter`: :class:`EthereumAdapter` (async, signs locally), wrapped by ``EthereumChain``.
 - :mod:`node.chains.ethereum.reader`: synchronous web3 readers (no torch, no eth-tester); the batch verifier uses them.
 - :mod:`node.chains.ethereum.light_reader`: the verifier CLI's reader on :mod:`node.chains.ethereum.jsonrpc` (standard
   library, batched calls): no web3 import. Both return :class:`~node.chains.ethereum.records.OnchainAttestation`.

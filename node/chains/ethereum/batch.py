@@ -285,10 +285,15 @@ class BatchSubmitter:
     async def submit(self, batch: BatchClaim, *, root: int | None = None, count: int | None = None) -> SubmittedBatch:
         """Send ``attestBatch`` for the proof; returns once mined. ``root`` / ``count`` override the claimed public
         inputs (a tampered claim is rejected by the registry: BatchReverted with error_name ``InvalidProof``)."""
-        claim_root = batch.root if root is None else root
-        claim_count = batch.count if count is None else count
         a, b, c = proof_calldata(batch.proof)
-        data = self.registry.encode_abi("attestBatch", args=[claim_root, claim_count, a, b, c])
+        return await self.submit_calldata(batch.root if root is None else root, batch.count if count is None else count,
+                                          a, b, c)
+
+    async def submit_calldata(self, claim_root: int, claim_count: int, a: Sequence[int], b: Sequence[Sequence[int]],
+                              c: Sequence[int]) -> SubmittedBatch:
+        """:meth:`submit` with the proof as calldata (a[2], b[2][2], c[2]; EIP-197 order)."""
+        data = self.registry.encode_abi("attestBatch", args=[claim_root, claim_count, _as_lists(a), _as_lists(b),
+                                                             _as_lists(c)])
         receipt = await self._transact(self.deployment.registry, data, self.attest_gas, "attestBatch")
         expected = batch_id(claim_root, claim_count)
         events = self.registry.events.BatchAttested().process_receipt(receipt)

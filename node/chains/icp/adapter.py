@@ -87,6 +87,9 @@ class IcpAdapter:
     """The node's writer for one registry canister, one Ed25519 identity (the attester principal)."""
 
     kind = KIND
+    #: No batch registry on this chain: batch mode needs ethereum as the primary chain (the contract's
+    #: :func:`~node.chains.adapter.batch_chain` refuses this adapter with BatchesUnsupported).
+    supports_batches = False
 
     def __init__(self, agent: IcAgent, *, expected_module_hash: bytes | None = None) -> None:
         if agent.identity is None:
