@@ -83,7 +83,7 @@ def _build(model: LoadedModel, level: str, method: str, keys_dir: Path, probe: A
             check_supported(net, method)
     except QNetError as exc:  # a method or layer the circuits do not support: name it
         raise UnsupportedModel(str(exc)) from exc
-    pc = proven_circuit(net, level, method, model.model_hash)
+    pc = proven_circuit(net, level, method or None, model.model_hash)
     keys = ensure_proven_keys(keys_dir, pc.circuit)
     return qnet, model_commitment(net), keys, agreement(model, qnet, probe)
 
