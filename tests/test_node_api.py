@@ -80,7 +80,7 @@ def test_cli_verifies_over_the_nodes_rpc(node: str, attested: dict[str, Any], mo
     assert out.returncode == 0, out.stdout + out.stderr
     assert report["verdict"] == "VALID"
     assert [c["name"] for c in report["checks"]] == ["record", "attester", "revocation", "finality", "vk", "proof",
-                                                     "model", "disclosure"]
+                                                     "model", "disclosure", "level"]
     assert {c["status"] for c in report["checks"]} == {"pass"}
     assert report["record"]["predicted_class"] == attested["predicted_class"]
 

@@ -26,7 +26,7 @@ from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
 
 from node.store import db
 from node.store import deployments
-from node.chains.adapter import PrimaryChain, batch_chain
+from node.chains.adapter import PrimaryChain, RegistryFamily, batch_chain
 from node.config import NodeConfig
 from node.errors import (
     NodeError,
@@ -34,6 +34,7 @@ from node.errors import (
     RateLimited,
     RequestTimeout,
 )
+from node.pipeline.levels import ProvenModels
 from node.pipeline.engine import (
     ChainInfo,
     Pipeline,
@@ -212,6 +213,7 @@ async def info(request: web.Request) -> web.Response:
         "deployments": {k: v for k, v in (("registry", svc.chain.registry_origin),
                                           ("batch_registry", svc.chain.batch_registry_origin)) if v is not None},
         "circuit_classes": svc.config.circuit_classes, "confirmations": svc.pipeline.confirmations,
+        "proven": [p.to_json() for p in svc.pipeline.proven.all()] if svc.pipeline.proven is not None else [],
         "requests": counts, "inflight": svc.pipeline.inflight, "accepting": svc.pipeline.accepting,
     })
 
@@ -239,7 +241,10 @@ async def _read_model(request: web.Request) -> bytes:
 
 async def post_model(request: web.Request) -> web.Response:
     data = await _read_model(request)
-    return web.json_response(await request.app[SERVICE].models.register(data, request.query.get("name", "")), status=201)
+    q = request.query
+    return web.json_response(await request.app[SERVICE].register_model(data, q.get("name", ""),
+                                                                       q.get("level", "commitment"), q.get("method")),
+                             status=201)
 
 
 async def post_calibration(request: web.Request) -> web.Response:
@@ -334,9 +339,12 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
                           batch_vk_sha256=vk_sha256(vk_calldata(batch_keys[1])) if batch_keys else None)
         models = ModelStore(engine, config.circuit_classes)
         targets = await open_targets(config, adapter, Path.cwd())
+        proven = ProvenModels(engine, config.keys_dir, adapter) if isinstance(adapter, RegistryFamily) else None
+        if proven is not None:
+            await proven.start()
         pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, primary=adapter, chain=chain,
                             metrics=app[METRICS], batches=batch_chain(adapter) if batches else None,
-                            targets=targets)
+                            targets=targets, proven=proven)
         app[ADAPTER] = adapter
         app[SERVICE] = NodeService(config, engine, models, pipeline, chain)
         await pipeline.start()

@@ -46,6 +46,8 @@ def _document() -> dict[str, Any]:
                         "input": {"type": "array", "minItems": 1, "maxItems": 1048576,
                                   "items": {"anyOf": [{"type": "number"}, {"type": "array"}]}},
                         "method": {"type": "string", "minLength": 1, "maxLength": 128},
+                        "level": {"type": "string", "enum": ["commitment", "inference", "explanation"],
+                                  "description": "default: the model's newest proven level, else commitment"},
                     }},
             },
         },
@@ -63,7 +65,14 @@ def _document() -> dict[str, Any]:
                 "get": {"summary": "Registered models", "security": secured,
                         "responses": {"200": _ok("models"), "401": _err("missing or wrong API key")}},
                 "post": {"summary": "Register an ONNX model (admin key)", "security": secured,
-                         "parameters": [{"name": "name", "in": "query", "schema": {"type": "string"}}],
+                         "parameters": [{"name": "name", "in": "query", "schema": {"type": "string"}},
+                                        {"name": "level", "in": "query", "schema": {
+                                            "type": "string", "enum": ["commitment", "inference", "explanation"]},
+                                         "description": "proof level (default commitment); a proven level quantizes "
+                                                        "the model and deploys its own verifier and registry"},
+                                        {"name": "method", "in": "query", "schema": {"type": "string"},
+                                         "description": "level explanation: the attribution method the circuit "
+                                                        "computes (gradient, gradient_x_input, lrp_epsilon_<v>)"}],
                          "requestBody": {"required": True, "content": {"application/octet-stream": {
                              "schema": {"type": "string", "format": "binary"}}}},
                          "responses": {"201": _ok("registered"), "400": _err("not a usable model"),

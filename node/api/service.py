@@ -22,6 +22,7 @@ from node.chains.adapter import AlreadyRevoked, BatchChain, BatchModelRevoking, 
 from node.store import db
 from node.config import NodeConfig
 from node.verify.disclosure import Disclosure
+from node.verify.levels import COMMITMENT, parse_level
 from node.errors import (
     BadRequest,
     UnknownAttestation,
@@ -45,10 +46,14 @@ class ModelStore:
         self._loaded: dict[str, LoadedModel] = {}
         self._calibrations: dict[str, Any] = {}
 
-    async def register(self, data: bytes, name: str) -> dict[str, Any]:
+    async def load(self, data: bytes) -> LoadedModel:
+        """Check and load a model upload (nothing stored)."""
         if not data:
             raise BadRequest("empty model body: POST the ONNX file or the torch.export .pt2 program")
-        model = await asyncio.to_thread(load_model, data)
+        return await asyncio.to_thread(load_model, data)
+
+    async def register(self, data: bytes, name: str) -> dict[str, Any]:
+        model = await self.load(data)
         if model.num_classes > self.circuit_classes:
             raise BadRequest(f"model has {model.num_classes} classes; this node's commitment circuit holds at most "
                              f"{self.circuit_classes}")
@@ -131,14 +136,44 @@ class NodeService:
                  chain: ChainInfo) -> None:
         self.config, self.engine, self.models, self.pipeline, self.chain = config, engine, models, pipeline, chain
 
+    async def register_model(self, data: bytes, name: str, level: str, method: str | None) -> dict[str, Any]:
+        """Register a model at ``level``: commitment (today's behaviour), or a proven level (quantized, its circuit,
+        keys, verifier and registry: :mod:`node.pipeline.levels`; UnsupportedModel -> 422 naming the layer, nothing
+        stored: the model can still be registered at level commitment)."""
+        level = parse_level(level)
+        if level == COMMITMENT:
+            return await self.models.register(data, name) | {"level": COMMITMENT}
+        if self.pipeline.proven is None:
+            raise BadRequest("this node does not attest at proven levels")
+        if method is not None:
+            parse_method(method)
+        model = await self.models.load(data)
+        proven = await self.pipeline.proven.register(model, level, method)
+        return await self.models.register(data, name) | {"level": level, "proven": proven.to_json()}
+
     async def attest(self, body: Any, *, wait: bool, request_id: str | None = None) -> tuple[int, dict[str, Any]]:
         """Validate, store and queue one request. 202 + request id, or with ``wait`` 201 + the result."""
         model_hash, raw_input, method, want_quality = parse_attest_body(body, self.config)
         model = await self.models.get(model_hash)
         x = to_input_array(raw_input, model.input_shape)
         model.batch(x)  # token ids: whole numbers within the vocabulary (InvalidInput -> 400), before anything is stored
+        asked = body.get("level")
+        if asked is not None:
+            parse_level(asked)
+        proven = (self.pipeline.proven.for_request(model_hash, asked, body.get("method"))
+                  if self.pipeline.proven is not None else None)
+        if proven is None and asked not in (None, COMMITMENT):
+            raise BadRequest(f"this node does not attest at level {asked}")
+        level = COMMITMENT
+        if proven is not None:
+            if self.pipeline.batches is not None:
+                raise BadRequest(f"batch mode attests at level commitment only: model {model_hash} is registered at "
+                                 f"level {proven.row.level}; send \"level\": \"commitment\" or run the node in "
+                                 "single mode")
+            level, method = proven.row.level, proven.row.method or method
         row = db.AttestationRow(request_id=request_id or str(uuid.uuid4()), model_hash=model_hash.lower(),
-                                method=method, input_json=json.dumps({"x": x.tolist(), "quality": want_quality}))
+                                method=method, input_json=json.dumps({"x": x.tolist(), "quality": want_quality}),
+                                level=level)
         waiter = self.pipeline.waiters.add(row.request_id) if wait else None
         row = await self.pipeline.accept(row)
         if waiter is None:
@@ -155,7 +190,8 @@ class NodeService:
         row = await self._row(key)
         out = result_json(row, await asyncio.to_thread(db.submissions_of, self.engine, row.request_id))
         out.pop("disclosure", None)
-        return out | {"model_hash": row.model_hash, "method": row.method, "created_at": row.created_at.isoformat()}
+        return out | {"model_hash": row.model_hash, "method": row.method, "level": row.level or COMMITMENT,
+                      "created_at": row.created_at.isoformat()}
 
     async def revoke(self, key: str, body: Any) -> dict[str, Any]:
         """Revoke an attestation on chain (e.g. its input was found invalid); verifiers and consumers see it.
@@ -281,7 +317,7 @@ def _scope(body: Any) -> str:
 def parse_attest_body(body: Any, config: NodeConfig) -> tuple[str, Any, str, bool]:
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object: {\"model_hash\": \"0x..\", \"input\": [...], \"method\": \"...\"}")
-    unknown = set(body) - {"model_hash", "input", "method", "quality"}
+    unknown = set(body) - {"model_hash", "input", "method", "quality", "level"}
     if unknown:
         raise BadRequest(f"unknown fields: {sorted(unknown)}")
     model_hash = body.get("model_hash")

@@ -369,6 +369,28 @@ class PrimaryChain(ChainAdapter, DeployingChain, Protocol):
 
 
 @runtime_checkable
+class RegistryFamily(Protocol):
+    """A chain on which one account attests in several registries (a model's proven level has its own verifier key,
+    hence its own registry): :meth:`sibling` is a :class:`PrimaryChain` with no registry yet, sharing the account
+    (one nonce counter), to deploy or attach one. Ethereum implements it."""
+
+    kind: str
+
+    def sibling(self) -> PrimaryChain:
+        ...
+
+
+def registry_family(chain: object) -> RegistryFamily:
+    """``chain`` as a :class:`RegistryFamily`; :class:`ChainAdapterError` naming the chain when it has none."""
+    if not isinstance(chain, RegistryFamily):
+        err = ChainAdapterError(f"the {getattr(chain, 'kind', '?')} chain cannot hold a registry per model: proven "
+                                "levels need an EVM chain (ethereum)")
+        err.status, err.code = 400, "levels_unsupported"
+        raise err
+    return chain
+
+
+@runtime_checkable
 class RecordReader(Protocol):
     """A verifier's reader for one chain (light install: no torch, no aiohttp server)."""
 

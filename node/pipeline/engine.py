@@ -23,6 +23,11 @@ refuses duplicates, so one request can never produce two attestations.
 Batch mode (``pipeline.attestation_mode = "batch"``): prepared rows go to :class:`node.pipeline.batch_stage.BatchStage`
 instead (``prepared`` -> ``batched`` -> ``attested``, the batch's proof stored once in its own row).
 
+Proven levels (:mod:`node.pipeline.levels`): a request for a model registered at level ``inference`` /
+``explanation`` is predicted (and at ``explanation`` explained) by the quantized oracle, proven with the model's own
+circuit and key, and recorded in the model's own registry (a sibling of the primary chain: same account); it is
+recorded on the primary chain only (not on the extra targets) and only in single mode.
+
 Back-pressure: at most ``queue_size`` unfinished requests; beyond that intake raises :class:`Busy` (HTTP 503).
 """
 
@@ -43,6 +48,7 @@ from sqlalchemy.engine import Engine
 from explainers.attribution import explain
 from explainers.errors import ExplainerError
 from explainers.model import LoadedModel
+from explainers.quantize import quantize_input
 from prover.serialize import proof_to_snarkjs
 
 from node.chains.adapter import (
@@ -66,7 +72,10 @@ from node.pipeline.prepared import (
     argmax_first,
     fixed_scores,
 )
+from node.pipeline.levels import LevelNotRegistered, ProvenModel, ProvenModels
+from node.pipeline.proven import oracle
 from node.pipeline.proving import ProverPool
+from node.verify.levels import COMMITMENT, EXPLANATION, PROVEN_LEVELS
 from node.pipeline.results import result_json
 from node.pipeline.submission import MAX_REORG_RESUBMITS, RecordFailed, record, statement_and_proof
 
@@ -118,7 +127,7 @@ class Pipeline:
     def __init__(self, *, config: NodeConfig, engine: Engine, models: Any, pool: ProverPool,
                  primary: PrimaryChain, chain: ChainInfo, metrics: Metrics,
                  batches: BatchChain | None = None, confirmations: int | None = None,
-                 targets: Sequence[tuple[ChainAdapter, RegistryRef]] = ()) -> None:
+                 targets: Sequence[tuple[ChainAdapter, RegistryRef]] = (), proven: ProvenModels | None = None) -> None:
         self.config, self.engine, self.models = config, engine, models
         #: Blocks a single attestation must be deep (1 = its including block; 0 in the config reads as 1) before
         #: the request is ``attested``; a reorg that drops it before then re-submits it. The embedded chain mines
@@ -130,6 +139,8 @@ class Pipeline:
         self.pool, self.chain, self.metrics = pool, chain, metrics
         #: The chain single attestations are recorded on, through the adapter contract only.
         self.target: PrimaryChain = primary
+        #: Models registered at proven levels, each attesting in its own registry.
+        self.proven = proven
         #: More chains every prepared prediction is recorded on (``[chains] targets`` beyond ethereum), each in its
         #: own persisted rows.
         self.targets = [TargetStage(self, extra, ref, wanted) for extra, ref in targets]
@@ -269,11 +280,14 @@ class Pipeline:
             batch = await self._take_batch()
             self._gauges()
             self.metrics.batch.observe(len(batch))
-            groups: dict[tuple[str, str], list[db.AttestationRow]] = defaultdict(list)
+            groups: dict[tuple[str, str, str], list[db.AttestationRow]] = defaultdict(list)
             for row in batch:
-                groups[(row.model_hash, row.method)].append(row)
-            for (model_hash, method), rows in groups.items():
-                await self._infer_group(model_hash, method, rows)
+                groups[(row.model_hash, row.method, row.level or COMMITMENT)].append(row)
+            for (model_hash, method, level), rows in groups.items():
+                if level in PROVEN_LEVELS:
+                    await self._infer_proven(model_hash, method, level, rows)
+                else:
+                    await self._infer_group(model_hash, method, rows)
 
     async def _infer_group(self, model_hash: str, method: str, rows: list[db.AttestationRow]) -> None:
         t0 = time.monotonic()
@@ -312,6 +326,55 @@ class Pipeline:
                 target.queue.put_nowait(row.request_id)
         self._gauges()
 
+    async def _infer_proven(self, model_hash: str, method: str, level: str, rows: list[db.AttestationRow]) -> None:
+        """Proven level: the quantized oracle predicts (and at ``explanation`` explains); the float model only
+        measures the (unproven) assessment and, at ``inference``, gives the committed (unproven) attribution."""
+        t0 = time.monotonic()
+        try:
+            proven = self._proven_model(model_hash, level, method)
+            model: LoadedModel = await self.models.get(model_hash)
+            requests = [json.loads(r.input_json or "{}") for r in rows]
+            x = np.stack([np.asarray(req["x"], dtype=np.float32) for req in requests])
+            results = [await asyncio.to_thread(oracle, proven.row.qnet, level, method,
+                                               tuple(quantize_input(model, x[i]))) for i in range(len(rows))]
+            targets = [r.predicted_class for r in results]
+            float_attr = (await asyncio.to_thread(explain, model, x, method, targets) if level != EXPLANATION
+                          else None)
+        except (ExplainerError, NodeError, ValueError) as exc:
+            for row in rows:
+                await self._fail(row, "inference", "rejected", f"{type(exc).__name__}: {exc}")
+            return
+        attributions = (np.stack([np.asarray(r.attribution, dtype=np.float64).reshape(x.shape[1:]) / 65536
+                                  for r in results]) if float_attr is None else float_attr)
+        assessments = await self._assess(model, model_hash, x, attributions, targets,
+                                         [bool(req.get("quality")) for req in requests])
+        elapsed = time.monotonic() - t0
+        self.metrics.latency.labels("inference", "").observe(elapsed)
+        for i, row in enumerate(rows):
+            prepared = Prepared.encode_proven(model.model_hash, level, method, proven.row.model_commitment,
+                                              tuple(int(d) for d in x.shape[1:]), results[i],
+                                              None if float_attr is None else float_attr[i])
+            assessments[i]["prediction"] = ("the scores are the quantized model's, computed exactly by the proven "
+                                            "circuit; the float model's prediction is not what is proven")
+            db.touch(row, status="prepared", prepared=prepared.to_json(), predicted_class=prepared.predicted_class,
+                     assessment=json.dumps(assessments[i]),
+                     timings=json.dumps({"inference_s": elapsed, "inference_batch": len(rows)}))
+            await asyncio.to_thread(db.put, self.engine, row)  # proven levels: the primary chain only
+            self._to_prove(row)
+        self._gauges()
+
+    def _proven_model(self, model_hash: str, level: str, method: str) -> ProvenModel:
+        found = self.proven.get(model_hash, level, method) if self.proven is not None else None
+        if found is None:
+            raise LevelNotRegistered(f"model {model_hash} is not registered at level {level} ({method})")
+        return found
+
+    def _chain_of(self, prepared: Prepared) -> PrimaryChain:
+        """The chain (registry) a prepared prediction is recorded in: its model's level registry, or the primary."""
+        if prepared.level in PROVEN_LEVELS:
+            return self._proven_model(prepared.model_hash, prepared.level, prepared.method).chain
+        return self.target
+
     async def _assess(self, model: LoadedModel, model_hash: str, x: np.ndarray, attributions: np.ndarray,
                       targets: list[int], want_quality: list[bool]) -> list[dict[str, Any]]:
         """Trust for every row, explanation quality where asked. Measured, not proven; never fails a request."""
@@ -342,7 +405,12 @@ class Pipeline:
             prepared = Prepared.from_json(row.prepared or "")
             t0 = time.monotonic()
             try:
-                proof = await self.pool.prove(prepared.opening(), self.context)
+                if prepared.level in PROVEN_LEVELS:
+                    proven = self._proven_model(prepared.model_hash, prepared.level, prepared.method)
+                    proof = await self.pool.prove_proven(prepared.proven_job(
+                        str(proven.keys.paths.proving_key), proven.row.qnet, proven.chain.context()))
+                else:
+                    proof = await self.pool.prove(prepared.opening(), self.context)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -372,10 +440,11 @@ class Pipeline:
                     await self._fail(row, "submit", "failed", f"internal error: {type(exc).__name__}: {exc}")
 
     async def _submit(self, row: db.AttestationRow) -> None:
-        statement, words = statement_and_proof(Prepared.from_json(row.prepared or ""), row.proof)
+        prepared = Prepared.from_json(row.prepared or "")
+        statement, words = statement_and_proof(prepared, row.proof)
         t0 = time.monotonic()
         try:
-            recorded = await record(self.target, statement, words, self.metrics, f"request {row.request_id}",
+            recorded = await record(self._chain_of(prepared), statement, words, self.metrics, f"request {row.request_id}",
                                     row.attempts)
         except RecordFailed as exc:
             row.attempts = exc.attempts
@@ -417,9 +486,10 @@ class Pipeline:
         assert row.tx_hash is not None and row.block_number is not None
         t0 = time.monotonic()
         try:
+            chain = self._chain_of(Prepared.from_json(row.prepared or ""))
             mined = Submitted(self.target.kind, row.attestation_id or "", row.tx_hash, row.block_number,
                               self.target.attester)
-            final = await wait_final(lambda: self.target.confirm(mined, self.confirmations), self.metrics,
+            final = await wait_final(lambda: chain.confirm(mined, self.confirmations), self.metrics,
                                      f"request {row.request_id}", self.target.kind)
         except Dropped as exc:  # the id is fixed: the submit stage re-checks the registry first
             reorgs = self._reorgs[row.request_id] = self._reorgs.get(row.request_id, 0) + 1
@@ -444,8 +514,9 @@ class Pipeline:
         """Final: store the disclosure (tx hash and block of the confirmed transaction) and answer the waiters."""
         assert row.attestation_id is not None and row.tx_hash is not None and row.block_number is not None
         prepared = Prepared.from_json(row.prepared or "")
-        chain = ChainRef(self.chain.chain_id, self.chain.registry, row.tx_hash, row.block_number,
-                         attester=self.target.attester)
+        registry = (self._proven_model(prepared.model_hash, prepared.level, prepared.method).row.registry_address
+                    if prepared.level in PROVEN_LEVELS else self.chain.registry)
+        chain = ChainRef(self.chain.chain_id, registry, row.tx_hash, row.block_number, attester=self.target.attester)
         disclosure = prepared.disclosure(row.attestation_id, chain, json.loads(row.proof or "{}"),
                                          json.loads(row.assessment) if row.assessment else None)
         self.metrics.attested.labels(self.target.kind).inc()

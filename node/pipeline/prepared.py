@@ -1,6 +1,10 @@
 """What happens to one prediction, as pure steps the staged engine (:mod:`node.pipeline.engine`) runs and persists.
 
 encode (fixed-point, salts) -> :class:`Prepared` (stored before proving) -> opening -> proof -> disclosure.
+
+At a proven level (:mod:`node.pipeline.proven`) the prepared values are the quantized oracle's
+(:meth:`Prepared.encode_proven`) and the statement's input / explanation digests are the proven circuit's
+(:func:`node.verify.levels.proven_digests`), the same functions a verifier recomputes them with.
 """
 
 from __future__ import annotations
@@ -11,17 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from circuits.commitment import CommitmentOpening, new_salt, public_inputs, statement_values
+from circuits.commitment import CommitmentOpening, new_salt, statement_values
 from explainers.encoding import logits_to_fixed, to_fixed
 
 from node.verify.digests import (
     explanation_hash,
     input_hash,
 )
+from node.pipeline.proven import OracleResult, ProvenJob
 from node.verify.disclosure import (
     ChainRef,
     Disclosure,
 )
+from node.verify.levels import COMMITMENT, EXPLANATION, PROVEN_LEVELS, proven_digests
 
 #: Padding for unused class slots: the smallest int32, so a padded slot can never be the argmax.
 PAD_SCORE = -(2**31)
@@ -53,6 +59,10 @@ class Prepared:
     explanation_values: tuple[int, ...]
     explanation_salt: int
     prediction_salt: int
+    #: The proof level (node.verify.levels); rows prepared before levels load as commitment.
+    level: str = COMMITMENT
+    #: Proven levels: the Poseidon commitment of the quantized weights (decimal).
+    model_commitment: str | None = None
 
     @classmethod
     def encode(cls, model_hash: bytes, num_classes: int, x: np.ndarray, logits: np.ndarray, method: str,
@@ -65,6 +75,24 @@ class Prepared:
             predicted_class=argmax_first(scores), num_classes=num_classes, method=method,
             explanation_shape=tuple(int(d) for d in attribution.shape), explanation_values=tuple(to_fixed(attribution)),
             explanation_salt=new_salt(), prediction_salt=new_salt(),
+        )
+
+    @classmethod
+    def encode_proven(cls, model_hash: bytes, level: str, method: str, model_commitment: str, input_shape: tuple[int, ...],
+                      result: OracleResult, attribution: np.ndarray | None) -> Prepared:
+        """A proven-level prediction: the oracle's fixed-point input and scores and, at level explanation, its
+        attribution; at level inference the float explainer's ``attribution`` (committed, not proven)."""
+        if result.attribution is not None:
+            expl_shape, expl_values = input_shape, result.attribution
+        else:
+            assert attribution is not None
+            expl_shape, expl_values = tuple(int(d) for d in attribution.shape), tuple(to_fixed(attribution))
+        return cls(
+            model_hash="0x" + model_hash.hex(), input_shape=input_shape, input_values=result.input_values,
+            input_salt=new_salt(), scores=result.scores, predicted_class=result.predicted_class,
+            num_classes=len(result.scores), method=method, explanation_shape=expl_shape,
+            explanation_values=tuple(expl_values), explanation_salt=new_salt(), prediction_salt=new_salt(),
+            level=level, model_commitment=model_commitment,
         )
 
     def opening(self) -> CommitmentOpening:
@@ -81,7 +109,27 @@ class Prepared:
 
     def statement(self) -> list[int]:
         """The six statement values (circuits.commitment.STATEMENT) this prediction commits to."""
-        return statement_values(self.opening())
+        values = statement_values(self.opening())
+        if self.level in PROVEN_LEVELS:
+            values[2], values[5] = proven_digests(self.level, self.method, self.input_shape, self.input_values,
+                                                  self.input_salt, self.explanation_shape, self.explanation_values,
+                                                  self.explanation_salt)
+        return values
+
+    def public_inputs(self, context: int) -> list[int]:
+        """The proof's public inputs: the statement, then ``context``."""
+        return [*self.statement(), context]
+
+    def proven_job(self, pk_path: str, qnet_json: str, context: int) -> ProvenJob:
+        """What a prover worker needs to prove this proven-level prediction in ``context``."""
+        return ProvenJob(
+            pk_path=pk_path, qnet_json=qnet_json, level=self.level, method=self.method,
+            model_hash=bytes.fromhex(self.model_hash[2:]), x=self.input_values, input_salt=self.input_salt,
+            prediction_salt=self.prediction_salt, explanation_salt=self.explanation_salt, context=context,
+            explanation_hash=None if self.level == EXPLANATION else explanation_hash(
+                self.method, self.explanation_shape, self.explanation_values),
+            expected_public=tuple(self.public_inputs(context)),
+        )
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -102,13 +150,13 @@ class Prepared:
                    assessment: dict[str, Any] | None = None, *, batched: bool = False) -> Disclosure:
         """The bundle of this prediction attested at ``chain`` (its attester set). ``batched``: its public inputs
         are the statement alone (the leaf's preimage; the batch proof carries the context)."""
-        opening = self.opening()
-        public = statement_values(opening) if batched else public_inputs(opening, chain.context())
+        public = self.statement() if batched else self.public_inputs(chain.context())
         return Disclosure(
             attestation_id=attestation_id, chain=chain, model_hash=bytes.fromhex(self.model_hash[2:]),
             input_shape=self.input_shape, input_values=self.input_values, input_salt=self.input_salt,
             predicted_class=self.predicted_class, num_classes=self.num_classes, scores=self.scores,
             prediction_salt=self.prediction_salt, method=self.method, explanation_shape=self.explanation_shape,
             explanation_values=self.explanation_values, explanation_salt=self.explanation_salt,
-            public_inputs=tuple(public), proof=proof, assessment=assessment,
+            public_inputs=tuple(public), proof=proof, assessment=assessment, level=self.level,
+            model_commitment=int(self.model_commitment) if self.model_commitment is not None else None,
         )

@@ -53,6 +53,7 @@ from node.pipeline.batching import (
     prove_batch,
 )
 from node.errors import ConfigError
+from node.pipeline.proven import ProvenJob, prove_job
 
 log = logging.getLogger("zkxai.node")
 
@@ -231,6 +232,12 @@ class ProverPool:
             raise BatchError("this prover pool was started without batch keys")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, _prove_batch_in_worker, batch)
+
+    async def prove_proven(self, job: ProvenJob) -> Proof:
+        """One proof at a proven level with the model's own circuit and key (built / loaded by the worker on first
+        use and kept: :func:`node.pipeline.proven.prove_job`)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, prove_job, job)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -3,7 +3,8 @@
 Rows are written before the client is answered: a request is stored as ``received`` first and moved
 through ``prepared`` / ``proved`` / ``submitted`` (single mode: mined, waiting for ``chain.confirmations``) or
 ``batched`` (batch mode, see :class:`BatchRow`) to ``attested`` or ``failed``, so nothing accepted is lost silently.
-The contracts the node deployed are remembered per chain (:class:`DeploymentRow`), so a restart attaches to them.
+The contracts the node deployed are remembered per chain (:class:`DeploymentRow`), so a restart attaches to them;
+models registered at a proven level keep their quantized form, keys and registry in :class:`ProvenModelRow`.
 Database calls are short and run in a worker thread (``asyncio.to_thread``) so the event loop never blocks.
 """
 
@@ -74,8 +75,39 @@ class AttestationRow(SQLModel, table=True):
     #: Batch mode: the batch this prediction was put in (status ``batched`` from then on) and its slot.
     batch_key: str | None = Field(default=None, index=True)
     batch_index: int | None = None
+    #: The proof level (node.verify.levels): ``commitment`` (NULL in rows from before levels) or a proven level,
+    #: attested in the registry of the model's :class:`ProvenModelRow` for (model, level, method).
+    level: str | None = None
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+
+class ProvenModelRow(SQLModel, table=True):
+    """A model registered at a proven level (``inference`` / ``explanation``): its quantized form, circuit keys and
+    the verifier + AttestationRegistry deployed for them (the weights are circuit constants: one key and one registry
+    per model, level and method)."""
+
+    __tablename__ = "proven_models"
+
+    model_hash: str = Field(primary_key=True)
+    level: str = Field(primary_key=True)
+    #: The explanation method the circuit computes (level explanation); "" at level inference.
+    method: str = Field(default="", primary_key=True)
+    #: explainers.quantize's QNet JSON (fixed-point weights, scales).
+    qnet: str = Field(sa_column=Column(Text, nullable=False))
+    #: Poseidon commitment of the quantized weights (decimal).
+    model_commitment: str
+    #: circuits' R1CS digest: names the keys in the keys dir (development setup, cached on disk).
+    r1cs_digest: str
+    constraints: int = 0
+    chain_id: int = Field(default=0, sa_type=BigInteger)
+    registry_address: str
+    verifier: str
+    vk_sha256: str
+    #: Top-1 agreement of the quantized model with the float model on a probe (None when not measured).
+    agreement: float | None = None
+    deploy_gas: int | None = None
+    created_at: datetime = Field(default_factory=_now)
 
 
 class BatchRow(SQLModel, table=True):
@@ -298,6 +330,23 @@ def list_deployments(engine: Engine, chain_id: int | None = None, kind: str | No
 def get_model(engine: Engine, model_hash: str) -> ModelRow | None:
     with Session(engine, expire_on_commit=False) as session:
         return session.get(ModelRow, model_hash)
+
+
+def get_proven(engine: Engine, model_hash: str, level: str, method: str = "") -> ProvenModelRow | None:
+    with Session(engine, expire_on_commit=False) as session:
+        return session.get(ProvenModelRow, (model_hash, level, method))
+
+
+def proven_of(engine: Engine, model_hash: str) -> list[ProvenModelRow]:
+    """A model's proven registrations, newest first."""
+    with Session(engine, expire_on_commit=False) as session:
+        stmt = select(ProvenModelRow).where(ProvenModelRow.model_hash == model_hash)
+        return list(session.exec(stmt.order_by(ProvenModelRow.created_at.desc())))  # type: ignore[attr-defined]
+
+
+def list_proven(engine: Engine) -> list[ProvenModelRow]:
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.exec(select(ProvenModelRow).order_by(ProvenModelRow.created_at)))  # type: ignore[arg-type]
 
 
 def get_calibration(engine: Engine, model_hash: str) -> CalibrationRow | None:

@@ -24,6 +24,7 @@ from node.verify.trust import (
     registry_id,
     vk_sha256_of,
 )
+from node.verify.levels import COMMITMENT, Level, UnknownLevel, what_is_proven
 from node.verify.report import Report
 
 #: Printed when a check rests on nothing pinned: what the user can pin.
@@ -49,11 +50,13 @@ class Anchors:
     kind: str = "ethereum"
     #: --network (Aleo)
     network: str | None = None
+    #: --level: what the pinned --registry / --vkey proves (node.verify.levels)
+    level: Level | None = None
 
     @property
     def empty(self) -> bool:
         return not (self.registries or self.batch_registries or self.attesters or self.vkey is not None
-                    or self.chain_id is not None or self.nodes)
+                    or self.chain_id is not None or self.nodes or self.level is not None)
 
     def applicable(self, scope: Scope) -> tuple[TrustedNode, ...]:
         """Trust entries for this chain: on an EVM chain id, the EVM entries (one without chain_id applies to any);
@@ -84,6 +87,14 @@ def anchors_from_args(args: argparse.Namespace, kind: str = "ethereum") -> Ancho
     registry = getattr(args, "registry", None)
     batch_registry = getattr(args, "batch_registry", None)
     network = getattr(args, "network", None)
+    level = getattr(args, "level", None)
+    if level is not None:
+        try:
+            level = Level.parse(level)
+        except UnknownLevel as exc:
+            raise TrustError(str(exc)) from exc
+        if registry is None and vkey is None:
+            raise TrustError("--level says what a pinned key proves: give it with --registry or --vkey")
     return Anchors(
         registries=() if registry is None else (registry_id(kind, registry, "--registry"),),
         batch_registries=() if batch_registry is None else (checksum_address(batch_registry, "--batch-registry"),),
@@ -94,6 +105,7 @@ def anchors_from_args(args: argparse.Namespace, kind: str = "ethereum") -> Ancho
         nodes=tuple(nodes),
         kind=kind,
         network=None if network is None or kind != "aleo" else network_name(kind, network, "--network"),
+        level=level,
     )
 
 
@@ -200,7 +212,7 @@ def pinned_digests(anchors: Anchors, nodes: tuple[TrustedNode, ...], batch: bool
     return out
 
 
-__all__ = ["Anchors", "Scope", "candidate_registries", "NOTHING_PINNED", "NOT_CHECKED_OFFLINE", "PIN_HINT", "offline_vk_check", "anchors_from_args", "check_attester", "check_chain", "check_registry",
+__all__ = ["Anchors", "Scope", "check_level", "pinned_levels", "candidate_registries", "NOTHING_PINNED", "NOT_CHECKED_OFFLINE", "PIN_HINT", "offline_vk_check", "anchors_from_args", "check_attester", "check_chain", "check_registry",
            "check_vk", "nodes_for", "pinned_attesters", "pinned_digests", "pinned_registries"]
 
 
@@ -221,3 +233,36 @@ def offline_vk_check(report: Report, anchors: Anchors, vk: Any, batch: bool) -> 
                           "pins: " + ", ".join(digests))
     return report.add("vk", True, f"pinned key {anchors.vkey_path} ({inputs}"
                       + (f", named by {digests[digest]}" if digests else "") + "); no chain consulted")
+
+
+def pinned_levels(anchors: Anchors, nodes: tuple[TrustedNode, ...], *, registry_pinned_by_flag: bool,
+                  vk_digest: str | None) -> dict[Level, str]:
+    """{level: who pinned it} for the record's registry / key: ``--level`` (qualifying the pinned ``--registry`` the
+    record is in, or the ``--vkey``), and trust entries naming the registry (online) or the key's digest (offline;
+    ``vk_digest`` given). An entry without ``level`` pins ``commitment``."""
+    out: dict[Level, str] = {}
+    if anchors.level is not None and (registry_pinned_by_flag or anchors.vkey is not None):
+        out[anchors.level] = "--level"
+    for node in nodes:
+        if vk_digest is None or node.vk_sha256 == vk_digest:
+            out.setdefault(Level(node.level, node.method), f"trust entry {node.source}")
+    return out
+
+
+def check_level(report: Report, claimed: str, method: str, pinned: dict[Level, str]) -> bool:
+    """``level``: the level the bundle claims is the one pinned for the record's registry or key (exit 14). A claim
+    of ``commitment`` needs no pin (every level proves at least that); a proven level no one pinned is UNPINNED."""
+    if not pinned:
+        if claimed == COMMITMENT:
+            return report.add("level", True, what_is_proven(claimed, method))
+        report.add_unpinned("level", f"the bundle claims level {claimed}; the level is a property of the registry's "
+                            "verifier key and nothing you pinned names it (pin --level with --registry or --vkey, or a "
+                            "trust entry's level)")
+        return True
+    for level, who in pinned.items():
+        if level.name == claimed and (level.method is None or level.method == method):
+            return report.add("level", True, f"{what_is_proven(claimed, method)}; level pinned by {who}")
+    pins = ", ".join(f"{level} ({who})" for level, who in pinned.items())
+    return report.add("level", False, f"the bundle claims level {claimed}"
+                      + (f" ({method})" if claimed == "explanation" else "") + f", but the record's key is pinned "
+                      f"at {pins}")

@@ -18,8 +18,10 @@ from node.verify.anchors import (
     check_attester,
     check_chain,
     check_registry,
+    check_level,
     check_vk,
     nodes_for,
+    pinned_levels,
     offline_vk_check,
     pinned_attesters,
     pinned_digests,
@@ -34,7 +36,8 @@ from node.chains.adapter import CHAIN_KINDS
 from node.verify.chain_record import run_chain
 from node.verify.disclosure import Disclosure
 from node.errors import DisclosureError
-from node.verify.trust import TrustError
+from node.verify.levels import what_is_proven
+from node.verify.trust import TrustError, vk_sha256_of
 from node.verify.report import (
     EXIT_CHAIN_ERROR,
     EXIT_NOT_FOUND,
@@ -77,6 +80,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, help="local model file: its SHA-256 must equal the attested model hash")
     t.add_argument("--vkey", type=Path, help="pin a published snarkjs verification_key.json: the on-chain key must "
                    "equal it (offline: the only anchor; Aleo / ICP hold no key: the proof is checked only against it)")
+    t.add_argument("--level", help="pin what the --registry / --vkey you pinned proves: commitment, inference or "
+                   "explanation[:METHOD] (the level is a property of the registry's verifier key; a bundle's claim alone "
+                   "is never believed)")
     p.add_argument("--json", action="store_true", help="print a machine-readable JSON report")
     b = p.add_argument_group("batched predictions (default: the bundle's batch section)")
     b.add_argument("--batch-registry", help="pin this BatchAttestationRegistry (else read from the bundle, unpinned)")
@@ -202,7 +208,20 @@ def run(args: argparse.Namespace) -> int:
             check_disclosure(report, disclosure, attestation_id, public)
         except DisclosureError as exc:
             report.add("disclosure", False, str(exc))
+    _check_level(report, anchors, disclosure, pinned_levels(
+        anchors, nodes_for(anchors, chain_id, record.registry),
+        registry_pinned_by_flag=any(record.registry.lower() == a.lower() for a in anchors.registries), vk_digest=None))
     return _emit(args, report)
+
+
+def _check_level(report: Report, anchors: Anchors, disclosure: Disclosure | None, pinned: dict[Any, str]) -> None:
+    """``level``: the bundle's claimed level against the pinned one; without a bundle, the pinned level is reported."""
+    if disclosure is not None:
+        check_level(report, disclosure.level, disclosure.method, pinned)
+    elif pinned:
+        level, who = next(iter(pinned.items()))
+        report.add("level", True, f"{what_is_proven(level.name, level.method or 'pinned')}; pinned by {who} (no "
+                   "bundle: the record's digests are not opened)")
 
 
 def _offline(args: argparse.Namespace, disclosure: Disclosure | None, anchors: Anchors) -> int:
@@ -229,6 +248,8 @@ def _offline(args: argparse.Namespace, disclosure: Disclosure | None, anchors: A
         check_disclosure(report, disclosure, disclosure.attestation_id, public)
     except DisclosureError as exc:
         report.add("disclosure", False, str(exc))
+    _check_level(report, anchors, disclosure, pinned_levels(anchors, anchors.nodes, registry_pinned_by_flag=False,
+                                                            vk_digest=vk_sha256_of(vk)))
     return _emit(args, report)
 
 

@@ -1,9 +1,12 @@
 """The disclosure bundle: a versioned JSON file carrying everything a verifier needs for one attestation.
 
-Format ``zkxai.disclosure/2`` (stable; new optional keys may be added, never renamed)::
+Format ``zkxai.disclosure/3`` (stable; new optional keys may be added, never renamed)::
 
     {
-      "format": "zkxai.disclosure/2",
+      "format": "zkxai.disclosure/3",
+      "level": "explanation",                     # commitment | inference | explanation (node.verify.levels)
+      "model_commitment": "<decimal>",            # proven levels: Poseidon commitment of the quantized weights
+      "digests": "circuits.qnet/v1",            # proven levels: how input / explanation digests are recomputed
       "attestation_id": "0x<32 bytes>",
       "chain": {"chain_id": 131277322940537, "registry": "0x..", "attester": "0x..", "tx_hash": "0x..",
                 "block_number": 3},          # Aleo / ICP: also "kind" and "network" (see ChainRef)
@@ -32,8 +35,15 @@ values (circuits.commitment.STATEMENT), whose Poseidon hash is ``leaf``;
 registry's ``isAttestedLeaf`` recomputes it from the record); ``chain.registry`` is the batch registry.
 Single-mode bundles have no ``batch`` key.
 
+Levels (format 3): at ``commitment`` the digests are :mod:`node.verify.digests` (as in formats 1 and 2, which load
+as level ``commitment``). At ``inference`` and ``explanation`` the scores are the quantized model's, exactly as the
+circuit computes them (fixed point, 2**16), and the input digest (and at ``explanation`` the explanation digest) is
+recomputed with ``circuits.qnet``'s native functions, named by ``digests``
+(:func:`node.verify.levels.proven_digests`). The bundle's ``level`` is a claim: ``zkxai verify`` believes a proven
+level only when the user pinned it for the record's registry or key.
+
 The context (``node.chains.binding.attestation_context``) is recomputed from ``chain``: chain id, registry and attester.
-Format 2 requires ``chain`` with its ``attester``. Format ``zkxai.disclosure/1`` bundles (made before proofs were
+Formats 2 and 3 require ``chain`` with its ``attester``. Format ``zkxai.disclosure/1`` bundles (made before proofs were
 bound to their attester, chain and registry: six public inputs, no attester) still load and verify against the
 key they were made with; a verifier says they are unbound.
 
@@ -66,11 +76,14 @@ from node.errors import (
     NodeError,
 )
 from node.json_guard import load_file
+from node.verify.levels import COMMITMENT, PROVEN_DIGESTS, PROVEN_LEVELS, UnknownLevel, parse_level, proven_digests
 
-FORMAT = "zkxai.disclosure/2"
+FORMAT = "zkxai.disclosure/3"
+#: Format 2: as 3 without levels (every format-2 bundle is level ``commitment``).
+FORMAT_V2 = "zkxai.disclosure/2"
 #: Format 1: the proof's public inputs are the statement alone (not bound to attester, chain or registry).
 FORMAT_V1 = "zkxai.disclosure/1"
-FORMATS = (FORMAT, FORMAT_V1)
+FORMATS = (FORMAT, FORMAT_V2, FORMAT_V1)
 
 
 @dataclass(frozen=True)
@@ -180,6 +193,10 @@ class Disclosure:
     #: Batch mode: the batch and the Merkle path of this prediction (``proof`` is then the batch proof).
     batch: BatchRef | None = None
     format: str = FORMAT
+    #: The proof level the bundle claims (node.verify.levels); formats 1 and 2 are ``commitment``.
+    level: str = COMMITMENT
+    #: Proven levels: the Poseidon commitment of the quantized weights (informative: the key pins the model).
+    model_commitment: int | None = None
 
     @property
     def bound(self) -> bool:
@@ -191,7 +208,15 @@ class Disclosure:
         opening = self.opening()
         if not is_argmax(opening.scores, opening.predicted_class):
             raise DisclosureError(f"predicted class {opening.predicted_class} is not an argmax of the disclosed scores")
-        return statement_values(opening)
+        values = statement_values(opening)
+        if self.level in PROVEN_LEVELS:
+            try:
+                values[2], values[5] = proven_digests(
+                    self.level, self.method, self.input_shape, self.input_values, self.input_salt,
+                    self.explanation_shape, self.explanation_values, self.explanation_salt)
+            except (CircuitError, ValueError) as exc:
+                raise DisclosureError(f"disclosed values are not a valid {self.level}-level opening: {exc}") from exc
+        return values
 
     def context(self) -> int:
         """The context the proof is bound to, from the chain section (DisclosureError for format 1 or no chain)."""
@@ -224,8 +249,16 @@ class Disclosure:
         return [*statement, self.context()]
 
     def to_json(self) -> dict[str, Any]:
+        levels: dict[str, Any] = {}
+        if self.format == FORMAT:
+            levels["level"] = self.level
+            if self.level in PROVEN_LEVELS:
+                levels["digests"] = PROVEN_DIGESTS
+            if self.model_commitment is not None:
+                levels["model_commitment"] = str(self.model_commitment)
         return {
             "format": self.format,
+            **levels,
             "attestation_id": self.attestation_id,
             "chain": None if self.chain is None else self.chain.to_json(),
             "model_hash": "0x" + self.model_hash.hex(),
@@ -254,6 +287,8 @@ class Disclosure:
             return _parse(data)
         except DisclosureError:
             raise
+        except UnknownLevel as exc:
+            raise DisclosureError(str(exc)) from exc
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise DisclosureError(f"malformed disclosure: {type(exc).__name__}: {exc}") from exc
 
@@ -313,8 +348,14 @@ def _parse(d: Any) -> Disclosure:
     if fmt not in FORMATS:
         raise DisclosureError(f"unsupported disclosure format {fmt!r} (expected {FORMAT!r})")
     chain = d.get("chain")
-    if fmt == FORMAT and (not isinstance(chain, Mapping) or not isinstance(chain.get("attester"), str)):
-        raise DisclosureError(f"a {FORMAT} bundle names its chain, registry and attester (chain.attester)")
+    level = COMMITMENT
+    if fmt == FORMAT:
+        level = parse_level(d.get("level"), "level")
+        if level in PROVEN_LEVELS and d.get("digests") != PROVEN_DIGESTS:
+            raise DisclosureError(f"a {level}-level bundle names its digest definitions: \"digests\": "
+                                  f"\"{PROVEN_DIGESTS}\", got {d.get('digests')!r}")
+    if fmt != FORMAT_V1 and (not isinstance(chain, Mapping) or not isinstance(chain.get("attester"), str)):
+        raise DisclosureError(f"a {fmt} bundle names its chain, registry and attester (chain.attester)")
     inp, pred, expl = d["input"], d["prediction"], d["explanation"]
     if not isinstance(d["proof"], Mapping):
         raise DisclosureError("proof must be a snarkjs proof object")
@@ -330,7 +371,7 @@ def _parse(d: Any) -> Disclosure:
             registry=str(chain["registry"]),
             tx_hash=str(chain["tx_hash"]),
             block_number=int(chain["block_number"]),
-            attester=str(chain["attester"]) if fmt == FORMAT else None,
+            attester=str(chain["attester"]) if fmt != FORMAT_V1 else None,
             kind=_chain_kind(chain.get("kind", "ethereum")),
             network=str(chain["network"]) if chain.get("network") is not None else None,
         ),
@@ -351,4 +392,7 @@ def _parse(d: Any) -> Disclosure:
         assessment=d.get("assessment") if isinstance(d.get("assessment"), Mapping) else None,
         batch=BatchRef.from_json(d["batch"]) if d.get("batch") is not None else None,
         format=fmt,
+        level=level,
+        model_commitment=_decimal(d["model_commitment"], "model_commitment")
+        if d.get("model_commitment") is not None else None,
     )

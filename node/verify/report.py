@@ -15,7 +15,10 @@ Checks, each reported on its own:
                   on-chain public inputs (the context recomputed from the record's chain, registry and attester);
 ``model``         (with --model) SHA-256 of the local model file equals the attested model hash;
 ``disclosure``    (with a disclosure bundle) the disclosed input, prediction, explanation and salts reproduce
-                  exactly the digests and class recorded on chain.
+                  exactly the digests and class recorded on chain (with the bundle's level's digest definitions);
+``level``         (with a bundle, or a pinned level) what the proof shows: ``commitment``, ``inference`` or
+                  ``explanation`` (:mod:`node.verify.levels`); a proven level counts only when pinned for the record's
+                  registry or key (--level, a trust entry's level), else UNPINNED; another pinned level FAILs (14).
 
 Each check is PASS, FAIL or UNPINNED (it rests on nothing the user pinned: see :mod:`node.verify.anchors`).
 
@@ -58,6 +61,8 @@ EXIT_UNPINNED = 11
 EXIT_ATTESTER_MISMATCH = 12
 #: The RPC serves another chain than the pinned chain id.
 EXIT_CHAIN_MISMATCH = 13
+#: The bundle claims another proof level than the one pinned for the record's registry / key.
+EXIT_LEVEL_MISMATCH = 14
 
 EXIT_BY_CHECK = {
     "record": EXIT_NOT_FOUND,
@@ -70,6 +75,7 @@ EXIT_BY_CHECK = {
     "inclusion": EXIT_INCLUSION_FAILED,
     "attester": EXIT_ATTESTER_MISMATCH,
     "chain": EXIT_CHAIN_MISMATCH,
+    "level": EXIT_LEVEL_MISMATCH,
 }
 
 

@@ -12,6 +12,8 @@ A trust file lists known nodes; ``zkxai verify --trust FILE`` pins every entry::
     attesters = ["0x..."]            # the node's signing address(es)
     vk_sha256 = "0x..."              # optional: digest of the registry verifier's key (see vk_sha256 below)
     batch_vk_sha256 = ["0x..."]      # optional: digests of the batch verifiers' keys
+    level = "explanation"            # optional: what the registry's key proves (commitment when absent)
+    method = "lrp_epsilon_0_1"       # level explanation: the attribution method its circuit computes
 
     [[node]]                         # a node attesting on a chain without an EVM
     name = "acme-aleo"
@@ -40,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import NodeError
+from node.verify.levels import LEVELS
 
 
 class TrustError(NodeError):
@@ -65,6 +68,10 @@ class TrustedNode:
     source: str = ""
     #: Aleo: the network name; ICP: the hex SHA-256 of the root key (None: any).
     network: str | None = None
+    #: What the registry's verifier key proves (node.verify.levels); an entry without one pins ``commitment``.
+    level: str = "commitment"
+    #: Level explanation: the attribution method of the circuit (None: not pinned).
+    method: str | None = None
 
     @property
     def kind(self) -> str:
@@ -159,7 +166,7 @@ def network_name(kind: str, value: object, what: str) -> str:
 
 
 _KEYS = {"name", "chain", "chain_id", "registry", "batch_registries", "attesters", "vk_sha256", "batch_vk_sha256",
-         "network"}
+         "network", "level", "method"}
 
 
 def parse_trust(data: Mapping[str, Any], source: str) -> tuple[TrustedNode, ...]:
@@ -216,6 +223,13 @@ def _entry(raw: object, where: str, source: str) -> TrustedNode:
     if not attesters:
         raise TrustError(f"{where}: 'attesters' must name at least one address (who stands behind the records)")
     vk = string("vk_sha256")
+    level, method = string("level") or "commitment", string("method")
+    if level not in LEVELS:
+        raise TrustError(f"{where}: 'level' must be one of {', '.join(LEVELS)}, got {level!r}")
+    if method is not None and level != "explanation":
+        raise TrustError(f"{where}: 'method' applies only to level \"explanation\"")
+    if level != "commitment" and registry is None:
+        raise TrustError(f"{where}: 'level' is the level of the entry's 'registry' (its verifier key): name it")
     return TrustedNode(
         name=name,
         chain=chain,
@@ -227,6 +241,8 @@ def _entry(raw: object, where: str, source: str) -> TrustedNode:
         batch_vk_sha256=tuple(digest_value(d, f"{where}: 'batch_vk_sha256'") for d in strings("batch_vk_sha256")),
         source=f"{source}#{name}",
         network=network,
+        level=level,
+        method=method,
     )
 
 
@@ -279,6 +295,10 @@ def entry_toml(node: TrustedNode) -> str:
         lines.append(f'vk_sha256 = "{node.vk_sha256}"')
     if node.batch_vk_sha256:
         lines.append("batch_vk_sha256 = [" + ", ".join(f'"{d}"' for d in node.batch_vk_sha256) + "]")
+    if node.level != "commitment":
+        lines.append(f"level = {json.dumps(node.level)}")
+    if node.method is not None:
+        lines.append(f"method = {json.dumps(node.method)}")
     return "\n".join(lines) + "\n"
 
 

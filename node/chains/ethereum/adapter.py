@@ -134,6 +134,9 @@ class EthereumAdapter:
         self._deployment: Deployment | None = None
         self._registry_abi = contracts.abi("AttestationRegistry")
         self.in_process = False
+        #: The adapter whose nonce counter and send lock this one's transactions go through (itself, or the adapter
+        #: it was made a sibling of: another registry, the same account).
+        self._owner: EthereumAdapter = self
 
     # ------------------------------------------------------------------ construction
 
@@ -170,8 +173,18 @@ class EthereumAdapter:
             await adapter.attach_registry(registry)
         return adapter
 
+    def sibling(self) -> EthereumAdapter:
+        """An adapter for another registry with this account: its transactions go through this adapter's nonce
+        counter and send lock (closing it leaves the shared provider open)."""
+        other = EthereumAdapter(self.w3, self.account, self.chain_id, attest_gas=self.attest_gas, fees=self.fees)
+        other.in_process = self.in_process
+        other._owner = self._owner
+        return other
+
     async def close(self) -> None:
-        """Release the provider's HTTP session, if any."""
+        """Release the provider's HTTP session, if any (a sibling's is its owner's)."""
+        if self._owner is not self:
+            return
         provider = self.w3.provider
         if isinstance(provider, AsyncHTTPProvider):
             await provider.disconnect()
@@ -319,8 +332,8 @@ class EthereumAdapter:
             return await wait_confirmed(self.w3, tx_hash, block_number, confirmations,
                                         poll_s=max(self.fees.poll_s, 0.1))
         except TransactionDropped:
-            async with self._lock:
-                self._nonce = None
+            async with self._owner._lock:
+                self._owner._nonce = None
             raise
 
     async def find_own_attestation(self, ident: bytes) -> SubmittedAttestation | None:
@@ -397,6 +410,8 @@ class EthereumAdapter:
 
     async def _transact(self, to: str | None, data: str, gas: int, what: str) -> Mapping[str, Any]:
         """Sign and send one transaction, wait for its receipt, decode a revert into a typed error."""
+        if self._owner is not self:
+            return await self._owner._transact(to, data, gas, what)
         async with self._lock:  # nonce allocation and sending are serialised; waiting is not
             try:
                 if self._nonce is None:

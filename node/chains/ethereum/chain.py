@@ -141,6 +141,11 @@ class EthereumChain:
     def attester(self) -> str:
         return self.adapter.address
 
+    def sibling(self) -> EthereumChain:
+        """A chain adapter for another registry on this chain with this account (one nonce counter, one send lock):
+        the registry of a model's proven level (:class:`~node.chains.adapter.RegistryFamily`)."""
+        return EthereumChain(self.adapter.sibling())
+
     @property
     def ref(self) -> RegistryRef:
         return RegistryRef(self.kind, str(self.adapter.chain_id), self.adapter.deployment.registry)
