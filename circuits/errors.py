@@ -31,3 +31,19 @@ class OpeningMismatch(CircuitError):
 
 class EncodingError(CircuitError, ValueError):
     """A value cannot be encoded canonically (e.g. does not fit the fixed-width byte encoding)."""
+
+
+class QNetError(CircuitError, ValueError):
+    """A quantized network (``zkxai.qnet/1``) is malformed: bad types, shapes, values or sizes."""
+
+
+class UnsupportedLayer(QNetError):
+    """A layer (or a layer for an explanation method) the proven circuits do not support; names it."""
+
+
+class UnknownMethod(QNetError):
+    """An explanation method name the proven circuits do not know."""
+
+
+class FixedPointOverflow(CircuitError):
+    """An intermediate value leaves its documented fixed-point range (the circuit would be unsatisfiable)."""
