@@ -380,3 +380,9 @@ def commitment_witness(opening: CommitmentOpening, context: int, *, check: bool 
 def commitment_public_values(witness: Sequence[int], circuit: CompiledCircuit) -> Mapping[str, int]:
     """The named public inputs held by a witness of ``circuit``."""
     return dict(zip(circuit.r1cs.public_names, circuit.r1cs.public_values(witness)))
+
+
+def prediction_digest_gadget(api: Api, offset_scores: Sequence[Var], predicted_class: Var, salt: Var) -> Var:
+    """In-circuit :func:`prediction_digest` of offset scores (each already range-checked to 32 bits)."""
+    acc = _chained_scores_hash(api, offset_scores)
+    return poseidon_gadget(api, [poseidon_gadget(api, [acc, predicted_class]), salt])
