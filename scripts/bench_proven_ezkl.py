@@ -89,7 +89,8 @@ def ezkl_inference(onnx_bytes: bytes, x: np.ndarray, workdir: Path) -> dict[str,
     row["verify_s"] = time.perf_counter() - t0
     proof = json.loads(Path(p["proof"]).read_text())
     row["proof_json_bytes"] = os.path.getsize(p["proof"])
-    row["proof_bytes"] = len(bytes.fromhex(str(proof["proof"]).removeprefix("0x")))
+    raw = proof["proof"]  # the proof bytes, as a list of ints (hex_proof: the same as hex)
+    row["proof_bytes"] = len(raw) if isinstance(raw, list) else len(bytes.fromhex(str(raw).removeprefix("0x")))
     return row
 
 

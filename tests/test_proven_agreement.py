@@ -62,3 +62,21 @@ def test_explanations_agree_with_zennit(model: tuple[str, LoadedModel], method: 
     assert figures.pearson_r >= 0.999 and figures.min_sample_r >= 0.999
     assert figures.max_abs_dev <= 1e-3 * max(1.0, figures.max_abs_float)
     assert np.isfinite(figures.max_abs_dev)
+
+
+def test_every_layer_kind_parses_and_runs() -> None:
+    """conv (stride 2, padding), avgpool, global average, dropout/identity skipped, a bias-free dense: the QNet that
+    quantize emits is valid for circuits.qnet and its forward pass tracks the float logits."""
+    import torch
+
+    from explainers.model import load_torch
+
+    torch.manual_seed(5)
+    module = torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3, stride=2, padding=1), torch.nn.Dropout(0.5), torch.nn.ReLU(), torch.nn.AvgPool2d(2, 1),
+        torch.nn.Identity(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(3, 4, bias=False),
+    ).eval()
+    loaded = load_torch(module, (2, 7, 7))
+    xs = np.random.default_rng(0).uniform(0.0, 1.0, size=(20, 2, 7, 7))
+    report = quantization_report(loaded, quantize(loaded), xs)
+    assert report.max_abs_logit_diff < LOGIT_TOLERANCE and report.top1_agreement >= 0.95
