@@ -33,6 +33,14 @@ def available() -> bool:
     return True
 
 
+def _in_loop(fn: Any, *args: Any) -> Any:
+    """Call ``fn`` inside a running event loop (some EZKL calls need one at call time) and await its result."""
+    async def call() -> Any:
+        value = fn(*args)
+        return await value if inspect.isawaitable(value) else value
+    return asyncio.run(call())
+
+
 def _run(value: Any) -> Any:
     if inspect.isawaitable(value):
         async def wait() -> Any:
@@ -104,8 +112,8 @@ def ezkl_gas(workdir: Path, root: Path) -> dict[str, Any]:
 
     sol, abi = workdir / "Verifier.sol", workdir / "verifier_abi.json"
     try:
-        _run(ezkl.create_evm_verifier(str(workdir / "vk.key"), str(workdir / "settings.json"), str(sol), str(abi),
-                                      str(workdir / "kzg.srs")))
+        _in_loop(ezkl.create_evm_verifier, str(workdir / "vk.key"), str(workdir / "settings.json"), str(sol), str(abi),
+                 str(workdir / "kzg.srs"))
     except RuntimeError as exc:
         if not sol.exists():
             return {"note": f"create_evm_verifier failed: {exc}"}
