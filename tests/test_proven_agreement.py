@@ -73,7 +73,7 @@ def test_every_layer_kind_parses_and_runs() -> None:
 
     torch.manual_seed(5)
     module = torch.nn.Sequential(
-        torch.nn.Conv2d(2, 3, 3, stride=2, padding=1), torch.nn.Dropout(0.5), torch.nn.ReLU(), torch.nn.AvgPool2d(2, 1),
+        torch.nn.Conv2d(2, 3, 3, stride=2, padding=1), torch.nn.Dropout(0.5), torch.nn.ReLU(), torch.nn.AvgPool2d(2),
         torch.nn.Identity(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(3, 4, bias=False),
     ).eval()
     loaded = load_torch(module, (2, 7, 7))
