@@ -7,14 +7,14 @@ module of a :class:`~explainers.model.LoadedModel` (``explainers`` and ``circuit
 Quantization (scale ``2**16``, the scale of :mod:`explainers.encoding`):
 
 * every weight and bias ``v`` becomes ``rint(float64(v) * 2**16)`` (round half to even, as
-  :func:`explainers.encoding.to_fixed`), which must lie in the signed 32-bit range (``|v| < 32768``), else
-  :class:`UnsupportedModel`;
+  :func:`explainers.encoding.to_fixed`), which must satisfy the format's bound ``|int| < 2**24`` (``|v| < 256``),
+  else :class:`UnsupportedModel`; inputs (:func:`quantize_input`) and every computed value are int32 (``|v| < 32768``);
 * a ``Linear`` without bias gets zero biases; ``Conv2d`` weights keep their ``(out, in, kh, kw)`` layout.
 
 Accepted layers, in a chain (an ``nn.Sequential``, nested ones included, or a wiring-only ``torch.fx`` graph whose
 nodes each feed only the next one; a per-sample ``.pt2`` wrapper is unwrapped): ``Linear``; ``Conv2d`` (groups 1,
 dilation 1, square stride and padding, zero padding mode); ``ReLU``; ``Flatten`` and reshapes that flatten a
-sample in C order (ONNX ``Reshape``, ``.pt2`` reshapes); ``MaxPool2d`` and ``AvgPool2d`` (square kernel and stride,
+sample in C order (ONNX ``Reshape``, ``.pt2`` reshapes); ``MaxPool2d`` and ``AvgPool2d`` (square kernel, stride = kernel,
 no padding, no ceil mode); ``AdaptiveAvgPool2d(1)`` on a square map (an average pool over the whole map);
 ``Dropout`` and ``Identity`` (skipped). BatchNorm is folded by the converters before this point; anything left
 (a ``BatchNorm``, another activation, a residual sum, a branch) raises :class:`UnsupportedModel` naming the layer.
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from explainers.encoding import INT32_MAX, INT32_MIN, SCALE, SCALE_BITS, to_fixed
+from explainers.encoding import SCALE, SCALE_BITS, to_fixed
 from explainers.errors import InvalidInput, UnsupportedModel
 from explainers.graph_layers import origin_of
 from explainers.model import LoadedModel
@@ -40,6 +40,9 @@ from explainers.pt2_layers import PerSample, Reshape
 __all__ = ["QNET_FORMAT", "quantize", "quantize_input", "quantize_module"]
 
 QNET_FORMAT = "zkxai.qnet/1"
+#: The QNet format bounds weights and biases: ``|int| < 2**24`` (real magnitude < 256), see ``circuits.qnet``.
+WEIGHT_BITS = 24
+WEIGHT_BOUND = 1 << WEIGHT_BITS
 _SKIPPED = (torch.nn.Dropout, torch.nn.Identity)
 _RESHAPES = (torch.nn.Flatten, OnnxReshape, Reshape)
 
@@ -94,8 +97,9 @@ def _graph_chain(gm: torch.fx.GraphModule, prefix: str) -> Iterator[tuple[str, t
 def _ints(values: torch.Tensor, what: str) -> Any:
     arr = values.detach().cpu().to(torch.float64).numpy()
     scaled = np.rint(arr * float(SCALE))
-    if not np.all(np.isfinite(scaled)) or np.any((scaled < INT32_MIN) | (scaled > INT32_MAX)):
-        raise UnsupportedModel(f"{what} has a value outside the fixed-point range |v| < {2 ** (31 - SCALE_BITS)}")
+    if not np.all(np.isfinite(scaled)) or np.any(np.abs(scaled) >= WEIGHT_BOUND):
+        raise UnsupportedModel(f"{what} has a weight or bias outside the QNet range |v| < {WEIGHT_BOUND // SCALE} "
+                               f"(|int| < 2**{WEIGHT_BITS})")
     return scaled.astype(np.int64).tolist()
 
 
@@ -133,6 +137,8 @@ def _conv(label: str, layer: torch.nn.Conv2d, shape: Shape) -> tuple[dict[str, A
 
 
 def _pool(label: str, op: str, kernel: int, stride: int, shape: Shape) -> tuple[dict[str, Any], Shape]:
+    if stride != kernel:
+        raise UnsupportedModel(f"{label}: pooling windows must not overlap or skip (stride {stride} != kernel {kernel})")
     if len(shape) != 3:
         raise UnsupportedModel(f"{label} expects (C, H, W), the chain gives shape {shape}")
     h, w = (shape[1] - kernel) // stride + 1, (shape[2] - kernel) // stride + 1

@@ -50,13 +50,13 @@ def test_onnx_export_gives_the_same_qnet() -> None:
 
 def test_pools_dropout_identity_and_global_average() -> None:
     module = _seeded(torch.nn.Sequential(
-        torch.nn.Conv2d(2, 3, (3, 1), stride=2), torch.nn.Dropout(0.5), torch.nn.ReLU(), torch.nn.AvgPool2d(2, 1),
+        torch.nn.Conv2d(2, 3, (3, 1), stride=2), torch.nn.Dropout(0.5), torch.nn.ReLU(), torch.nn.AvgPool2d(2),
         torch.nn.Identity(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(3, 4, bias=False),
     ))
-    qnet = quantize(load_torch(module, (2, 9, 7)))  # conv -> (3, 4, 4), avgpool -> (3, 3, 3), global -> (3, 1, 1)
+    qnet = quantize(load_torch(module, (2, 9, 7)))  # conv -> (3, 4, 4), avgpool -> (3, 2, 2), global -> (3, 1, 1)
     assert [layer["op"] for layer in qnet["layers"]] == ["conv2d", "relu", "avgpool2d", "avgpool2d", "flatten", "dense"]
-    assert qnet["layers"][2] == {"op": "avgpool2d", "kernel": [2, 2], "stride": [1, 1]}
-    assert qnet["layers"][3] == {"op": "avgpool2d", "kernel": [3, 3], "stride": [3, 3]}
+    assert qnet["layers"][2] == {"op": "avgpool2d", "kernel": [2, 2], "stride": [2, 2]}
+    assert qnet["layers"][3] == {"op": "avgpool2d", "kernel": [2, 2], "stride": [2, 2]}
     assert qnet["layers"][5]["bias"] == [0, 0, 0, 0]
 
 
@@ -72,6 +72,8 @@ def test_pools_dropout_identity_and_global_average() -> None:
         ([torch.nn.Conv2d(1, 2, 1), torch.nn.MaxPool2d(2, padding=1), torch.nn.Flatten(), torch.nn.Linear(18, 2)],
          (1, 4, 4), "padding"),
         ([torch.nn.Linear(4, 3), torch.nn.LeakyReLU(), torch.nn.Linear(3, 2)], (4,), "LeakyReLU"),
+        ([torch.nn.Conv2d(1, 2, 1), torch.nn.AvgPool2d(2, 1), torch.nn.Flatten(), torch.nn.Linear(18, 2)], (1, 4, 4),
+         "must not overlap"),
     ],
 )
 def test_unsupported_layers_are_named(layers: list[torch.nn.Module], shape: tuple[int, ...], named: str) -> None:
@@ -101,6 +103,6 @@ def test_weight_out_of_range_and_input_encoding() -> None:
     with pytest.raises(InvalidInput):
         quantize_input(model, np.zeros(3))
     with torch.no_grad():
-        module[0].weight[0, 0] = 40_000.0
-    with pytest.raises(UnsupportedModel, match="fixed-point range"):
+        module[0].weight[0, 0] = 256.0
+    with pytest.raises(UnsupportedModel, match="QNet range"):
         quantize(load_torch(module, (2,)))
