@@ -78,8 +78,26 @@ class AttestationRow(SQLModel, table=True):
     #: The proof level (node.verify.levels): ``commitment`` (NULL in rows from before levels) or a proven level,
     #: attested in the registry of the model's :class:`ProvenModelRow` for (model, level, method).
     level: str | None = None
+    #: Cluster mode (node.store.claims): the replica working on the row and until when its claim holds; NULL when
+    #: nobody holds it (a ``proved`` row waiting for the chain's submitter, or a single node).
+    owner: str | None = None
+    #: Milliseconds since the epoch on the database's clock (replicas' clocks are never compared).
+    lease_until: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+
+class LeaseRow(SQLModel, table=True):
+    """A named lease (cluster mode: ``submitter:<chain>``, node.store.leases): who holds it, until when, and the
+    fencing token, raised at every change of holder, that every send of the holder is checked against."""
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True)
+    holder: str | None = None
+    token: int = Field(default=0, sa_type=BigInteger)
+    #: Milliseconds since the epoch, on the database's clock.
+    expires_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class ProvenModelRow(SQLModel, table=True):
