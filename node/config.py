@@ -21,6 +21,8 @@ CHAIN_KINDS: tuple[str, ...] = ("ethereum", "aleo", "icp")
 DEFAULT_CIRCUIT_CLASSES = 10
 #: ``pipeline.attestation_mode`` values: one proof + one transaction per prediction, or per batch of predictions.
 ATTESTATION_MODES = ("single", "batch")
+#: ``prover.backend`` values: local spawned processes (default), threads in the node, or a Ray cluster.
+PROVER_BACKENDS = ("processes", "threads", "ray")
 #: Largest batch circuit the node builds (circuits.batch.MAX_BATCH_SIZE).
 MAX_BATCH_SIZE = 64
 
@@ -53,6 +55,16 @@ class NodeConfig:
     #: process; the native prover releases the GIL: the embedded SDK node uses it, so a user's unguarded script is
     #: not re-run by ``spawn``).
     prover_backend: str = "processes"
+    #: ``prover_backend = "ray"``: the Ray cluster's address (``host:port`` of ``ray start --head``, or "auto");
+    #: None = a Ray local to this process (development).
+    ray_address: str | None = None
+    #: Cluster mode (node.pipeline.cluster): several replicas on one database (PostgreSQL) and one chain RPC; rows
+    #: are claimed per replica and one replica per chain signs. Off = a single node (the default).
+    cluster_enabled: bool = False
+    #: This replica's name in row claims and leases; None = ``<hostname>:<port>``. Keep it stable across restarts.
+    replica_id: str | None = None
+    #: Lease length: a dead replica's claims and submitter lease pass to another replica after about this long.
+    cluster_lease_s: float = 5.0
     #: A snarkjs ceremony ``.zkey`` of the commitment circuit, imported at start when the node has no keys yet;
     #: None = a development setup (see node.pipeline.proving).
     prover_zkey: Path | None = None
@@ -124,8 +136,18 @@ class NodeConfig:
             raise ConfigError(f"prover.circuit_classes must be in 2..14, got {self.circuit_classes}")
         if self.prover_workers < 1:
             raise ConfigError("prover.workers must be >= 1")
-        if self.prover_backend not in ("processes", "threads"):
-            raise ConfigError(f'prover.backend must be "processes" or "threads", got {self.prover_backend!r}')
+        if self.prover_backend not in PROVER_BACKENDS:
+            raise ConfigError(f'prover.backend must be one of {", ".join(PROVER_BACKENDS)}, got {self.prover_backend!r}')
+        if self.ray_address is not None and self.prover_backend != "ray":
+            raise ConfigError('prover.ray_address is set but prover.backend is not "ray"')
+        if self.cluster_enabled:
+            if self.rpc_url is None:
+                raise ConfigError("cluster.enabled needs chain.rpc_url: replicas share one chain, not an embedded one")
+            if self.attestation_mode != "single" or self.chain_targets != ("ethereum",):
+                raise ConfigError('cluster.enabled supports pipeline.attestation_mode = "single" and chains.targets = '
+                                  '["ethereum"] only')
+            if not 1.0 <= self.cluster_lease_s <= 300.0:
+                raise ConfigError(f"cluster.lease_s must be in 1..300, got {self.cluster_lease_s}")
         if self.confirmations < 1:
             raise ConfigError("chain.confirmations must be >= 1 (1 = the including block)")
         if self.fee_bump_after_s <= 0 or self.max_fee_gwei <= 0:

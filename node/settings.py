@@ -37,6 +37,10 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("prover", "backend"): ("prover_backend", str),
     ("prover", "circuit_classes"): ("circuit_classes", int),
     ("prover", "zkey"): ("prover_zkey", str),
+    ("prover", "ray_address"): ("ray_address", str),
+    ("cluster", "enabled"): ("cluster_enabled", bool),
+    ("cluster", "replica_id"): ("replica_id", str),
+    ("cluster", "lease_s"): ("cluster_lease_s", float),
     ("pipeline", "inference_batch_size"): ("inference_batch_size", int),
     ("pipeline", "inference_batch_latency_ms"): ("inference_batch_latency_ms", int),
     ("pipeline", "attestation_mode"): ("attestation_mode", str),
@@ -95,6 +99,13 @@ circuit_classes = 10         # class slots of the commitment circuit (models wit
 # zkey = "ceremony/commitment_final.zkey"  # a snarkjs ceremony key for the commitment circuit (zkxai keys
                              # export-r1cs gives the circuit), imported at the first start; default: a
                              # development setup whose toxic waste this node generated (not for production)
+# backend = "processes"      # or "threads", or "ray": proofs on a Ray cluster (pip install zkxai[cluster])
+# ray_address = "127.0.0.1:6379"  # with backend = "ray": the head (`ray start --head`); default: a local Ray
+
+# [cluster]                  # several replicas on one PostgreSQL ([database] url) and one chain RPC
+# enabled = true             # rows are claimed per replica; one replica per chain signs (a lease in the database)
+# replica_id = "node-a"      # stable per replica (a restart takes its own rows back at once); default host:port
+# lease_s = 5.0              # a dead replica's rows and submitter lease move to another after this long
 
 [pipeline]
 inference_batch_size = 16    # requests that share one model call ...
@@ -190,6 +201,10 @@ def _from_env(env: Mapping[str, str], section: str, key: str, kind: type) -> Any
         return None
     if kind is list:  # e.g. ZKXAI_CHAINS_TARGETS=ethereum,icp
         return [item.strip() for item in raw.split(",") if item.strip()]
+    if kind is bool:  # e.g. ZKXAI_CLUSTER_ENABLED=1
+        if raw.strip().lower() not in ("1", "true", "yes", "0", "false", "no"):
+            raise ConfigError(f"ZKXAI_{section.upper()}_{key.upper()} must be 1/true/yes or 0/false/no, got {raw!r}")
+        return raw.strip().lower() in ("1", "true", "yes")
     try:
         return kind(raw)
     except ValueError:

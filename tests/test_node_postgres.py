@@ -4,49 +4,21 @@ Skipped, with the reason, only where the PostgreSQL server binaries are not inst
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.node_harness import free_port, http, post_json, running_node
+from tests.node_harness import http, post_json, running_node
+from tests.pg_harness import PG_BIN, SKIP_REASON, running_postgres
 
-PG_BIN = next((p for p in (Path("/usr/lib/postgresql") / v / "bin" for v in ("17", "16", "15", "14", "13"))
-               if (p / "initdb").exists()), None)
-pytestmark = pytest.mark.skipif(PG_BIN is None, reason="PostgreSQL server binaries (Debian package postgresql) "
-                                                       "are not installed on this machine")
-
-
-def _as_postgres_user(*cmd: str) -> list[str]:
-    """PostgreSQL refuses to run as root: drop to nobody when we are root."""
-    if os.geteuid() == 0:
-        return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *cmd]
-    return list(cmd)
+pytestmark = pytest.mark.skipif(PG_BIN is None, reason=SKIP_REASON)
 
 
 @pytest.fixture(scope="module")
-def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    assert PG_BIN is not None
-    # not under pytest's tmp dir: that is private to root, and the server runs as nobody when we are root
-    base = Path(tempfile.mkdtemp(prefix="zkxai-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(base, "nobody", "nogroup")
-    data, port = base / "data", free_port()
-    subprocess.run(_as_postgres_user(str(PG_BIN / "initdb"), "-D", str(data), "-U", "zkxai", "--auth=trust"),
-                   check=True, capture_output=True, cwd=base, timeout=120)
-    subprocess.run(_as_postgres_user(str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
-                                     f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start"),
-                   check=True, capture_output=True, cwd=base, timeout=60)
-    try:
-        yield f"postgresql+psycopg://zkxai@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_postgres_user(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"),
-                       capture_output=True, cwd=base, timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
+def pg_url() -> Iterator[str]:
+    with running_postgres() as url:
+        yield url
 
 
 def test_rows_round_trip_on_postgres(pg_url: str) -> None:

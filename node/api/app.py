@@ -46,8 +46,9 @@ from node.json_guard import (
 from node.metrics import Metrics
 from node.api.chain_targets import open_primary, open_targets, serve_rpc
 from node.api.openapi import document
+from node.pipeline.cluster import Cluster, ClusterSettings, exclusive
 from node.pipeline.proving import (
-    ProverPool,
+    prover_pool,
     ensure_batch_keys,
     ensure_keys,
 )
@@ -320,11 +321,17 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
         batch_keys = await asyncio.to_thread(ensure_batch_keys, config.keys_dir, config.batch_size,
                                              config.circuit_classes)
     adapter = await open_primary(config)
-    pool = ProverPool(paths, workers=config.prover_workers, batch_paths=batch_keys[0] if batch_keys else None,
-                      backend=config.prover_backend)
+    pool = prover_pool(paths, workers=config.prover_workers, batch_paths=batch_keys[0] if batch_keys else None,
+                       backend=config.prover_backend, ray_address=config.ray_address)
     pipeline: Pipeline | None = None
+    cluster = (Cluster(engine, ClusterSettings.of(config.replica_id, config.port, config.cluster_lease_s))
+               if config.cluster_enabled else None)
     try:
-        deployment, origin = await deployments.single_registry(adapter, engine, config, vk_calldata(vk))
+        if cluster is not None:  # replicas starting together: one deploys, the others attach to what it recorded
+            async with exclusive(engine, f"deploy:{adapter.kind}", cluster.replica, 120_000):
+                deployment, origin = await deployments.single_registry(adapter, engine, config, vk_calldata(vk))
+        else:
+            deployment, origin = await deployments.single_registry(adapter, engine, config, vk_calldata(vk))
         batches, batch_origin = None, None
         if batch_keys is not None:
             batches, batch_origin = await deployments.batch_registry(adapter, engine, config,
@@ -344,7 +351,7 @@ async def resources(app: web.Application) -> AsyncIterator[None]:
             await proven.start()
         pipeline = Pipeline(config=config, engine=engine, models=models, pool=pool, primary=adapter, chain=chain,
                             metrics=app[METRICS], batches=batch_chain(adapter) if batches else None,
-                            targets=targets, proven=proven)
+                            targets=targets, proven=proven, cluster=cluster)
         app[ADAPTER] = adapter
         app[SERVICE] = NodeService(config, engine, models, pipeline, chain)
         await pipeline.start()

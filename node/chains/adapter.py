@@ -27,7 +27,7 @@ error (never a missing attribute at run time):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast, runtime_checkable
 
@@ -291,6 +291,19 @@ def batch_chain(adapter: ChainAdapter) -> BatchChain:
         raise BatchesUnsupported(f"the {adapter.kind} chain does not support batch mode (attestation_mode = \"batch\" "
                                  "needs a chain with a batch registry: ethereum)")
     return cast(BatchChain, adapter)
+
+
+#: A check run before every transaction (cluster mode): returns the current fencing token or raises (the send is
+#: not made); a token other than the last one seen makes the adapter re-read the account's nonce from the chain.
+SendGuard = Callable[[], Awaitable[int]]
+
+
+@runtime_checkable
+class Fenced(Protocol):
+    """A chain whose sends can be fenced (several replicas, one signer at a time: node.pipeline.cluster)."""
+
+    def fence(self, guard: SendGuard | None) -> None:
+        """Run ``guard`` before every transaction of this account (None: no check)."""
 
 
 @runtime_checkable

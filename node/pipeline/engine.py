@@ -29,6 +29,11 @@ circuit and key, and recorded in the model's own registry (a sibling of the prim
 recorded on the primary chain only (not on the extra targets) and only in single mode.
 
 Back-pressure: at most ``queue_size`` unfinished requests; beyond that intake raises :class:`Busy` (HTTP 503).
+
+Cluster mode (``cluster.enabled``, :mod:`node.pipeline.cluster`): several replicas share the database. A replica
+claims the rows it accepts (and a dead replica's), runs inference and proving on them, and releases each ``proved``
+row to the database; the replica holding the chain's submitter lease claims ``proved`` / ``submitted`` rows and
+alone signs. Every write of a row checks the claim; a lost claim drops the row from this replica, not the request.
 """
 
 from __future__ import annotations
@@ -61,6 +66,9 @@ from node.chains.adapter import (
 )
 from node.config import NodeConfig
 from node.pipeline.batch_stage import BatchStage
+from node.pipeline.cluster import Cluster
+from node.store.claims import ClaimLost, finished
+from node.store.leases import LeaseLost
 from node.pipeline.targets import TargetStage
 from node.store import db
 from node.pipeline.confirmation import wait_final
@@ -127,7 +135,8 @@ class Pipeline:
     def __init__(self, *, config: NodeConfig, engine: Engine, models: Any, pool: ProverPool,
                  primary: PrimaryChain, chain: ChainInfo, metrics: Metrics,
                  batches: BatchChain | None = None, confirmations: int | None = None,
-                 targets: Sequence[tuple[ChainAdapter, RegistryRef]] = (), proven: ProvenModels | None = None) -> None:
+                 targets: Sequence[tuple[ChainAdapter, RegistryRef]] = (), proven: ProvenModels | None = None,
+                 cluster: Cluster | None = None) -> None:
         self.config, self.engine, self.models = config, engine, models
         #: Blocks a single attestation must be deep (1 = its including block; 0 in the config reads as 1) before
         #: the request is ``attested``; a reorg that drops it before then re-submits it. The embedded chain mines
@@ -157,6 +166,13 @@ class Pipeline:
         self._started: dict[str, float] = {}
         self._submitting = asyncio.Lock()
         self.batches: BatchStage | None = None
+        #: Cluster mode: this replica's claims and submitter lease; the chain's sends are fenced by the lease.
+        self.cluster = cluster
+        if cluster is not None:
+            fence = getattr(primary, "fence", None)
+            if fence is None:
+                raise NodeError(f"cluster mode needs a chain whose sends can be fenced; {primary.kind} cannot")
+            fence(cluster.guard)
         if config.attestation_mode == "batch":
             if batches is None:
                 raise NodeError("batch mode needs a chain with a batch registry")
@@ -182,6 +198,14 @@ class Pipeline:
         self._tasks += [asyncio.create_task(t.run(), name=f"target-{t.chain}") for t in self.targets]
         for target in self.targets:
             await target.resume()
+        if self.cluster is not None:
+            self._tasks += [asyncio.create_task(self.cluster.heartbeat(), name="cluster-heartbeat"),
+                            asyncio.create_task(self._sweep_loop(), name="cluster-sweep"),
+                            asyncio.create_task(self._submitter_loop(), name="cluster-submitter"),
+                            asyncio.create_task(self._watch_loop(), name="cluster-watch")]
+            for row in await self.cluster.claim_own():
+                self._enqueue(row)
+            return
         await self.resume()
 
     async def resume(self) -> int:
@@ -206,6 +230,8 @@ class Pipeline:
             for task in self._tasks:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.cluster is not None:
+            await self.cluster.stop()
 
     # -- intake ---------------------------------------------------------------------------------
     async def accept(self, row: db.AttestationRow) -> db.AttestationRow:
@@ -216,7 +242,10 @@ class Pipeline:
         if self.inflight >= self.config.queue_size:
             self.metrics.rejected.labels("busy").inc()
             raise Busy(f"{self.inflight} requests in progress (limit {self.config.queue_size}); retry later")
-        row = await asyncio.to_thread(db.put, self.engine, row)
+        if self.cluster is not None:
+            row = await self.cluster.insert(row)
+        else:
+            row = await asyncio.to_thread(db.put, self.engine, row)
         self.metrics.requests.inc()
         self._enqueue(row)
         return row
@@ -245,10 +274,34 @@ class Pipeline:
             for stage, size in self.batches.queue_sizes().items():
                 self.metrics.queue.labels(stage).set(size)
 
+    async def _store(self, row: db.AttestationRow, *more: Any) -> bool:
+        """Write ``row`` (and ``more`` rows) in one transaction; in cluster mode only while this replica holds the
+        row's claim: False (the row dropped from this replica, the request left to the claim's new holder) if not."""
+        if self.cluster is None:
+            await asyncio.to_thread(db.put_all, self.engine, [row, *more])
+            return True
+        try:
+            await self.cluster.write([row, *more])
+            return True
+        except ClaimLost as exc:
+            log.warning("dropping request %s here: %s", row.request_id, exc)
+            self._drop(row.request_id)
+            return False
+
+    def _drop(self, request_id: str) -> None:
+        """The row left this replica's pipeline (lost claim, or handed to the submitter)."""
+        if self._started.pop(request_id, None) is not None:
+            self.inflight -= 1
+        self._gauges()
+
     async def _finish(self, row: db.AttestationRow, result: dict[str, Any]) -> None:
-        await asyncio.to_thread(db.put, self.engine, row)
-        self.inflight -= 1
+        if self.cluster is not None:
+            db.touch(row, owner=None, lease_until=None)
+        if not await self._store(row):
+            return
         started = self._started.pop(row.request_id, None)
+        if started is not None:
+            self.inflight -= 1
         self._reorgs.pop(row.request_id, None)
         if started is not None and row.status == "attested":
             self.metrics.latency.labels("total", "").observe(time.monotonic() - started)
@@ -320,7 +373,8 @@ class Pipeline:
                      assessment=json.dumps(assessments[i]),
                      timings=json.dumps({"inference_s": elapsed, "inference_batch": len(rows)}))
             # the extra chains' rows are stored with the prepared state, in one transaction: none is ever lost
-            await asyncio.to_thread(db.put_all, self.engine, [row, *(t.new_row(row.request_id) for t in self.targets)])
+            if not await self._store(row, *(t.new_row(row.request_id) for t in self.targets)):
+                continue
             self._to_prove(row)
             for target in self.targets:
                 target.queue.put_nowait(row.request_id)
@@ -359,7 +413,8 @@ class Pipeline:
             db.touch(row, status="prepared", prepared=prepared.to_json(), predicted_class=prepared.predicted_class,
                      assessment=json.dumps(assessments[i]),
                      timings=json.dumps({"inference_s": elapsed, "inference_batch": len(rows)}))
-            await asyncio.to_thread(db.put, self.engine, row)  # proven levels: the primary chain only
+            if not await self._store(row):  # proven levels: the primary chain only
+                continue
             self._to_prove(row)
         self._gauges()
 
@@ -421,6 +476,12 @@ class Pipeline:
             self.metrics.latency.labels("prove", self.target.kind).observe(elapsed)
             timings = json.loads(row.timings or "{}") | {"prove_s": elapsed}
             db.touch(row, status="proved", proof=json.dumps(proof_to_snarkjs(proof)), timings=json.dumps(timings))
+            if self.cluster is not None:  # released to the database: the chain's submitter claims it
+                db.touch(row, owner=None, lease_until=None)
+                if await self._store(row):
+                    self._drop(row.request_id)
+                    self.cluster.wake.set()
+                continue
             await asyncio.to_thread(db.put, self.engine, row)
             self.submit_q.put_nowait(row)
             self._gauges()
@@ -435,6 +496,10 @@ class Pipeline:
                     await self._submit(row)
                 except asyncio.CancelledError:
                     raise
+                except LeaseLost as exc:  # cluster: another replica signs now; it claims the row once released
+                    log.warning("request %s not sent: %s", row.request_id, exc)
+                    db.touch(row, owner=None, lease_until=None)
+                    await self._store(row)
                 except Exception as exc:  # never let one request stop the submit stage
                     log.exception("submit failed for request %s", row.request_id)
                     await self._fail(row, "submit", "failed", f"internal error: {type(exc).__name__}: {exc}")
@@ -462,11 +527,64 @@ class Pipeline:
         if self.confirmations == 1:  # final in its block: no intermediate state to store
             await self._attested(row)
             return
-        await asyncio.to_thread(db.put, self.engine, row)
+        if not await self._store(row):
+            return
         log.info("request %s mined in tx %s (block %d); final at %d confirmations", row.request_id, tx_hash, block,
                  self.confirmations)
         self.confirm_q.put_nowait(row)
         self._gauges()
+
+    # -- cluster ---------------------------------------------------------------------------------
+    async def _sweep_loop(self) -> None:
+        """Take over ``received`` / ``prepared`` rows nobody holds (a dead replica's) every half lease."""
+        assert self.cluster is not None
+        while True:
+            await asyncio.sleep(self.cluster.period_s * 2)
+            if not self.accepting:
+                continue
+            try:
+                rows = await self.cluster.claim_expired()
+            except Exception as exc:  # noqa: BLE001 - the database is away: try again next round
+                log.warning("claiming unheld rows failed: %s: %s", type(exc).__name__, exc)
+                continue
+            if rows:
+                log.info("%s took over %d unheld request(s)", self.cluster.replica, len(rows))
+            for row in rows:
+                self._enqueue(row)
+
+    async def _submitter_loop(self) -> None:
+        """While this replica is the chain's submitter: claim released ``proved`` / ``submitted`` rows and send."""
+        assert self.cluster is not None
+        while True:
+            try:
+                await asyncio.wait_for(self.cluster.wake.wait(), self.cluster.period_s)
+            except asyncio.TimeoutError:
+                pass
+            self.cluster.wake.clear()
+            try:
+                rows = await self.cluster.claim_for_submitter()
+            except Exception as exc:  # noqa: BLE001 - the database is away: try again next round
+                log.warning("claiming proved rows failed: %s: %s", type(exc).__name__, exc)
+                continue
+            for row in rows:
+                (self.confirm_q if row.status == "submitted" else self.submit_q).put_nowait(row)
+            if rows:
+                self._gauges()
+
+    async def _watch_loop(self) -> None:
+        """Answer this replica's waiting clients whose requests another replica finished."""
+        while True:
+            await asyncio.sleep(0.25)
+            waiting = list(self.waiters.by_request)
+            if not waiting:
+                continue
+            try:
+                done = await asyncio.to_thread(finished, self.engine, waiting)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("reading finished requests failed: %s", exc)
+                continue
+            for row in done:
+                self.waiters.resolve(row.request_id, result_json(row))
 
     # -- confirm --------------------------------------------------------------------------------
     async def _confirm_loop(self) -> None:
@@ -500,7 +618,8 @@ class Pipeline:
             log.warning("request %s: %s; submitting again", row.request_id, exc)
             db.touch(row, status="proved", tx_hash=None, block_number=None, gas_used=None,
                      error=f"transaction dropped by a reorg, submitting again: {exc}")
-            await asyncio.to_thread(db.put, self.engine, row)
+            if not await self._store(row):
+                return
             self.submit_q.put_nowait(row)
             self._gauges()
             return

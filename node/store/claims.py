@@ -97,6 +97,19 @@ def release_all(engine: Engine, owner: str) -> int:
         return int(done.rowcount or 0)
 
 
+def insert_owned(engine: Engine, owner: str, lease_ms: int, row: AttestationRow) -> AttestationRow:
+    """Store a new request claimed by ``owner`` (intake), in one transaction."""
+    with Session(engine, expire_on_commit=False) as session:
+        row.owner = owner
+        session.add(row)
+        session.flush()
+        session.execute(update(_T).where(_T.c.id == row.id).values(lease_until=now_ms(engine) + lease_ms)
+                        .execution_options(synchronize_session=False))
+        session.commit()
+        session.refresh(row)
+        return row
+
+
 def write_owned(engine: Engine, owner: str, rows: Sequence[SQLModel]) -> None:
     """Write ``rows`` in one transaction; each stored ``attestations`` row must still be ``owner``'s (checked under
     a row lock), else nothing is written and :class:`ClaimLost` is raised. New rows and other tables are written
@@ -111,6 +124,15 @@ def write_owned(engine: Engine, owner: str, rows: Sequence[SQLModel]) -> None:
         for row in rows:
             session.merge(row)
         session.commit()
+
+
+def finished(engine: Engine, request_ids: Sequence[str]) -> list[AttestationRow]:
+    """Those of ``request_ids`` whose rows are final (whichever replica finished them)."""
+    from node.store.db import FINAL
+
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.exec(select_rows(AttestationRow).where(
+            AttestationRow.request_id.in_(list(request_ids)), AttestationRow.status.in_(FINAL))))  # type: ignore[attr-defined]
 
 
 def holders(engine: Engine) -> dict[str | None, int]:

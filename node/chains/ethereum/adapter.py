@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -137,6 +137,9 @@ class EthereumAdapter:
         #: The adapter whose nonce counter and send lock this one's transactions go through (itself, or the adapter
         #: it was made a sibling of: another registry, the same account).
         self._owner: EthereumAdapter = self
+        #: Cluster mode: checked before every transaction (node.chains.adapter.SendGuard); the last token it gave.
+        self.guard: Callable[[], Awaitable[int]] | None = None
+        self._fence_token: int | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -413,6 +416,10 @@ class EthereumAdapter:
         if self._owner is not self:
             return await self._owner._transact(to, data, gas, what)
         async with self._lock:  # nonce allocation and sending are serialised; waiting is not
+            if self.guard is not None:  # raises (nothing signed) when this replica is no longer the submitter
+                token = await self.guard()
+                if token != self._fence_token:  # a new holder: the nonce is whatever the chain's pool says now
+                    self._fence_token, self._nonce = token, None
             try:
                 if self._nonce is None:
                     self._nonce = await self.w3.eth.get_transaction_count(self.account.address, "pending")

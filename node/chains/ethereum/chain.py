@@ -189,6 +189,10 @@ class EthereumChain:
         return Submitted(self.kind, submitted.attestation_id, submitted.tx_id, int(receipt["blockNumber"]),
                          submitted.attester, int(receipt["gasUsed"]))
 
+    def fence(self, guard: Callable[[], Awaitable[int]] | None) -> None:
+        """Cluster mode: ``guard`` runs before every transaction of this account (all its registries)."""
+        self.adapter._owner.guard = guard
+
     def _revoked(self, done: SubmittedRevocation) -> Submitted:
         return Submitted(self.kind, _hex(done.target), _hex(done.tx_hash), done.block_number, self.attester,
                          done.gas_used)
