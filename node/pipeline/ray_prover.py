@@ -81,6 +81,8 @@ class RayProverPool:
         actor = ray.remote(num_cpus=cpus_per_worker, max_restarts=-1, max_task_retries=-1)(ProverActorImpl)
         pk_ref = ray.put(pk)
         batch_ref = ray.put(batch_pk) if batch_pk else None
+        #: Held for the pool's life: a restarted actor is constructed again from these.
+        self._keys = (pk_ref, batch_ref)
         self.actors = [actor.remote(pk_ref, batch_ref) for _ in range(workers)]
         self._free: asyncio.Queue[Any] | None = None
         log.info("ray prover pool: %d actor(s) on %s", workers, address or "a local Ray")
