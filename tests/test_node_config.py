@@ -82,3 +82,38 @@ def test_write_default_config_refuses_to_overwrite(tmp_path: Path) -> None:
     write_default_config(tmp_path)
     with pytest.raises(ConfigError):
         write_default_config(tmp_path)
+
+
+CLUSTER_ENV = {"ZKXAI_PRIVATE_KEY": "0x" + "11" * 32, "ZKXAI_CHAIN_RPC_URL": "http://127.0.0.1:8545"}
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "message"),
+    [
+        ("[cluster]\nenabled = true\n", {}, "cluster.enabled needs chain.rpc_url"),
+        ("[cluster]\nenabled = true\n[pipeline]\nattestation_mode = \"batch\"\n", CLUSTER_ENV,
+         "supports pipeline.attestation_mode = \"single\""),
+        ("[cluster]\nenabled = true\nlease_s = 0.1\n", CLUSTER_ENV, "cluster.lease_s must be in 1..300"),
+        ("[prover]\nbackend = \"spark\"\n", {}, "prover.backend must be one of processes, threads, ray"),
+        ("[prover]\nray_address = \"127.0.0.1:6379\"\n", {}, "prover.backend is not \"ray\""),
+        ("[cluster]\nenabled = \"yes\"\n", {}, "cluster.enabled must be a bool"),
+    ],
+)
+def test_bad_cluster_config_is_refused(tmp_path: Path, toml: str, env: dict[str, str], message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config(path, env=env)
+
+
+def test_cluster_and_ray_keys_from_file_and_env(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[prover]\nbackend = \"ray\"\nray_address = \"10.0.0.5:6379\"\n"
+                    "[cluster]\nenabled = true\nreplica_id = \"node-a\"\nlease_s = 4\n")
+    config = load_config(path, env=CLUSTER_ENV)
+    assert (config.prover_backend, config.ray_address) == ("ray", "10.0.0.5:6379")
+    assert (config.cluster_enabled, config.replica_id, config.cluster_lease_s) == (True, "node-a", 4.0)
+    assert not load_config(path, env=CLUSTER_ENV | {"ZKXAI_CLUSTER_ENABLED": "0"}).cluster_enabled
+    with pytest.raises(ConfigError, match="ZKXAI_CLUSTER_ENABLED must be 1/true/yes or 0/false/no"):
+        load_config(path, env=CLUSTER_ENV | {"ZKXAI_CLUSTER_ENABLED": "maybe"})
+    assert not load_config(None, env={}).cluster_enabled  # a single node by default
