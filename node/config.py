@@ -46,6 +46,10 @@ class NodeConfig:
     #: this chain (after a chain reset), replacing the records. A configured address still wins.
     redeploy: bool = False
     confirmations: int = 1
+    #: Single attestations the submitter has in flight at once (sent, receipt awaited); 1 = send, wait for the receipt,
+    #: then the next. More pipelines the nonces (allocated in order under the adapter's lock): with a block time T the
+    #: signer records up to max_in_flight / T attestations per second instead of 1 / T.
+    max_in_flight: int = 1
     #: Fee bumping of stuck transactions (see node.chains.ethereum.txmanager.FeePolicy).
     fee_bump_after_s: float = 15.0
     max_fee_gwei: float = 100.0
@@ -148,6 +152,8 @@ class NodeConfig:
                                   '["ethereum"] only')
             if not 1.0 <= self.cluster_lease_s <= 300.0:
                 raise ConfigError(f"cluster.lease_s must be in 1..300, got {self.cluster_lease_s}")
+        if not 1 <= self.max_in_flight <= 256:
+            raise ConfigError(f"chain.max_in_flight must be in 1..256, got {self.max_in_flight}")
         if self.confirmations < 1:
             raise ConfigError("chain.confirmations must be >= 1 (1 = the including block)")
         if self.fee_bump_after_s <= 0 or self.max_fee_gwei <= 0:

@@ -30,6 +30,7 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("chain", "registry"): ("registry", str),
     ("chain", "batch_registry"): ("batch_registry", str),
     ("chain", "confirmations"): ("confirmations", int),
+    ("chain", "max_in_flight"): ("max_in_flight", int),
     ("chain", "fee_bump_after_s"): ("fee_bump_after_s", float),
     ("chain", "max_fee_gwei"): ("max_fee_gwei", float),
     ("chain", "keystore"): ("", str),
@@ -92,6 +93,7 @@ confirmations = 1                       # blocks an attestation must be deep bef
                                         # until then it is "submitted", and re-submitted if a reorg drops it
 fee_bump_after_s = 15.0                 # a transaction without receipt this long is re-sent with fees +12.5%
 max_fee_gwei = 100.0                    # ... up to this max fee per gas
+max_in_flight = 1                       # attestations sent before the previous one is mined (pipelined nonces)
 
 [prover]
 workers = 1                  # prover processes; proving is CPU-bound, use cores - 1

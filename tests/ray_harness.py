@@ -18,6 +18,9 @@ from pathlib import Path
 from tests.node_harness import ROOT, free_port
 
 RAY = Path(sys.executable).parent / "ray"
+#: Every Ray process of a test (nodes, the node replicas, the probe): no usage report, and no token authentication
+#: (loopback only; explicit, so a token file another Ray run left in ~/.ray is not half-applied).
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 
 
 def _ports() -> list[str]:
@@ -54,7 +57,7 @@ class RayCluster:
 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **RAY_ENV}
     with open(log, "ab") as out:
         return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
                                 start_new_session=True)
@@ -67,7 +70,7 @@ def wait_nodes(address: str, count: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while True:
         got = subprocess.run([sys.executable, "-c", probe, address], capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+                             env={**os.environ, **RAY_ENV})
         if got.returncode == 0 and got.stdout.strip() and int(got.stdout.split()[-1]) >= count:
             return
         assert time.monotonic() < deadline, f"Ray nodes not up: {got.stdout[-500:]} {got.stderr[-2000:]}"

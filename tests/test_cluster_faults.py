@@ -26,7 +26,7 @@ pytest.importorskip("ray", reason='the Ray backend needs the optional extra: pip
 
 from tests.node_harness import ANVIL_KEY, http, post_json, running_anvil, start_node, stop_process  # noqa: E402
 from tests.pg_harness import PG_BIN, SKIP_REASON, running_postgres  # noqa: E402
-from tests.ray_harness import RayCluster, running_ray  # noqa: E402
+from tests.ray_harness import RAY_ENV, RayCluster, running_ray  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.npm, pytest.mark.skipif(PG_BIN is None, reason=SKIP_REASON)]
 
@@ -37,7 +37,7 @@ REQUESTS = 36
 def replica_env(name: str, pg: str, ray_address: str) -> dict[str, str]:
     return {"ZKXAI_PRIVATE_KEY": ANVIL_KEY, "ZKXAI_DATABASE_URL": pg, "ZKXAI_CLUSTER_ENABLED": "1",
             "ZKXAI_CLUSTER_REPLICA_ID": name, "ZKXAI_CLUSTER_LEASE_S": str(LEASE_S), "ZKXAI_PROVER_BACKEND": "ray",
-            "ZKXAI_PROVER_RAY_ADDRESS": ray_address, "RAY_USAGE_STATS_ENABLED": "0"}
+            "ZKXAI_PROVER_RAY_ADDRESS": ray_address, "ZKXAI_CHAIN_MAX_IN_FLIGHT": "4", **RAY_ENV}
 
 
 def prover_pids(cluster: RayCluster) -> list[int]:

@@ -18,7 +18,7 @@ pytest.importorskip("ray", reason='the Ray backend needs the optional extra: pip
 
 from circuits.commitment import CommitmentOpening, hash_to_field, public_inputs, vector_hash  # noqa: E402
 from prover import verify  # noqa: E402
-from tests.ray_harness import RayCluster, running_ray  # noqa: E402
+from tests.ray_harness import RAY_ENV, RayCluster, running_ray  # noqa: E402
 
 CLASSES, CONTEXT = 10, 424242
 
@@ -40,11 +40,20 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, object]:
 
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[RayCluster]:
-    with running_ray(head_cpus=1, workers=1) as cluster:
-        yield cluster
-    import ray
+    saved = {k: os.environ.get(k) for k in RAY_ENV}
+    os.environ.update(RAY_ENV)  # this process joins the cluster too (ray.init in the pool)
+    try:
+        with running_ray(head_cpus=1, workers=1) as cluster:
+            yield cluster
+        import ray
 
-    ray.shutdown()
+        ray.shutdown()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.mark.slow

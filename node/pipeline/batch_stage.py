@@ -74,7 +74,7 @@ class StageHost(Protocol):
     chain: Any
     pool: Any
     confirmations: int
-    _submitting: asyncio.Lock
+    _submitting: asyncio.Semaphore
 
     async def _finish(self, row: db.AttestationRow, result: dict[str, Any]) -> None: ...
 

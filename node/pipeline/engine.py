@@ -164,7 +164,9 @@ class Pipeline:
         self.accepting = True
         self._tasks: list[asyncio.Task[None]] = []
         self._started: dict[str, float] = {}
-        self._submitting = asyncio.Lock()
+        #: One slot per transaction in flight (``chain.max_in_flight``); shutdown takes them all, so it waits for
+        #: every transaction in flight.
+        self._submitting = asyncio.Semaphore(config.max_in_flight)
         self.batches: BatchStage | None = None
         #: Cluster mode: this replica's claims and submitter lease; the chain's sends are fenced by the lease.
         self.cluster = cluster
@@ -193,7 +195,8 @@ class Pipeline:
         else:
             self._tasks += self.batches.tasks(self.config.prover_workers)
         # also in batch mode: rows proved singly before a switch to batch mode are still submitted
-        self._tasks.append(asyncio.create_task(self._submit_loop(), name="submit"))
+        self._tasks += [asyncio.create_task(self._submit_loop(), name=f"submit-{i}")
+                        for i in range(self.config.max_in_flight)]
         self._tasks.append(asyncio.create_task(self._confirm_loop(), name="confirm"))
         self._tasks += [asyncio.create_task(t.run(), name=f"target-{t.chain}") for t in self.targets]
         for target in self.targets:
@@ -224,11 +227,14 @@ class Pipeline:
         return len(rows)
 
     async def stop(self) -> None:
-        """Stop intake, let an in-flight transaction finish, cancel the rest: its state is already persisted."""
+        """Stop intake, let the transactions in flight finish, cancel the rest: its state is already persisted."""
         self.accepting = False
-        async with self._submitting:
-            for task in self._tasks:
-                task.cancel()
+        for _ in range(self.config.max_in_flight):
+            await self._submitting.acquire()
+        for task in self._tasks:
+            task.cancel()
+        for _ in range(self.config.max_in_flight):
+            self._submitting.release()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.cluster is not None:
             await self.cluster.stop()
