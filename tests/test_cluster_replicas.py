@@ -78,6 +78,9 @@ def test_replicas_deploy_once_answer_waiters_and_hand_over_the_submitter(parts: 
         X, _ = digits_samples(3, split="test")
         submitter = _holder(pg)
         other = "b" if submitter == "a" else "a"
+        cluster_info = {n: http("GET", f"{b}/v1/info")[1]["cluster"] for n, b in bases.items()}
+        assert cluster_info[submitter] == {"replica": submitter, "submitter": True, "lease_s": LEASE_S}
+        assert cluster_info[other]["submitter"] is False
         status, done = post_json(f"{bases[other]}/v1/attestations?wait=true",
                                  {"model_hash": model["model_hash"], "input": X[0].tolist(), "method": "gradient"})
         assert status == 201 and done["status"] == "attested", done  # signed by the other replica

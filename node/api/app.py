@@ -216,6 +216,9 @@ async def info(request: web.Request) -> web.Response:
         "circuit_classes": svc.config.circuit_classes, "confirmations": svc.pipeline.confirmations,
         "proven": [p.to_json() for p in svc.pipeline.proven.all()] if svc.pipeline.proven is not None else [],
         "requests": counts, "inflight": svc.pipeline.inflight, "accepting": svc.pipeline.accepting,
+        "max_in_flight": svc.config.max_in_flight, "prover_backend": svc.config.prover_backend,
+        "cluster": ({"replica": svc.pipeline.cluster.replica, "submitter": svc.pipeline.cluster.is_submitter,
+                     "lease_s": svc.config.cluster_lease_s} if svc.pipeline.cluster is not None else None),
     })
 
 
