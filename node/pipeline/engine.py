@@ -369,6 +369,15 @@ class Pipeline:
             raise LevelNotRegistered(f"model {model_hash} is not registered at level {level} ({method})")
         return found
 
+    def record_chain(self, row: db.AttestationRow) -> tuple[PrimaryChain, str]:
+        """The chain adapter and registry address a stored single attestation is recorded in: at a proven level its
+        model's level registry (LevelNotRegistered when that registration is gone), else the primary registry."""
+        if (row.level or COMMITMENT) in PROVEN_LEVELS:
+            prepared = Prepared.from_json(row.prepared or "")
+            proven = self._proven_model(prepared.model_hash, prepared.level, prepared.method)
+            return proven.chain, proven.row.registry_address
+        return self.target, self.chain.registry
+
     def _chain_of(self, prepared: Prepared) -> PrimaryChain:
         """The chain (registry) a prepared prediction is recorded in: its model's level registry, or the primary."""
         if prepared.level in PROVEN_LEVELS:
