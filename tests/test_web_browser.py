@@ -154,3 +154,31 @@ def test_explorer_rejects_a_tampered_bundle_and_a_wrong_key(pages: Any, node: di
     assert page.evaluate("document.documentElement.scrollWidth") <= 380
     screenshot(page, "explorer-phone")
     page.close()
+
+
+@pytest.mark.parametrize("path,key,status", [
+    ("/v1/explorer/attestations/not-an-id", None, 400),
+    ("/v1/explorer/attestations/0x" + "zz" * 32, None, 400),
+    ("/v1/explorer/attestations/" + "a" * 5000, None, 400),
+    ("/v1/explorer/attestations/0x" + "00" * 32, None, 404),
+    ("/v1/console/state", None, 401),
+    ("/v1/console/state", SUBMITTER, 403),
+    ("/web/../pyproject.toml", None, 404),
+    ("/web/%2e%2e/%2e%2e/pyproject.toml", None, 404),
+    ("/web/nothing.js", None, 404),
+])
+def test_hostile_input_to_the_new_endpoints_gets_4xx(node: dict[str, Any], path: str, key: str | None,
+                                                      status: int) -> None:
+    got, body = http("GET", node["base"] + path, key=key)
+    assert got == status or (status == 404 and got in (403, 404)), (path, got, body)
+
+
+def test_public_view_discloses_no_secret(node: dict[str, Any], attested: dict[str, Any]) -> None:
+    status, view = http("GET", f"{node['base']}/v1/explorer/attestations/{attested['attestation_id']}")
+    assert status == 200 and view["attestation_id"] == attested["attestation_id"]
+    text = json.dumps(view)
+    for secret in ("salt", '"input"', '"scores"', '"values"'):
+        assert secret not in text, secret
+    assert view["assessment"]["measured_not_proven"] is True
+    status, by_tx = http("GET", f"{node['base']}/v1/explorer/attestations/{attested['tx_hash']}")
+    assert status == 200 and by_tx["attestation_id"] == attested["attestation_id"]
