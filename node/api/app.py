@@ -52,6 +52,7 @@ from node.pipeline.proving import (
     ensure_keys,
 )
 from node.api.rate_limit import TokenBuckets
+from node.api.web_pages import ADMIN_PREFIXES, PUBLIC_PREFIXES, add_web_routes
 from node.api.service import (
     ModelStore,
     NodeService,
@@ -138,7 +139,9 @@ _ADMIN_SUFFIXES = ("/calibration", "/revoke")
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     config = request.app[CONFIG]
-    if (request.method, request.path) in _PUBLIC or not (config.api_keys or config.admin_key):
+    public = (request.method, request.path) in _PUBLIC or (
+        request.method in ("GET", "HEAD") and request.path.startswith(PUBLIC_PREFIXES))
+    if public or not (config.api_keys or config.admin_key):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
@@ -148,7 +151,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     is_submitter = any(hmac.compare_digest(token, k) for k in config.api_keys)
     if not (is_admin or is_submitter):
         raise Unauthorized("unknown API key")
-    admin_only = (request.method, request.path) in _ADMIN or request.path.endswith(_ADMIN_SUFFIXES)
+    admin_only = ((request.method, request.path) in _ADMIN or request.path.endswith(_ADMIN_SUFFIXES)
+                  or request.path.startswith(ADMIN_PREFIXES))
     if admin_only and not is_admin:
         raise Forbidden("this endpoint needs the admin key")
     return await handler(request)
@@ -391,6 +395,7 @@ def build_app(config: NodeConfig) -> web.Application:
     app.router.add_get("/v1/attestations/{key}/disclosure", get_disclosure)
     app.router.add_post("/v1/attestations/{key}/revoke", post_revoke)
     app.router.add_post("/v1/models/{model_hash}/revoke", post_revoke_model)
+    add_web_routes(app)
     if config.rpc_url is None:
         app.router.add_post("/rpc", rpc)
     return app
