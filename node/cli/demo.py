@@ -73,6 +73,7 @@ async def _run(count: int, data_dir: Path) -> int:
                 print(f"model registration failed: {model}")
                 return 1
             print(f"      registered model {model['model_hash']}")
+            print(f"      explorer (verify in your browser): {base}/explorer   console: {base}/console")
             X_train, y_train = digits_samples(400, split="train")
             resp = await http.post(f"{base}/v1/models/{model['model_hash']}/calibration",
                                    json={"inputs": X_train.tolist(), "labels": [int(v) for v in y_train]})
