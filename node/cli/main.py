@@ -254,7 +254,7 @@ def _trust_digest(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from node.cli.demo import run_demo
 
-    return run_demo(count=args.count, data_dir=args.data_dir)
+    return run_demo(count=args.count, data_dir=args.data_dir, serve=args.serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -338,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="train a digits model, run a node on an embedded EVM, attest and verify predictions")
     p.add_argument("--count", type=int, default=4, help="number of predictions to attest")
     p.add_argument("--data-dir", type=Path, default=Path("var/demo"))
+    p.add_argument("--serve", action="store_true", help="keep the node serving after the demo (explorer, console) "
+                   "until Ctrl-C")
     p.set_defaults(func=_demo)
     return parser
 
