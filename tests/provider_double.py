@@ -54,6 +54,8 @@ class ProviderDouble:
         self.upstream = upstream
         self.limits = limits or ProviderLimits()
         self.stats: Counter[str] = Counter()
+        #: fromBlock of every eth_getLogs range query seen.
+        self.log_starts: list[int] = []
         self.down = False
         self.chain_id: int | None = None
         self._tokens = float(self.limits.burst)
@@ -133,6 +135,7 @@ class ProviderDouble:
         ident = call.get("id")
         if "blockHash" not in query:
             start, end = await self._block(query.get("fromBlock", "latest")), await self._block(query.get("toBlock", "latest"))
+            self.log_starts.append(start)
             if end - start + 1 > self.limits.max_range:
                 self.stats["range_refused"] += 1
                 return {"jsonrpc": "2.0", "id": ident,
