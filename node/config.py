@@ -66,6 +66,8 @@ class NodeConfig:
     #: base URL for transaction links in logs.
     network: str = "local"
     explorer_url: str = ""
+    #: The chain id every RPC endpoint must answer (None: whatever chain.rpc_url is on).
+    chain_id: int | None = None
     circuit_classes: int = DEFAULT_CIRCUIT_CLASSES
     prover_workers: int = 1
     #: Where proofs run: "processes" (default: spawned worker processes, one proving key each) or "threads" (in this

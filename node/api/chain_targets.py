@@ -118,7 +118,7 @@ async def open_primary(config: NodeConfig) -> PrimaryChain:
             [config.rpc_url, *config.rpc_fallback_urls], config.private_key, fees=fees, fee_config=fee_config,
             provider=ProviderPolicy(timeout_s=config.rpc_request_timeout_s, max_attempts=config.rpc_max_attempts),
             logs=WindowPolicy(initial=config.logs_window_blocks, maximum=max(100_000, config.logs_window_blocks)),
-            deploy_confirmations=config.confirmations)
+            deploy_confirmations=config.confirmations, chain_id=config.chain_id)
     chain = EthereumChain(adapter)
     if config.attestation_mode == "batch":
         try:
