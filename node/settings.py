@@ -7,6 +7,7 @@ with a message naming it. ``zkxai node init`` writes :data:`DEFAULT_TOML` (comme
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -32,6 +33,18 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("chain", "confirmations"): ("confirmations", int),
     ("chain", "fee_bump_after_s"): ("fee_bump_after_s", float),
     ("chain", "max_fee_gwei"): ("max_fee_gwei", float),
+    ("chain", "tip_percentile"): ("tip_percentile", float),
+    ("chain", "base_fee_headroom"): ("base_fee_headroom", float),
+    ("chain", "min_tip_gwei"): ("min_tip_gwei", float),
+    ("chain", "max_tip_gwei"): ("max_tip_gwei", float),
+    ("chain", "rpc_fallback_urls"): ("rpc_fallback_urls", list),
+    ("chain", "rpc_request_timeout_s"): ("rpc_request_timeout_s", float),
+    ("chain", "rpc_max_attempts"): ("rpc_max_attempts", int),
+    ("chain", "logs_window_blocks"): ("logs_window_blocks", int),
+    ("chain", "max_in_flight"): ("max_in_flight", int),
+    ("chain", "network"): ("network", str),
+    ("chain", "chain_id"): ("chain_id", int),
+    ("chain", "explorer_url"): ("explorer_url", str),
     ("chain", "keystore"): ("", str),
     ("prover", "workers"): ("prover_workers", int),
     ("prover", "backend"): ("prover_backend", str),
@@ -148,8 +161,16 @@ admin_key = "{admin_key}"    # for admin endpoints (/metrics, node status detail
 """
 
 
-def write_default_config(directory: Path) -> tuple[Path, Path, str]:
-    """``zkxai node init``: config, secrets and a fresh encrypted keystore. Refuses to overwrite."""
+def write_default_config(directory: Path, network: str = "local") -> tuple[Path, Path, str]:
+    """``zkxai node init``: config, secrets and a fresh encrypted keystore. Refuses to overwrite. ``network``: a
+    preset of :mod:`node.networks` whose [chain] keys are written (chain id, confirmations, fees,
+    explorer)."""
+    from node.networks import preset
+
+    try:
+        chosen = preset(network)
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
     directory = directory.resolve()
     config_path, secrets_path = directory / "zkxai.toml", directory / "secrets.toml"
     for path in (config_path, secrets_path):
@@ -159,7 +180,12 @@ def write_default_config(directory: Path) -> tuple[Path, Path, str]:
     password = secrets.token_urlsafe(24)
     keystore = directory / "keystore.json"
     address = create_keystore(keystore, password)
-    config_path.write_text(DEFAULT_TOML.format(data_dir=directory / "data", keystore=keystore))
+    text = DEFAULT_TOML.format(data_dir=directory / "data", keystore=keystore)
+    for key in ("confirmations", "max_fee_gwei"):  # set by the preset below
+        text = re.sub(rf"^({key} = .*)$", r"# \1", text, count=1, flags=re.M)
+    lines = [f"# network preset: {chosen.name} (zkxai node init --network; review before use)", *chosen.toml_lines()]
+    text = text.replace("[chain]\n", "[chain]\n" + "\n".join(lines) + "\n", 1)
+    config_path.write_text(text)
     fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(SECRETS_TOML.format(password=password, api_key=secrets.token_urlsafe(24),

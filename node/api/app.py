@@ -26,7 +26,7 @@ from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
 
 from node.store import db
 from node.store import deployments
-from node.chains.adapter import PrimaryChain, RegistryFamily, batch_chain
+from node.chains.adapter import FundedSigner, PrimaryChain, RegistryFamily, batch_chain
 from node.config import NodeConfig
 from node.errors import (
     NodeError,
@@ -191,6 +191,14 @@ async def readyz(request: web.Request) -> web.Response:
         checks["chain"] = "ok"
     except Exception as exc:
         checks["chain"] = f"error: {type(exc).__name__}"
+    funded = request.app[ADAPTER]
+    if isinstance(funded, FundedSigner):
+        try:
+            problem = await asyncio.wait_for(funded.funding_problem(), 5)
+        except Exception as exc:  # unreachable chain: reported by the chain check above
+            problem = None if checks["chain"] != "ok" else f"error: {type(exc).__name__}"
+        checks["signer"] = "ok" if problem is None else problem
+        request.app[METRICS].signer_funded.labels(funded.kind).set(1 if problem is None else 0)
     checks["intake"] = "ok" if svc.pipeline.accepting else "shutting down"
     ready = all(v == "ok" for v in checks.values())
     return web.json_response({"status": "ready" if ready else "not ready", "checks": checks,

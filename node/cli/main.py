@@ -46,7 +46,7 @@ def _node_init(args: argparse.Namespace) -> int:
     from node.settings import write_default_config
 
     try:
-        config, secrets_file, address = write_default_config(args.dir)
+        config, secrets_file, address = write_default_config(args.dir, args.network)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -293,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_node)
     p = node_sub.add_parser("init", help="write a commented config, a secrets file and an encrypted keystore")
     p.add_argument("--dir", type=Path, default=Path("zkxai-node"))
+    p.add_argument("--network", choices=("local", "sepolia", "mainnet", "base"), default="local",
+                   help="preset chain id, confirmations, fee policy and explorer (node.networks)")
     p.set_defaults(func=_node_init)
     p = node_sub.add_parser("status", help="print a running node's health")
     p.add_argument("--url", default="http://127.0.0.1:8080")

@@ -155,7 +155,9 @@ class Pipeline:
         self.accepting = True
         self._tasks: list[asyncio.Task[None]] = []
         self._started: dict[str, float] = {}
-        self._submitting = asyncio.Lock()
+        #: One lock per submit worker (``chain.max_in_flight`` of them: that many transactions in flight at once,
+        #: their nonces allocated in order by the adapter); shutdown takes them all.
+        self._submitting = [asyncio.Lock() for _ in range(max(1, config.max_in_flight))]
         self.batches: BatchStage | None = None
         if config.attestation_mode == "batch":
             if batches is None:
@@ -177,7 +179,8 @@ class Pipeline:
         else:
             self._tasks += self.batches.tasks(self.config.prover_workers)
         # also in batch mode: rows proved singly before a switch to batch mode are still submitted
-        self._tasks.append(asyncio.create_task(self._submit_loop(), name="submit"))
+        self._tasks += [asyncio.create_task(self._submit_loop(lock), name=f"submit-{i}")
+                        for i, lock in enumerate(self._submitting)]
         self._tasks.append(asyncio.create_task(self._confirm_loop(), name="confirm"))
         self._tasks += [asyncio.create_task(t.run(), name=f"target-{t.chain}") for t in self.targets]
         for target in self.targets:
@@ -202,9 +205,14 @@ class Pipeline:
     async def stop(self) -> None:
         """Stop intake, let an in-flight transaction finish, cancel the rest: its state is already persisted."""
         self.accepting = False
-        async with self._submitting:
+        for lock in self._submitting:
+            await lock.acquire()
+        try:
             for task in self._tasks:
                 task.cancel()
+        finally:
+            for lock in self._submitting:
+                lock.release()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- intake ---------------------------------------------------------------------------------
@@ -435,11 +443,11 @@ class Pipeline:
             self._gauges()
 
     # -- submit ---------------------------------------------------------------------------------
-    async def _submit_loop(self) -> None:
+    async def _submit_loop(self, lock: asyncio.Lock) -> None:
         while True:
             row = await self.submit_q.get()
             self._gauges()
-            async with self._submitting:  # shutdown waits for a transaction in flight
+            async with lock:  # shutdown waits for a transaction in flight
                 try:
                     await self._submit(row)
                 except asyncio.CancelledError:
