@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.node_harness import http, running_node, wait_status
+from tests.node_harness import http, running_node
 from tests.web_harness import browser, screenshot
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
