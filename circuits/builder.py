@@ -294,6 +294,14 @@ class Api:
             return
         self._constrain(diff, self.constant(1), self.constant(0))
 
+    def assert_product(self, a: Operand, b: Operand, c: Operand) -> None:
+        """a * b = c (one constraint; constant products are checked or turned into a linear constraint)."""
+        va, vb, vc = self.as_var(a), self.as_var(b), self.as_var(c)
+        if va.is_constant() or vb.is_constant():
+            self.assert_equal(self.mul(va, vb), vc)
+            return
+        self._constrain(va, vb, vc)
+
     def assert_boolean(self, a: Operand) -> None:
         """a * (1 - a) = 0."""
         va = self.as_var(a)

@@ -2,7 +2,10 @@
 :mod:`circuits.qnet.explain`).
 
 They reuse what :func:`circuits.nn.network` proved in the forward pass (rescale sign bits, ReLU masks,
-maxpool one-hots) and the one-hot of the target class. Every value they produce is proven int32 by a
+maxpool one-hots) and the one-hot of the target class. The gradient passes through a ReLU with torch's derivative
+``[x > 0]``: the forward mask ``[x >= 0]`` minus an is-zero flag (:func:`circuits.nn.positive_mask`, 2 constraints
+per value). LRP starts from ``one_hot * score`` (zennit's seed; one product per class) and passes a ReLU unchanged:
+every relevance it carries is ``floor(a * c / 2**16)`` or that seed, already 0 wherever the ReLU's output is. Every value they produce is proven int32 by a
 rescale / division range check, or is a selection (mask, one-hot) of such a value, or (the first dense/conv
 step of ``gradient`` back from the one-hot seed) a weight itself: ``floor(sum_j w_ji * 2**16 e_j / 2**16)
 = sum_j w_ji e_j`` exactly, so that step needs no constraint at all.
@@ -16,7 +19,7 @@ from .builder import Api, Operand, Var
 from .errors import UnsupportedLayer
 from .field import to_signed
 from .gadgets import to_bits
-from .nn.fixed import div_floor_const, rescale, signed_range
+from .nn.fixed import div_floor_const, positive_mask, rescale, signed_range
 from .nn.linear import transpose_sum
 from .nn.network import NetworkVars
 from .qnet.explain import ExplainMethod, check_supported
@@ -52,7 +55,8 @@ def gradient_gadget(api: Api, net: QNet, fw: NetworkVars, target_one_hot: Sequen
             unit = False
             continue
         if isinstance(layer, ReLU):
-            cur = [api.mul(m, v) for m, v in zip(fw.masks[k], cur)]  # type: ignore[arg-type]
+            masks = [positive_mask(api, x, m) for x, m in zip(fw.inputs[k], fw.masks[k])]  # type: ignore[arg-type]
+            cur = [api.mul(m, v) for m, v in zip(masks, cur)]
         elif isinstance(layer, MaxPool2d):
             cur = _route(api, cur, fw.one_hots[k], pool_windows(layer, in_shape), n_in)  # type: ignore[arg-type]
         elif isinstance(layer, AvgPool2d):
@@ -107,8 +111,8 @@ def lrp_ratio(api: Api, r: Operand, z: Var, sign: Var, epsilon: int) -> Var:
 def lrp_epsilon_gadget(
     api: Api, net: QNet, fw: NetworkVars, target_one_hot: Sequence[Var], epsilon: int
 ) -> list[Var]:
-    """LRP-epsilon relevance of the input (see the oracle)."""
-    r: list[Operand] = [api.scale(e, ONE) for e in target_one_hot]
+    """LRP-epsilon relevance of the input (see the oracle): seed ``e_j * score_j`` (int32: a proven score)."""
+    r: list[Operand] = [api.mul(e, s) for e, s in zip(target_one_hot, fw.scores)]
     for k in reversed(range(len(net.layers))):
         layer, in_shape = net.layers[k], net.shapes[k]
         a = fw.inputs[k]
@@ -120,7 +124,7 @@ def lrp_epsilon_gadget(
             c = [rescale(api, acc).value for acc in transpose_sum(api, s, linear_terms(layer, in_shape), len(a))]
             r = [rescale(api, api.mul(ai, ci)).value for ai, ci in zip(a, c)]
         elif isinstance(layer, ReLU):
-            r = [api.mul(m, v) for m, v in zip(fw.masks[k], r)]  # type: ignore[arg-type]
+            pass  # m * r = r: r is 0 wherever the ReLU's output is 0 (see the module doc)
         elif isinstance(layer, MaxPool2d):
             r = _route(api, r, fw.one_hots[k], pool_windows(layer, in_shape), len(a))  # type: ignore[arg-type]
         elif isinstance(layer, AvgPool2d):

@@ -46,13 +46,30 @@ class NodeConfig:
     #: this chain (after a chain reset), replacing the records. A configured address still wins.
     redeploy: bool = False
     confirmations: int = 1
-    #: Single attestations the submitter has in flight at once (sent, receipt awaited); 1 = send, wait for the receipt,
-    #: then the next. More pipelines the nonces (allocated in order under the adapter's lock): with a block time T the
-    #: signer records up to max_in_flight / T attestations per second instead of 1 / T.
-    max_in_flight: int = 1
     #: Fee bumping of stuck transactions (see node.chains.ethereum.txmanager.FeePolicy).
     fee_bump_after_s: float = 15.0
     max_fee_gwei: float = 100.0
+    #: EIP-1559 fees from eth_feeHistory (node.chains.ethereum.fees): the tip is this percentile of recent tips,
+    #: clamped to [min_tip_gwei, max_tip_gwei]; the max fee is base_fee_headroom x the next base fee + the tip.
+    tip_percentile: float = 50.0
+    base_fee_headroom: float = 2.0
+    min_tip_gwei: float = 1.0
+    max_tip_gwei: float = 5.0
+    #: More JSON-RPC endpoints of the same chain, tried in order when chain.rpc_url fails (node.chains.ethereum.provider).
+    rpc_fallback_urls: tuple[str, ...] = ()
+    #: Seconds one JSON-RPC request may take; attempts per call (429 / 5xx / timeouts back off and fail over).
+    rpc_request_timeout_s: float = 30.0
+    rpc_max_attempts: int = 8
+    #: First eth_getLogs window in blocks (it shrinks on a provider's range / result cap and grows when cheap).
+    logs_window_blocks: int = 2_000
+    #: Single mode: attestation transactions in flight at once (nonces sent before the earlier ones are mined).
+    max_in_flight: int = 1
+    #: The network preset this config was written for (zkxai node init --network); informational, and the explorer
+    #: base URL for transaction links in logs.
+    network: str = "local"
+    explorer_url: str = ""
+    #: The chain id every RPC endpoint must answer (None: whatever chain.rpc_url is on).
+    chain_id: int | None = None
     circuit_classes: int = DEFAULT_CIRCUIT_CLASSES
     prover_workers: int = 1
     #: Where proofs run: "processes" (default: spawned worker processes, one proving key each) or "threads" (in this
@@ -152,12 +169,24 @@ class NodeConfig:
                                   '["ethereum"] only')
             if not 1.0 <= self.cluster_lease_s <= 300.0:
                 raise ConfigError(f"cluster.lease_s must be in 1..300, got {self.cluster_lease_s}")
-        if not 1 <= self.max_in_flight <= 256:
-            raise ConfigError(f"chain.max_in_flight must be in 1..256, got {self.max_in_flight}")
         if self.confirmations < 1:
             raise ConfigError("chain.confirmations must be >= 1 (1 = the including block)")
         if self.fee_bump_after_s <= 0 or self.max_fee_gwei <= 0:
             raise ConfigError("chain.fee_bump_after_s and chain.max_fee_gwei must be > 0")
+        if not 0 <= self.tip_percentile <= 100 or self.base_fee_headroom < 1:
+            raise ConfigError("chain.tip_percentile must be in 0..100 and chain.base_fee_headroom >= 1")
+        if not 0 <= self.min_tip_gwei <= self.max_tip_gwei <= self.max_fee_gwei:
+            raise ConfigError("chain: 0 <= min_tip_gwei <= max_tip_gwei <= max_fee_gwei")
+        object.__setattr__(self, "rpc_fallback_urls", tuple(self.rpc_fallback_urls))
+        for url in self.rpc_fallback_urls:
+            if not url.startswith(("http://", "https://")):
+                raise ConfigError(f"chain.rpc_fallback_urls must be http(s) URLs, got {url!r}")
+        if self.rpc_request_timeout_s <= 0 or self.rpc_max_attempts < 1:
+            raise ConfigError("chain.rpc_request_timeout_s must be > 0 and chain.rpc_max_attempts >= 1")
+        if not 1 <= self.logs_window_blocks <= 100_000:
+            raise ConfigError("chain.logs_window_blocks must be in 1..100000")
+        if not 1 <= self.max_in_flight <= 64:
+            raise ConfigError("chain.max_in_flight must be in 1..64")
         if not 1 <= self.inference_batch_size <= 1024:
             raise ConfigError("pipeline.inference_batch_size must be in 1..1024")
         if self.inference_batch_latency_ms < 0:

@@ -31,6 +31,9 @@ class Metrics:
         self.queue = Gauge("zkxai_queue_depth", "Requests waiting per stage", ["stage"], registry=r)
         self.latency = Histogram("zkxai_stage_seconds", "Stage latency", ["stage", "chain"], buckets=_BUCKETS,
                                  registry=r)
+        self.signer_funded = Gauge("zkxai_signer_funded", "1 while the chain's signer can pay for its next transaction "
+                                   "at current fees, 0 while submission is stopped for lack of funds", ["chain"],
+                                   registry=r)
         self.batch = Histogram("zkxai_inference_batch_size", "Requests per model call",
                                buckets=(1, 2, 4, 8, 16, 32, 64), registry=r)
 

@@ -7,6 +7,7 @@ with a message naming it. ``zkxai node init`` writes :data:`DEFAULT_TOML` (comme
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -30,9 +31,20 @@ SCHEMA: dict[tuple[str, str], tuple[str, type]] = {
     ("chain", "registry"): ("registry", str),
     ("chain", "batch_registry"): ("batch_registry", str),
     ("chain", "confirmations"): ("confirmations", int),
-    ("chain", "max_in_flight"): ("max_in_flight", int),
     ("chain", "fee_bump_after_s"): ("fee_bump_after_s", float),
     ("chain", "max_fee_gwei"): ("max_fee_gwei", float),
+    ("chain", "tip_percentile"): ("tip_percentile", float),
+    ("chain", "base_fee_headroom"): ("base_fee_headroom", float),
+    ("chain", "min_tip_gwei"): ("min_tip_gwei", float),
+    ("chain", "max_tip_gwei"): ("max_tip_gwei", float),
+    ("chain", "rpc_fallback_urls"): ("rpc_fallback_urls", list),
+    ("chain", "rpc_request_timeout_s"): ("rpc_request_timeout_s", float),
+    ("chain", "rpc_max_attempts"): ("rpc_max_attempts", int),
+    ("chain", "logs_window_blocks"): ("logs_window_blocks", int),
+    ("chain", "max_in_flight"): ("max_in_flight", int),
+    ("chain", "network"): ("network", str),
+    ("chain", "chain_id"): ("chain_id", int),
+    ("chain", "explorer_url"): ("explorer_url", str),
     ("chain", "keystore"): ("", str),
     ("prover", "workers"): ("prover_workers", int),
     ("prover", "backend"): ("prover_backend", str),
@@ -93,7 +105,6 @@ confirmations = 1                       # blocks an attestation must be deep bef
                                         # until then it is "submitted", and re-submitted if a reorg drops it
 fee_bump_after_s = 15.0                 # a transaction without receipt this long is re-sent with fees +12.5%
 max_fee_gwei = 100.0                    # ... up to this max fee per gas
-max_in_flight = 1                       # attestations sent before the previous one is mined (pipelined nonces)
 
 [prover]
 workers = 1                  # prover processes; proving is CPU-bound, use cores - 1
@@ -161,8 +172,16 @@ admin_key = "{admin_key}"    # for admin endpoints (/metrics, node status detail
 """
 
 
-def write_default_config(directory: Path) -> tuple[Path, Path, str]:
-    """``zkxai node init``: config, secrets and a fresh encrypted keystore. Refuses to overwrite."""
+def write_default_config(directory: Path, network: str = "local") -> tuple[Path, Path, str]:
+    """``zkxai node init``: config, secrets and a fresh encrypted keystore. Refuses to overwrite. ``network``: a
+    preset of :mod:`node.networks` whose [chain] keys are written (chain id, confirmations, fees,
+    explorer)."""
+    from node.networks import preset
+
+    try:
+        chosen = preset(network)
+    except KeyError as exc:
+        raise ConfigError(str(exc.args[0])) from None
     directory = directory.resolve()
     config_path, secrets_path = directory / "zkxai.toml", directory / "secrets.toml"
     for path in (config_path, secrets_path):
@@ -172,7 +191,12 @@ def write_default_config(directory: Path) -> tuple[Path, Path, str]:
     password = secrets.token_urlsafe(24)
     keystore = directory / "keystore.json"
     address = create_keystore(keystore, password)
-    config_path.write_text(DEFAULT_TOML.format(data_dir=directory / "data", keystore=keystore))
+    text = DEFAULT_TOML.format(data_dir=directory / "data", keystore=keystore)
+    for key in ("confirmations", "max_fee_gwei"):  # set by the preset below
+        text = re.sub(rf"^({key} = .*)$", r"# \1", text, count=1, flags=re.M)
+    lines = [f"# network preset: {chosen.name} (zkxai node init --network; review before use)", *chosen.toml_lines()]
+    text = text.replace("[chain]\n", "[chain]\n" + "\n".join(lines) + "\n", 1)
+    config_path.write_text(text)
     fd = os.open(secrets_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(SECRETS_TOML.format(password=password, api_key=secrets.token_urlsafe(24),

@@ -5,10 +5,10 @@ The float side is the loaded model's float64 torch module (:meth:`LoadedModel.re
 native oracles of ``circuits.qnet`` (``forward``, ``explain``). Only ``scripts/`` and ``tests/`` may import both
 packages, so the comparison lives here (used by ``scripts/bench_proven.py`` and ``tests/test_proven_agreement.py``).
 
-Seeds: the fixed-point gradient methods start from ``1.0`` at the target score, as zennit does with a one-hot
-output gradient. zkxai's LRP (``explainers.attribution``) starts from ``one_hot * logit`` (so relevances sum to
-the logit) while the QNet's LRP starts from ``1.0``; LRP is linear in its seed, so the float LRP is divided by the
-float target logit before comparing (:func:`float_attribution`).
+Seeds: the same on both sides, so attributions are compared directly (nothing rescaled): the gradient methods start
+from ``1.0`` at the target score (zennit's one-hot output gradient), LRP from ``one_hot * logit`` (zkxai's
+``explainers.attribution``; the QNet's LRP from ``one_hot * score``, its fixed-point logit). The ReLU derivative
+is torch's on both sides (0 at exactly 0).
 """
 
 from __future__ import annotations
@@ -83,11 +83,8 @@ def quantization_report(model: LoadedModel, qnet: QNet | dict[str, Any], x_sampl
 
 
 def float_attribution(model: LoadedModel, x: np.ndarray, method: str, target: int) -> np.ndarray:
-    """zennit's float64 attribution of ``target`` on the seed the QNet uses (see the module doc), flattened."""
-    attribution = explain(model, x, method, target).reshape(-1)
-    if method.startswith("lrp"):
-        attribution = attribution / float(model.reference_logits(x)[0, target])
-    return attribution
+    """zennit's float64 attribution of ``target`` (``explainers.attribution.explain``, as is), flattened."""
+    return np.asarray(explain(model, x, method, target)).reshape(-1)
 
 
 def _r(a: np.ndarray, b: np.ndarray) -> float:

@@ -60,13 +60,14 @@ def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeo
 
 
 def start_anvil(port: int | None = None, state: Path | None = None,
-                chain_id: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+                chain_id: int | None = None, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str]:
     """anvil on 127.0.0.1 (``state``: a file it loads at start and dumps at SIGTERM; ``chain_id``: other than
-    anvil's 31337); returns once it answers."""
+    anvil's 31337; ``extra``: more anvil arguments, e.g. ``("--block-time", "1")``); returns once it answers."""
     assert ANVIL.exists(), f"anvil missing at {ANVIL}: run scripts/bootstrap (npm ci)"
     port = port or free_port()
     args = [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--silent"]
     args += ["--chain-id", str(chain_id)] if chain_id is not None else []
+    args += list(extra)
     proc = subprocess.Popen(args + (["--state", str(state)] if state else []))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -83,8 +84,9 @@ def start_anvil(port: int | None = None, state: Path | None = None,
 
 
 @contextmanager
-def running_anvil(state: Path | None = None, chain_id: int | None = None) -> Iterator[str]:
-    proc, url = start_anvil(state=state, chain_id=chain_id)
+def running_anvil(state: Path | None = None, chain_id: int | None = None,
+                  extra: tuple[str, ...] = ()) -> Iterator[str]:
+    proc, url = start_anvil(state=state, chain_id=chain_id, extra=extra)
     try:
         yield url
     finally:

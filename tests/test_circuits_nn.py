@@ -10,7 +10,16 @@ from circuits.builder import Api, CompiledCircuit, compile
 from circuits.errors import FixedPointOverflow, UnsatisfiedConstraint
 from circuits.explain_gadgets import lrp_ratio
 from circuits.field import R
-from circuits.nn import argmax, dense, div_floor_const, max_one_hot, native_rescale, relu, rescale
+from circuits.nn import (
+    argmax,
+    dense,
+    div_floor_const,
+    max_one_hot,
+    native_rescale,
+    positive_mask,
+    relu,
+    rescale,
+)
 from circuits.qnet.fixed_point import floor_div
 
 
@@ -171,3 +180,36 @@ def test_lrp_ratio_against_oracle(eps: int) -> None:
         assert _accepts(circuit, {"s": s % R}, {"r": r % R, "z": z % R}), (r, z)
         for wrong in (s + 1, s - 1):
             assert not _accepts(circuit, {"s": wrong % R}, {"r": r % R, "z": z % R})
+
+
+def test_positive_mask_is_torchs_relu_derivative() -> None:
+    """[x > 0] (0 at exactly 0, as torch's ReLU backward) from the sign bit [x >= 0] and an is-zero flag: honest
+    values accepted, the other mask refused, and every private wire bound by a row (except the inverse hint at x = 0,
+    which no output depends on: z = 1 - x * inv is 1 for any inverse there)."""
+    def define(api: Api) -> None:
+        x = api.secret("x")
+        api.assert_equal(positive_mask(api, x, rescale(api, x, 0).sign), api.public("m"))
+
+    circuit = compile(define)
+    assert circuit.n_constraints == 35 + 2  # the sign bit alone: 35
+    r1cs = circuit.r1cs
+    rows_of: dict[int, set[int]] = {}
+    for i, con in enumerate(r1cs.constraints):
+        for lc in (con.a, con.b, con.c):
+            for w in lc:
+                rows_of.setdefault(w, set()).add(i)
+    for x in (0, 1, -1, 7, -7, 2**31 - 1, -(2**31)):
+        m = int(x > 0)
+        assert _accepts(circuit, {"m": m}, {"x": x % R})
+        assert not _accepts(circuit, {"m": 1 - m}, {"x": x % R})
+        witness = circuit.solve({"m": m}, {"x": x % R})
+        free = []
+        for w in range(1 + r1cs.n_public, r1cs.n_wires):
+            forged = list(witness)
+            forged[w] = (forged[w] + 1) % R
+            try:
+                r1cs.check_rows(forged, sorted(rows_of.get(w, ())))
+                free.append(w)
+            except UnsatisfiedConstraint:
+                pass
+        assert len(free) == (1 if x == 0 else 0), (x, free)

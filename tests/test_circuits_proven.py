@@ -136,7 +136,9 @@ def test_single_wire_perturbation_leaves_no_private_wire_free() -> None:
     """Every private wire of the MLP circuits (level explanation, LRP: the largest) is bound by some row.
 
     Changing wire w only changes the rows that mention w, so checking those rows with the builder's R1CS
-    checker is the full satisfaction check of the perturbed witness."""
+    checker is the full satisfaction check of the perturbed witness. (The one wire that may be free is an is-zero
+    flag's inverse hint when its ReLU input is exactly 0, which no value depends on: tests/test_circuits_nn.py; the
+    input here has no such zero.)"""
     for level, method in (CONFIGS[0], CONFIGS[1], CONFIGS[3]):
         pc = proven_circuit(NET, level, method, MODEL_HASH)
         witness, _, _ = _witness(pc, X)
@@ -186,3 +188,31 @@ def test_argument_errors() -> None:
     with pytest.raises(InvalidOpening):
         proven_witness(pc, X, **SALTS, explanation_hash=1)
     assert LEVELS == ("inference", "explanation")
+
+
+def test_relu_derivative_at_exactly_zero_is_torchs() -> None:
+    """A hidden pre-activation of exactly 0: torch's ReLU gradient there is 0, and so are the oracle's and the proven
+    circuit's ([x > 0]); with [x >= 0] the gradient would be (5, -2, 0) instead of (3, 0, 0)."""
+    import torch
+
+    one = 2**16
+    w1, w2 = [[one, -one, 0], [one, 0, 0]], [[2 * one, 3 * one], [one, -one]]
+    net = QNet.from_json({"format": "zkxai.qnet/1", "input_shape": [3], "scale_bits": 16, "layers": [
+        {"op": "dense", "weight": w1, "bias": [0, 0]}, {"op": "relu"},
+        {"op": "dense", "weight": w2, "bias": [0, 0]}]})
+    x = [5 * one, 5 * one, 3 * one]
+    xt = torch.tensor([v / one for v in x], dtype=torch.float64, requires_grad=True)
+    hidden = torch.relu(torch.tensor(w1, dtype=torch.float64) / one @ xt)
+    (torch.tensor(w2, dtype=torch.float64) / one @ hidden)[0].backward()
+    want = [round(float(v) * one) for v in xt.grad]
+    assert want == [3 * one, 0, 0]
+    trace = forward(net, x)
+    assert trace.activations[0][0] == 0 and trace.choices[1] == (0, 1)
+    assert explain(net, trace, "gradient", 0) == want
+    for method, expected in (("gradient", want), ("gradient_x_input", [15 * one, 0, 0])):
+        pc = proven_circuit(net, "explanation", method, MODEL_HASH)
+        witness, public, opening = _witness(pc, x)
+        assert pc.circuit.r1cs.is_satisfied(witness) and list(opening.explanation) == expected
+        forged = list(opening.explanation)
+        forged[:2] = [5 * one, -2 * one] if method == "gradient" else [25 * one, -10 * one]
+        assert not _accepts(pc, _public(pc, x, opening.scores, opening.predicted_class, forged), x)

@@ -119,8 +119,8 @@ def test_lrp_matches_a_float_reference_within_rounding() -> None:
     target = first_argmax(trace.scores)
     eps = Fraction(1, 10)
     fixed = explain(net, trace, "lrp_epsilon_0_1", target)
-    # exact-rational recursion on the fixed-point forward values
-    r = [Fraction(int(j == target)) for j in range(3)]
+    # exact-rational recursion on the fixed-point forward values, from zennit's seed one_hot * logit
+    r = [Fraction(trace.scores[j], 2**16) * int(j == target) for j in range(3)]
     for k in (2, 0):
         layer, a, z = net.layers[k], trace.layer_input(k), trace.activations[k]
         s = [rj / (Fraction(zj, 2**16) + (eps if zj >= 0 else -eps)) for rj, zj in zip(r, z)]

@@ -118,12 +118,3 @@ def test_cluster_and_ray_keys_from_file_and_env(tmp_path: Path) -> None:
         load_config(path, env=CLUSTER_ENV | {"ZKXAI_CLUSTER_ENABLED": "maybe"})
     assert not load_config(None, env={}).cluster_enabled  # a single node by default
 
-
-def test_max_in_flight(tmp_path: Path) -> None:
-    path = tmp_path / "c.toml"
-    path.write_text("[chain]\nmax_in_flight = 8\n")
-    assert load_config(path, env={}).max_in_flight == 8
-    assert load_config(None, env={}).max_in_flight == 1
-    path.write_text("[chain]\nmax_in_flight = 0\n")
-    with pytest.raises(ConfigError, match="chain.max_in_flight must be in 1..256"):
-        load_config(path, env={})

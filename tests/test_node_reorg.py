@@ -112,7 +112,8 @@ def _verify(url: str, base: str, request_id: str, path: Path) -> None:
 @pytest.fixture(scope="module")
 def single(chain: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     work = tmp_path_factory.mktemp("reorg-single")
-    proc, base = start_node(work, "--rpc-url", chain, "--confirmations", "3", env=ENV)
+    with Miner(chain):  # the registry's deployment is recorded only once it is 3 blocks deep
+        proc, base = start_node(work, "--rpc-url", chain, "--confirmations", "3", env=ENV)
     box: dict[str, Any] = {"proc": proc, "base": base, "work": work}
     try:
         box["model"] = _model(base)
@@ -189,8 +190,9 @@ def test_reorg_while_the_node_is_down_is_found_at_restart(chain: str, single: di
 def test_batch_reorg_resubmits_the_batch_once(chain: str, tmp_path_factory: pytest.TempPathFactory,
                                              tmp_path: Path) -> None:
     work = tmp_path_factory.mktemp("reorg-batch")
-    proc, base = start_node(work, "--rpc-url", chain, "--confirmations", "3", "--attestation-mode", "batch",
-                            "--batch-size", "2", "--batch-latency-ms", "200", env=ENV)
+    with Miner(chain):  # deployments are recorded only once 3 blocks deep
+        proc, base = start_node(work, "--rpc-url", chain, "--confirmations", "3", "--attestation-mode", "batch",
+                                "--batch-size", "2", "--batch-latency-ms", "200", env=ENV)
     try:
         model = _model(base)
         registry = http("GET", f"{base}/v1/info")[1]["batch_registry"]

@@ -1,5 +1,6 @@
 """The quantized network agrees with the float model: logits within quantization error, the same top-1 class, and
-the fixed-point explanations of ``circuits.qnet`` agree with zennit's float64 attributions (r >= 0.999).
+the fixed-point explanations of ``circuits.qnet`` agree with zennit's float64 attributions (r >= 0.999), compared
+directly: the same seeds (LRP from ``one_hot * logit``) and the same ReLU derivative, nothing rescaled.
 
 Models: the digits MLP 64-32-10 (trained, exported to ONNX, loaded with ``load_onnx``) and the small digits CNN
 (conv-relu-maxpool-dense on 1x8x8, trained briefly, same path). The figures are printed (``pytest -s``).
@@ -62,6 +63,31 @@ def test_explanations_agree_with_zennit(model: tuple[str, LoadedModel], method: 
     assert figures.pearson_r >= 0.999 and figures.min_sample_r >= 0.999
     assert figures.max_abs_dev <= 1e-3 * max(1.0, figures.max_abs_float)
     assert np.isfinite(figures.max_abs_dev)
+
+
+def test_proven_lrp_is_explainers_explain_as_is(model: tuple[str, LoadedModel]) -> None:
+    """``explainers.explain(model, x, "lrp_epsilon_0_1")`` (default target: the float argmax, zennit's seed) against
+    the proven LRP of the quantized class, per input, without any rescaling: the relevances sum to about the target
+    logit on both sides, and agree entry by entry."""
+    import explainers
+    from circuits.qnet import QNet, explain as q_explain, first_argmax, forward
+    from explainers.quantize import quantize_input
+
+    name, loaded = model
+    net = QNet.from_json(quantize(loaded))
+    xs, _ = digits_samples(10)
+    worst = 0.0
+    for x in xs.reshape(-1, *loaded.input_shape):
+        trace = forward(net, quantize_input(loaded, x))
+        target = first_argmax(trace.scores)
+        flt = np.asarray(explainers.explain(loaded, x, "lrp_epsilon_0_1")).reshape(-1)
+        assert target == int(np.argmax(loaded.reference_logits(x[None])[0]))
+        fixed = np.array(q_explain(net, trace, "lrp_epsilon_0_1", target), dtype=np.float64) / 2**16
+        assert np.corrcoef(fixed, flt)[0, 1] >= 0.999
+        assert abs(fixed.sum() - flt.sum()) <= 1e-2 * max(1.0, abs(flt.sum()))  # floors: up to 2**-16 each
+        worst = max(worst, float(np.max(np.abs(fixed - flt))) / max(1.0, float(np.max(np.abs(flt)))))
+    print(f"\n{name}: proven LRP vs explainers.explain, worst max|dev| / max|float| = {worst:.2e}")
+    assert worst <= 1e-3
 
 
 def test_every_layer_kind_parses_and_runs() -> None:

@@ -140,3 +140,21 @@ def test_a_node_that_cannot_be_reached() -> None:
             runtime.call(client.info())
     finally:
         runtime.call(client.close())
+
+
+def test_a_proven_explanation_through_the_sdk(digits) -> None:
+    """level="explanation": the node quantizes the model, proves the prediction *and* the LRP attribution with the
+    model's own circuit, and verify() pins the model's registry at that level."""
+    data, _, _ = digits
+    proven = wrap(data, name="digits-proven", level="explanation", methods=["lrp_epsilon_0_1"])
+    xt, _ = digits_samples(1, split="test")
+    result = proven.predict(xt[0])
+    assert result.level == "explanation" and proven.model["proven"]["level"] == "explanation"
+    verdict = result.verify()
+    assert verdict.ok, str(verdict)
+    assert any(c["name"] == "level" and c["ok"] for c in verdict.checks)
+    forged = copy.deepcopy(dict(result.disclosure))
+    forged["explanation"]["values"][0] += 1
+    assert dataclasses.replace(result, disclosure=forged).verify().verdict == "INVALID"
+    with pytest.raises(SdkError, match="level explanation for 'lrp_epsilon_0_1' only"):
+        proven.predict(xt[0], method="gradient")

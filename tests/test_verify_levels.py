@@ -13,7 +13,7 @@ from node.verify.anchors import Anchors, check_level, pinned_levels
 from node.verify.disclosure import FORMAT, Disclosure
 from node.verify.levels import Level
 from node.verify.report import EXIT_LEVEL_MISMATCH, Report, Status
-from node.verify.trust import TrustError, entry_toml, parse_trust
+from node.verify.trust import TrustError, entry_toml, parse_trust, proven_entries_from_info
 from tests.test_node_disclosure import _bundle
 
 REGISTRY = "0x" + "11" * 20
@@ -46,6 +46,31 @@ def test_trust_entry_level() -> None:
     for bad in ({"level": "magic"}, {"level": "inference", "method": "gradient"}, {"level": 3}):
         with pytest.raises(TrustError):
             parse_trust({"node": [base | bad]}, "t")
+
+
+def test_proven_entries_from_info() -> None:
+    """What `zkxai trust show` prints for a node's level registries: one pinnable entry each (level, method, key)."""
+    vk = "0x" + "ab" * 32
+    info = {"chain_id": 31337, "registry": REGISTRY, "attester": ATTESTER, "proven": [
+        {"model_hash": "0x" + "cd" * 32, "level": "explanation", "method": "lrp_epsilon_0_1",
+         "registry": "0x" + "22" * 20, "vk_sha256": vk},
+        {"model_hash": "0x" + "ef" * 32, "level": "inference", "method": None, "registry": "0x" + "44" * 20,
+         "vk_sha256": vk}]}
+    expl, inf = proven_entries_from_info(info, "acme")
+    assert (expl.name, expl.level, expl.method, expl.vk_sha256, expl.chain_id) == (
+        "acme-explanation-lrp_epsilon_0_1-cdcdcdcd", "explanation", "lrp_epsilon_0_1", vk, 31337)
+    assert (inf.name, inf.level, inf.method, inf.attesters) == ("acme-inference-efefefef", "inference", None,
+                                                                (expl.attesters[0],))
+    text = entry_toml(expl) + entry_toml(inf)
+    import tomllib
+
+    assert parse_trust(tomllib.loads(text), "shown") == tuple(
+        e.__class__(**{**e.__dict__, "source": f"shown#{e.name}"}) for e in (expl, inf))
+    assert proven_entries_from_info({k: v for k, v in info.items() if k != "proven"}, "acme") == ()
+    for bad in ({"proven": "x"}, {"proven": [{"level": "inference"}]},
+                {"proven": [info["proven"][0] | {"level": "magic"}]}, {"proven": [info["proven"][0] | {"registry": None}]}):
+        with pytest.raises(TrustError):
+            proven_entries_from_info(info | bad, "acme")
 
 
 def _status(claimed: str, method: str, pinned: dict) -> Status:

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from .argmax import argmax
 from .digest import pack_offsets, sponge_gadget
-from .fixed import Rescaled, div_floor_const, native_rescale, relu, relu_masked, rescale, signed_range
+from .fixed import (
+    Rescaled,
+    div_floor_const,
+    is_zero,
+    native_rescale,
+    positive_mask,
+    relu,
+    relu_masked,
+    rescale,
+    signed_range,
+)
 from .linear import affine, dense, linear_layer, transpose_sum
 from .network import NetworkVars, network
 from .pool import avgpool, max_one_hot, maxpool
@@ -20,12 +30,14 @@ __all__ = [
     "avgpool",
     "dense",
     "div_floor_const",
+    "is_zero",
     "linear_layer",
     "max_one_hot",
     "maxpool",
     "native_rescale",
     "network",
     "pack_offsets",
+    "positive_mask",
     "relu",
     "relu_masked",
     "rescale",

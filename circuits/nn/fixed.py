@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..builder import Api, Operand, Var
 from ..errors import CircuitError
-from ..field import to_signed
+from ..field import inv as field_inv, to_signed
 from ..gadgets import to_bits
 from ..qnet.fixed_point import SCALE_BITS, VALUE_BITS
 
@@ -55,6 +55,24 @@ def relu(api: Api, x: Operand, bits: int = VALUE_BITS) -> tuple[Var, Var]:
 def relu_masked(api: Api, x: Operand, mask: Var) -> Var:
     """mask * x, for a mask already constrained to [x >= 0] (e.g. the sign bit of the rescale producing x)."""
     return api.mul(mask, x)
+
+
+def is_zero(api: Api, x: Operand) -> Var:
+    """[x == 0] (2 constraints): with a hinted inverse ``inv``, ``z = 1 - x * inv`` and ``x * z = 0``.
+
+    x != 0 forces z = 0 (second constraint); x = 0 forces z = 1 (first). Sound for any field element x."""
+    xv = api.as_var(x)
+    inv = api.hint(lambda v: field_inv(v) if v else 0, xv)
+    z = api.sub(1, api.mul(xv, inv))
+    api.assert_product(xv, z, 0)
+    return z
+
+
+def positive_mask(api: Api, x: Operand, sign: Var) -> Var:
+    """[x > 0] from ``sign`` = [x >= 0] (already constrained): ``sign - [x == 0]`` (2 constraints).
+
+    torch's ReLU derivative (0 at exactly 0), used by the backward passes; at x = 0, sign = 1 and the flag is 1."""
+    return api.sub(sign, is_zero(api, x))
 
 
 def div_floor_const(api: Api, x: Operand, d: int, bits: int = VALUE_BITS) -> Var:

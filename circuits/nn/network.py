@@ -23,7 +23,7 @@ class NetworkVars:
     outputs: tuple[tuple[Var, ...], ...]
     #: dense/conv layers: sign bits [y >= 0] of the outputs (LRP's stabiliser sign), else None
     signs: tuple[tuple[Var, ...] | None, ...]
-    #: relu layers: the masks [x >= 0], else None
+    #: relu layers: the forward masks [x >= 0] (the backward passes use [x > 0]: circuits.nn.positive_mask), else None
     masks: tuple[tuple[Var, ...] | None, ...]
     #: maxpool layers: each window's one-hot choice, else None
     one_hots: tuple[tuple[tuple[Var, ...], ...] | None, ...]

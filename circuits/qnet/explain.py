@@ -1,11 +1,14 @@
 """The native oracle of the proven explanations (exact Python ints; the circuit computes the same values).
 
-Methods (``target`` = the explained class; the backward seed is ``2**16`` (1.0) at ``target``, 0 elsewhere,
-i.e. the one-hot ``grad_output`` of torch / zennit):
+Methods (``target`` = the explained class). Seeds as in ``explainers.attribution`` (zennit): the gradient methods
+start from ``2**16`` (1.0) at ``target``, 0 elsewhere (the one-hot ``grad_output``); LRP starts from
+``one_hot(target) * score``, i.e. the relevance of the target is its (fixed-point) score, so a proven LRP
+attribution is directly comparable with ``explainers.explain(model, x, "lrp_epsilon_<v>")`` (relevances sum to
+about the target logit):
 
 * ``gradient``: d score[target] / d input, backward through each layer:
   dense/conv ``g_in_i = floor(sum_j w_ji g_j / 2**16)``; relu ``g_in = m * g`` (m = the forward mask
-  ``[x >= 0]``); maxpool routes ``g`` to the window's first maximal entry; avgpool gives each window entry
+  ``[x > 0]``: torch's ReLU derivative, 0 at exactly 0); maxpool routes ``g`` to the window's first maximal entry; avgpool gives each window entry
   ``floor(g / (kh*kw))``; flatten passes.
 * ``gradient_x_input``: ``floor(g_i * x_i / 2**16)``.
 * ``lrp_epsilon_<v>`` (``v`` as in ``explainers.methods``: ``0_1`` = 0.1): the epsilon rule on every dense/conv
@@ -14,7 +17,10 @@ i.e. the one-hot ``grad_output`` of torch / zennit):
   ``den_j = z_j + eps`` if ``z_j >= 0`` else ``z_j - eps`` (sign(0) = +1, so den_j != 0),
   ``s_j = floor(R_j * 2**16 / den_j)`` (exact rational floor; remainder range-checked in-circuit),
   ``c_i = floor(sum_j w_ji s_j / 2**16)``, ``R_in_i = floor(a_i * c_i / 2**16)`` with ``a`` the layer's input;
-  relu passes ``m * R``, maxpool routes like the gradient, flatten passes. avgpool is not supported for LRP.
+  relu passes ``m * R`` (which is ``R``: every relevance is ``a * c`` or the seed ``e * score``, so it is 0 wherever
+  the ReLU's output is 0), maxpool routes like the gradient, flatten passes. avgpool is not supported for LRP.
+  The seed is an int32 (a score) and ``|s_j| <= |R_j| * 2**16 / (|z_j| + eps)``; every later value is
+  range-checked like the others.
 
 Every intermediate value must be an int32 (else FixedPointOverflow: no witness exists).
 """
@@ -79,10 +85,22 @@ def check_supported(net: QNet, method: str | ExplainMethod) -> ExplainMethod:
     return m
 
 
-def seed(net: QNet, target: int) -> list[int]:
+def _check_target(net: QNet, target: int) -> int:
     if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < net.num_classes:
         raise QNetError(f"target must be a class in [0, {net.num_classes}), got {target!r}")
+    return target
+
+
+def seed(net: QNet, target: int) -> list[int]:
+    """The gradient methods' seed: 1.0 (2**16) at ``target``, 0 elsewhere."""
+    _check_target(net, target)
     return [ONE if j == target else 0 for j in range(net.num_classes)]
+
+
+def lrp_seed(net: QNet, trace: Trace, target: int) -> list[int]:
+    """LRP's seed (zennit's, ``explainers.attribution``): ``one_hot(target) * score`` (the target's score)."""
+    _check_target(net, target)
+    return [s if j == target else 0 for j, s in enumerate(trace.scores)]
 
 
 def _linear_backward(terms: tuple[tuple[tuple[int, int], ...], ...], g: list[int], n_in: int, what: str) -> list[int]:
@@ -126,7 +144,7 @@ def gradient(net: QNet, trace: Trace, target: int) -> list[int]:
 
 
 def lrp_epsilon(net: QNet, trace: Trace, target: int, epsilon: int) -> list[int]:
-    r = seed(net, target)
+    r = lrp_seed(net, trace, target)
     for k in reversed(range(len(net.layers))):
         layer, in_shape = net.layers[k], net.shapes[k]
         a = trace.layer_input(k)

@@ -4,9 +4,9 @@ Per layer, on flat int32 vectors at scale 2**16 (see :mod:`.fixed_point`):
 
 * dense / conv2d: ``acc_j = sum_i w_ji x_i + b_j * 2**16`` (scale 2**32), ``y_j = floor(acc_j / 2**16)``,
   which must be an int32 (``acc_j`` in [-2**47, 2**47));
-* relu: ``y = x if x >= 0 else 0``; its mask ``m = [x >= 0]`` (also the ReLU derivative used backward: at
-  ``x = 0`` the forward value is 0 either way, and ``x = floor(z * 2**16) = 0`` means the real
-  pre-activation z was in [0, 2**-16), where torch's derivative is 1);
+* relu: ``y = x if x > 0 else 0``; its mask ``m = [x > 0]`` is also the ReLU derivative used backward, as
+  torch's (``threshold_backward``: the gradient at exactly 0 is 0). The forward value at ``x = 0`` is 0 either
+  way; in-circuit the mask is the rescale's sign bit ``[x >= 0]`` minus an is-zero flag (2 constraints);
 * maxpool2d: the window maximum; ``choice`` = the first (row-major) index reaching it;
 * avgpool2d: ``floor(sum of the window / (kh*kw))``;
 * flatten: nothing (vectors are already flat, C, H, W row-major).
@@ -80,7 +80,7 @@ def forward(net: QNet, x: Sequence[int]) -> Trace:
                 for j, (t, b) in enumerate(zip(terms, bias))
             )
         elif isinstance(layer, ReLU):
-            choice = tuple(int(v >= 0) for v in a)
+            choice = tuple(int(v > 0) for v in a)
             a = tuple(v if m else 0 for v, m in zip(a, choice))
         elif isinstance(layer, MaxPool2d):
             windows = pool_windows(layer, in_shape)

@@ -26,7 +26,7 @@ from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
 
 from node.store import db
 from node.store import deployments
-from node.chains.adapter import PrimaryChain, RegistryFamily, batch_chain
+from node.chains.adapter import FundedSigner, PrimaryChain, RegistryFamily, batch_chain
 from node.config import NodeConfig
 from node.errors import (
     NodeError,
@@ -53,6 +53,7 @@ from node.pipeline.proving import (
     ensure_keys,
 )
 from node.api.rate_limit import TokenBuckets
+from node.api.web_pages import ADMIN_PREFIXES, PUBLIC_PREFIXES, add_web_routes
 from node.api.service import (
     ModelStore,
     NodeService,
@@ -139,7 +140,9 @@ _ADMIN_SUFFIXES = ("/calibration", "/revoke")
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     config = request.app[CONFIG]
-    if (request.method, request.path) in _PUBLIC or not (config.api_keys or config.admin_key):
+    public = (request.method, request.path) in _PUBLIC or (
+        request.method in ("GET", "HEAD") and request.path.startswith(PUBLIC_PREFIXES))
+    if public or not (config.api_keys or config.admin_key):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
@@ -149,7 +152,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     is_submitter = any(hmac.compare_digest(token, k) for k in config.api_keys)
     if not (is_admin or is_submitter):
         raise Unauthorized("unknown API key")
-    admin_only = (request.method, request.path) in _ADMIN or request.path.endswith(_ADMIN_SUFFIXES)
+    admin_only = ((request.method, request.path) in _ADMIN or request.path.endswith(_ADMIN_SUFFIXES)
+                  or request.path.startswith(ADMIN_PREFIXES))
     if admin_only and not is_admin:
         raise Forbidden("this endpoint needs the admin key")
     return await handler(request)
@@ -188,6 +192,14 @@ async def readyz(request: web.Request) -> web.Response:
         checks["chain"] = "ok"
     except Exception as exc:
         checks["chain"] = f"error: {type(exc).__name__}"
+    funded = request.app[ADAPTER]
+    if isinstance(funded, FundedSigner):
+        try:
+            problem = await asyncio.wait_for(funded.funding_problem(), 5)
+        except Exception as exc:  # unreachable chain: reported by the chain check above
+            problem = None if checks["chain"] != "ok" else f"error: {type(exc).__name__}"
+        checks["signer"] = "ok" if problem is None else problem
+        request.app[METRICS].signer_funded.labels(funded.kind).set(1 if problem is None else 0)
     checks["intake"] = "ok" if svc.pipeline.accepting else "shutting down"
     ready = all(v == "ok" for v in checks.values())
     return web.json_response({"status": "ready" if ready else "not ready", "checks": checks,
@@ -401,6 +413,7 @@ def build_app(config: NodeConfig) -> web.Application:
     app.router.add_get("/v1/attestations/{key}/disclosure", get_disclosure)
     app.router.add_post("/v1/attestations/{key}/revoke", post_revoke)
     app.router.add_post("/v1/models/{model_hash}/revoke", post_revoke_model)
+    add_web_routes(app)
     if config.rpc_url is None:
         app.router.add_post("/rpc", rpc)
     return app

@@ -99,6 +99,9 @@ async def open_primary(config: NodeConfig) -> PrimaryChain:
     """The primary chain's adapter (no registry yet: :mod:`node.store.deployments` deploys or attaches it)."""
     from node.chains.ethereum.adapter import EthereumAdapter
     from node.chains.ethereum.chain import EthereumChain
+    from node.chains.ethereum.fees import GWEI, FeeConfig
+    from node.chains.ethereum.logscan import WindowPolicy
+    from node.chains.ethereum.provider import ProviderPolicy
     from node.chains.ethereum.txmanager import FeePolicy
 
     if config.chain_targets[0] != "ethereum":  # NodeConfig refuses it too
@@ -109,7 +112,13 @@ async def open_primary(config: NodeConfig) -> PrimaryChain:
     else:
         assert config.private_key is not None
         fees = FeePolicy(bump_after_s=config.fee_bump_after_s, max_fee_wei=int(config.max_fee_gwei * 10**9))
-        adapter = await EthereumAdapter.connect(config.rpc_url, config.private_key, fees=fees)
+        fee_config = FeeConfig(tip_percentile=config.tip_percentile, base_fee_headroom=config.base_fee_headroom,
+                               min_tip_wei=int(config.min_tip_gwei * GWEI), max_tip_wei=int(config.max_tip_gwei * GWEI))
+        adapter = await EthereumAdapter.connect(
+            [config.rpc_url, *config.rpc_fallback_urls], config.private_key, fees=fees, fee_config=fee_config,
+            provider=ProviderPolicy(timeout_s=config.rpc_request_timeout_s, max_attempts=config.rpc_max_attempts),
+            logs=WindowPolicy(initial=config.logs_window_blocks, maximum=max(100_000, config.logs_window_blocks)),
+            deploy_confirmations=config.confirmations, chain_id=config.chain_id)
     chain = EthereumChain(adapter)
     if config.attestation_mode == "batch":
         try:

@@ -105,7 +105,8 @@ def _document() -> dict[str, Any]:
             "/v1/attestations/{key}/revoke": {"post": {
                 "summary": "Revoke an attestation on chain (admin key). A batched prediction is revoked in the "
                            "batch registry: its slot (revokeLeaf), or with scope \"batch\" its whole batch "
-                           "(revokeBatch; every member becomes revoked); the request's status becomes revoked",
+                           "(revokeBatch; every member becomes revoked); a proven-level record in its model's "
+                           "level registry; the request's status becomes revoked",
                 "security": secured,
                 "parameters": [{"name": "key", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
@@ -117,7 +118,8 @@ def _document() -> dict[str, Any]:
                               "401": _err("missing or wrong API key"),
                               "403": _err("admin key needed, or the node's account is neither the attester nor "
                                           "the registry owner"),
-                              "404": _err("unknown"), "409": _err("already revoked on chain")}}},
+                              "404": _err("unknown"), "409": _err("already revoked on chain, or recorded in a "
+                                                                  "level registry the node has since replaced")}}},
             "/v1/models/{model_hash}/calibration": {"post": {
                 "summary": "Fit the out-of-distribution calibration on reference inputs (admin key)",
                 "security": secured,
@@ -138,8 +140,10 @@ def _document() -> dict[str, Any]:
                 "responses": {"200": _ok("metrics"), "400": _err("bad input"),
                               "401": _err("missing or wrong API key"), "404": _err("unknown model")}}},
             "/v1/models/{model_hash}/revoke": {"post": {
-                "summary": "Revoke every attestation of a model, past and future (admin key, registry owner); in "
-                           "batch mode in both registries (batch_registry holds the batch registry's transaction)",
+                "summary": "Revoke every attestation of a model, past and future (admin key, registry owner), in "
+                           "every registry recording it: the primary one, in batch mode the batch registry "
+                           "(batch_registry holds its transaction), and each of the model's proven-level registries "
+                           "(proven: level, method, registry, tx_hash per registry); 409 when revoked in all already",
                 "security": secured,
                 "parameters": [{"name": "model_hash", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},

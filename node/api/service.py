@@ -207,7 +207,13 @@ class NodeService:
             return await self._revoke_batched(row, reason, scope)
         if scope != "leaf":
             raise BadRequest(f'request {key} was not attested in a batch: "scope" must be "leaf" (or absent)')
-        revocation = await self.pipeline.target.revoke(row.attestation_id, reason)
+        chain, registry = self.pipeline.record_chain(row)  # a proven level: the model's own registry
+        recorded = Disclosure.from_json(json.loads(row.disclosure)).chain if row.disclosure else None
+        if recorded is not None and recorded.registry.lower() != registry.lower():
+            raise RecordElsewhere(f"request {key} was attested in registry {recorded.registry}; this node now attests "
+                                  f"its {row.level or COMMITMENT}-level records in {registry} (redeployed): the old "
+                                  "record cannot be revoked from here")
+        revocation = await chain.revoke(row.attestation_id, reason)
         db.touch(row, status="revoked", error=f"revoked on chain, reason code {reason}")
         await asyncio.to_thread(db.put, self.engine, row)
         return {"attestation_id": row.attestation_id, "status": "revoked", "reason": reason,
@@ -240,8 +246,9 @@ class NodeService:
                 "tx_hash": revocation.tx_id, "gas_used": revocation.cost}
 
     async def revoke_model(self, model_hash: str, body: Any) -> dict[str, Any]:
-        """Revoke every attestation of a model, past and future (registry owner only). In batch mode the model is
-        revoked in both registries (a registry where it already is revoked is skipped)."""
+        """Revoke every attestation of a model, past and future (registry owner only), in every registry that records
+        it: the primary one, in batch mode the batch registry, and the registry of each of its proven levels (a
+        registry where it already is revoked is skipped; AlreadyRevoked only when it is in all of them)."""
         reason = _reason(body, default=1)
         await self.models.get(model_hash)
         model = bytes.fromhex(model_hash[2:])
@@ -249,27 +256,40 @@ class NodeService:
         if not isinstance(target, ModelRevoking):
             raise BadRequest(f"the {target.kind} chain has no model revocation")
         batches = self.pipeline.batches.chain if self.pipeline.batches is not None else None
-        if batches is None:
-            revocation = await target.revoke_model(model, reason)
-            return {"model_hash": model_hash.lower(), "status": "revoked", "reason": reason,
-                    "tx_hash": revocation.tx_id, "gas_used": revocation.cost}
-        if not isinstance(batches, BatchModelRevoking):
+        if batches is not None and not isinstance(batches, BatchModelRevoking):
             raise BadRequest(f"the {batches.kind} chain has no model revocation in its batch registry")
+        proven = self.pipeline.proven.of_model(model_hash) if self.pipeline.proven is not None else []
         out: dict[str, Any] = {"model_hash": model_hash.lower(), "status": "revoked", "reason": reason,
                                "tx_hash": None, "gas_used": 0}
-        already = 0
+        registries, already = 1 + (batches is not None) + len(proven), 0
         try:
             single = await target.revoke_model(model, reason)
             out |= {"tx_hash": single.tx_id, "gas_used": single.cost}
         except AlreadyRevoked:
             already += 1
-        try:
-            batch = await batches.revoke_batched_model(model, reason)
-            out["batch_registry"] = {"tx_hash": batch.tx_id, "gas_used": batch.cost}
-        except AlreadyRevoked:
-            already += 1
-        if already == 2:
-            raise AlreadyRevoked(f"model {model_hash.lower()} is already revoked in both registries")
+        if batches is not None:
+            try:
+                batch = await batches.revoke_batched_model(model, reason)
+                out["batch_registry"] = {"tx_hash": batch.tx_id, "gas_used": batch.cost}
+            except AlreadyRevoked:
+                already += 1
+        if proven:
+            out["proven"] = []
+        for p in proven:
+            entry: dict[str, Any] = {"level": p.row.level, "method": p.row.method or None,
+                                     "registry": p.row.registry_address}
+            chain = p.chain
+            if not isinstance(chain, ModelRevoking):  # pragma: no cover - a sibling of the primary, which revokes
+                raise BadRequest(f"the {chain.kind} chain has no model revocation")
+            try:
+                done = await chain.revoke_model(model, reason)
+                entry |= {"tx_hash": done.tx_id, "gas_used": done.cost}
+            except AlreadyRevoked:
+                already += 1
+                entry["already_revoked"] = True
+            out["proven"].append(entry)
+        if already == registries:
+            raise AlreadyRevoked(f"model {model_hash.lower()} is already revoked in every registry of this node")
         return out
 
     def _batch_chain(self) -> BatchChain:
@@ -297,6 +317,13 @@ class NodeService:
         if row is None:
             raise UnknownAttestation(f"no attestation or request {key}")
         return row
+
+
+class RecordElsewhere(BadRequest):
+    """The record is in a registry this node no longer attests in (its level registry was deployed again)."""
+
+    status = 409
+    code = "record_in_another_registry"
 
 
 def _reason(body: Any, default: int = 0) -> int:

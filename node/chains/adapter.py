@@ -53,6 +53,14 @@ class ChainUnavailable(ChainAdapterError):
     code = "chain_unreachable"
 
 
+class SignerUnfunded(ChainUnavailable):
+    """The signing account cannot pay for a transaction at the current fees: nothing is sent until it is funded
+    (a stop with a reason, reported by :class:`FundedSigner` to ``/readyz``; not counted as a failed attempt)."""
+
+    status = 503
+    code = "signer_unfunded"
+
+
 class StatementRejected(ChainAdapterError):
     """The chain refused the statement for good (bad proof, revoked model, malformed input): do not retry."""
 
@@ -325,6 +333,18 @@ class BatchModelRevoking(Protocol):
 
     async def revoke_batched_model(self, model_hash: bytes, reason: int) -> Submitted:
         """Revoke ``model_hash`` in the batch registry (``attestation_id`` of the result: the model hash)."""
+        ...
+
+
+@runtime_checkable
+class FundedSigner(Protocol):
+    """A chain whose signer pays fees: :meth:`funding_problem` says why it cannot pay now (None when it can), for
+    ``/readyz`` and the submit stage's stop. Ethereum implements it."""
+
+    kind: str
+
+    async def funding_problem(self) -> str | None:
+        """None when the signer can pay for its next transaction at current fees, else the reason (balance, need)."""
         ...
 
 

@@ -42,7 +42,7 @@ def _summary(report: dict) -> str:
                     for c in report.get("checks", []))
 
 
-async def _run(count: int, data_dir: Path) -> int:
+async def _run(count: int, data_dir: Path, serve: bool = False) -> int:
     from explainers.digits import digits_samples, export_onnx, train_digits_mlp
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,6 +73,7 @@ async def _run(count: int, data_dir: Path) -> int:
                 print(f"model registration failed: {model}")
                 return 1
             print(f"      registered model {model['model_hash']}")
+            print(f"      explorer (verify in your browser): {base}/explorer   console: {base}/console")
             X_train, y_train = digits_samples(400, split="train")
             resp = await http.post(f"{base}/v1/models/{model['model_hash']}/calibration",
                                    json={"inputs": X_train.tolist(), "labels": [int(v) for v in y_train]})
@@ -143,14 +144,23 @@ async def _run(count: int, data_dir: Path) -> int:
                 checks = _summary(report)
                 print(f"      tampered copy of #{i} (class changed): {report.get('verdict')} (exit {code})  {checks}")
                 failures += report.get("verdict") != "INVALID" or code == 0
+            if serve:
+                vk = data_dir / "keys"
+                print(f"serving until Ctrl-C: open {base}/explorer, paste an attestation id above, pin the RPC "
+                      f"{rpc}, registry {info['registry']}, attester {info['attester']} and the key "
+                      f"{next(iter(sorted(vk.glob('commitment-*.vk.json'))), vk)}; the console is {base}/console")
+                await asyncio.Event().wait()
     finally:
         await runner.cleanup()
     print("demo: " + ("all verdicts as expected" if failures == 0 else f"{failures} unexpected result(s)"))
     return 0 if failures == 0 else 1
 
 
-def run_demo(count: int, data_dir: Path) -> int:
+def run_demo(count: int, data_dir: Path, serve: bool = False) -> int:
     import logging
 
     logging.basicConfig(level=logging.ERROR)  # the demo prints its own story; node warnings go to the log level ERROR
-    return asyncio.run(_run(count, data_dir))
+    try:
+        return asyncio.run(_run(count, data_dir, serve))
+    except KeyboardInterrupt:
+        return 0

@@ -46,7 +46,7 @@ def _node_init(args: argparse.Namespace) -> int:
     from node.settings import write_default_config
 
     try:
-        config, secrets_file, address = write_default_config(args.dir)
+        config, secrets_file, address = write_default_config(args.dir, args.network)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -211,13 +211,16 @@ def _trust_show(args: argparse.Namespace) -> int:
         TrustError,
         entry_from_info,
         entry_toml,
+        proven_entries_from_info,
     )
 
     base = args.url.rstrip("/")
     try:
         with urllib.request.urlopen(base + "/v1/info", timeout=10) as resp:
             info = json.loads(resp.read())
-        entry = entry_from_info(info, args.name or base.split("//", 1)[-1])
+        name = args.name or base.split("//", 1)[-1]
+        entry = entry_from_info(info, name)
+        proven = proven_entries_from_info(info, name)
     except (OSError, ValueError) as exc:
         print(f"error: cannot read {base}/v1/info: {exc}", file=sys.stderr)
         return 6
@@ -227,6 +230,10 @@ def _trust_show(args: argparse.Namespace) -> int:
     print(f"# what the node at {base} CLAIMS about itself (its /v1/info): pin it only after checking it out of band")
     print("# (ask the operator over a channel you trust; compare vk_sha256 with `zkxai trust digest <published vk.json>`)")
     print(entry_toml(entry), end="")
+    for p, claimed in zip(proven, info.get("proven") or []):
+        print(f"\n# model {claimed['model_hash']} at level {p.level}{f' ({p.method})' if p.method else ''}: "
+              "its own registry and verifier key")
+        print(entry_toml(p), end="")
     return 0
 
 
@@ -247,7 +254,7 @@ def _trust_digest(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from node.cli.demo import run_demo
 
-    return run_demo(count=args.count, data_dir=args.data_dir)
+    return run_demo(count=args.count, data_dir=args.data_dir, serve=args.serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_node)
     p = node_sub.add_parser("init", help="write a commented config, a secrets file and an encrypted keystore")
     p.add_argument("--dir", type=Path, default=Path("zkxai-node"))
+    p.add_argument("--network", choices=("local", "sepolia", "mainnet", "base"), default="local",
+                   help="preset chain id, confirmations, fee policy and explorer (node.networks)")
     p.set_defaults(func=_node_init)
     p = node_sub.add_parser("status", help="print a running node's health")
     p.add_argument("--url", default="http://127.0.0.1:8080")
@@ -311,8 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     trust = sub.add_parser("trust", help="trust files for verifiers: a node's claimed entry, a key's digest")
     trust_sub = trust.add_subparsers(dest="trust_command", required=True)
-    p = trust_sub.add_parser("show", help="print the [[node]] entry a node claims in /v1/info (check it out of band "
-                             "before pinning it)")
+    p = trust_sub.add_parser("show", help="print the [[node]] entries a node claims in /v1/info, its proven-level "
+                             "registries included (check them out of band "
+                             "before pinning them)")
     p.add_argument("--url", default="http://127.0.0.1:8080")
     p.add_argument("--name", help="entry name (default: the node's host:port)")
     p.set_defaults(func=_trust_show)
@@ -330,6 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="train a digits model, run a node on an embedded EVM, attest and verify predictions")
     p.add_argument("--count", type=int, default=4, help="number of predictions to attest")
     p.add_argument("--data-dir", type=Path, default=Path("var/demo"))
+    p.add_argument("--serve", action="store_true", help="keep the node serving after the demo (explorer, console) "
+                   "until Ctrl-C")
     p.set_defaults(func=_demo)
     return parser
 

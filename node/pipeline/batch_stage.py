@@ -74,7 +74,7 @@ class StageHost(Protocol):
     chain: Any
     pool: Any
     confirmations: int
-    _submitting: asyncio.Semaphore
+    _submitting: list[asyncio.Lock]
 
     async def _finish(self, row: db.AttestationRow, result: dict[str, Any]) -> None: ...
 
@@ -200,7 +200,7 @@ class BatchStage:
     async def _submit_loop(self) -> None:
         while True:
             key = await self.submit_q.get()
-            async with self.pipeline._submitting:  # shutdown waits for a transaction in flight
+            async with self.pipeline._submitting[0]:  # shutdown waits for a transaction in flight
                 batch = await asyncio.to_thread(db.get_batch, self.engine, key)
                 rows = await asyncio.to_thread(db.batch_members, self.engine, key)
                 assert batch is not None

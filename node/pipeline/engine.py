@@ -164,9 +164,9 @@ class Pipeline:
         self.accepting = True
         self._tasks: list[asyncio.Task[None]] = []
         self._started: dict[str, float] = {}
-        #: One slot per transaction in flight (``chain.max_in_flight``); shutdown takes them all, so it waits for
-        #: every transaction in flight.
-        self._submitting = asyncio.Semaphore(config.max_in_flight)
+        #: One lock per submit worker (``chain.max_in_flight`` of them: that many transactions in flight at once,
+        #: their nonces allocated in order by the adapter); shutdown takes them all.
+        self._submitting = [asyncio.Lock() for _ in range(max(1, config.max_in_flight))]
         self.batches: BatchStage | None = None
         #: Cluster mode: this replica's claims and submitter lease; the chain's sends are fenced by the lease.
         self.cluster = cluster
@@ -195,8 +195,8 @@ class Pipeline:
         else:
             self._tasks += self.batches.tasks(self.config.prover_workers)
         # also in batch mode: rows proved singly before a switch to batch mode are still submitted
-        self._tasks += [asyncio.create_task(self._submit_loop(), name=f"submit-{i}")
-                        for i in range(self.config.max_in_flight)]
+        self._tasks += [asyncio.create_task(self._submit_loop(lock), name=f"submit-{i}")
+                        for i, lock in enumerate(self._submitting)]
         self._tasks.append(asyncio.create_task(self._confirm_loop(), name="confirm"))
         self._tasks += [asyncio.create_task(t.run(), name=f"target-{t.chain}") for t in self.targets]
         for target in self.targets:
@@ -229,12 +229,14 @@ class Pipeline:
     async def stop(self) -> None:
         """Stop intake, let the transactions in flight finish, cancel the rest: its state is already persisted."""
         self.accepting = False
-        for _ in range(self.config.max_in_flight):
-            await self._submitting.acquire()
-        for task in self._tasks:
-            task.cancel()
-        for _ in range(self.config.max_in_flight):
-            self._submitting.release()
+        for lock in self._submitting:
+            await lock.acquire()
+        try:
+            for task in self._tasks:
+                task.cancel()
+        finally:
+            for lock in self._submitting:
+                lock.release()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.cluster is not None:
             await self.cluster.stop()
@@ -430,6 +432,15 @@ class Pipeline:
             raise LevelNotRegistered(f"model {model_hash} is not registered at level {level} ({method})")
         return found
 
+    def record_chain(self, row: db.AttestationRow) -> tuple[PrimaryChain, str]:
+        """The chain adapter and registry address a stored single attestation is recorded in: at a proven level its
+        model's level registry (LevelNotRegistered when that registration is gone), else the primary registry."""
+        if (row.level or COMMITMENT) in PROVEN_LEVELS:
+            prepared = Prepared.from_json(row.prepared or "")
+            proven = self._proven_model(prepared.model_hash, prepared.level, prepared.method)
+            return proven.chain, proven.row.registry_address
+        return self.target, self.chain.registry
+
     def _chain_of(self, prepared: Prepared) -> PrimaryChain:
         """The chain (registry) a prepared prediction is recorded in: its model's level registry, or the primary."""
         if prepared.level in PROVEN_LEVELS:
@@ -493,11 +504,11 @@ class Pipeline:
             self._gauges()
 
     # -- submit ---------------------------------------------------------------------------------
-    async def _submit_loop(self) -> None:
+    async def _submit_loop(self, lock: asyncio.Lock) -> None:
         while True:
             row = await self.submit_q.get()
             self._gauges()
-            async with self._submitting:  # shutdown waits for a transaction in flight
+            async with lock:  # shutdown waits for a transaction in flight
                 try:
                     await self._submit(row)
                 except asyncio.CancelledError:

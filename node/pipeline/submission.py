@@ -21,6 +21,7 @@ from node.chains.adapter import (
     ChainAdapterError,
     ChainUnavailable,
     ForeignRecord,
+    SignerUnfunded,
     Statement,
     StatementRejected,
     Submitted,
@@ -35,6 +36,8 @@ log = logging.getLogger("zkxai.submit")
 MAX_SUBMIT_ATTEMPTS = 5
 #: Re-submissions after reorgs dropped a record before it was final.
 MAX_REORG_RESUBMITS = 5
+#: Seconds between balance checks while the signer cannot pay (submission stopped, see ``record``).
+UNFUNDED_RECHECK_S = 15.0
 
 
 class RecordFailed(NodeError):
@@ -68,13 +71,27 @@ async def record(target: ChainAdapter, statement: Statement, words: tuple[int, .
                  attempts: int = 0) -> Recorded:
     """Record ``statement`` on ``target`` (see the module docstring); raises :class:`RecordFailed` when final."""
     delay = 0.5
+    unfunded = False
     while True:
         try:
             found = await target.find(statement)
             if found is not None:
                 log.info("%s already recorded on %s in %s (resumed)", what, target.kind, found.tx_id)
                 return Recorded(found, True, attempts)
-            return Recorded(await target.submit(statement, words), False, attempts)
+            submitted = await target.submit(statement, words)
+            if unfunded:
+                metrics.signer_funded.labels(target.kind).set(1)
+                log.warning("the %s signer can pay again: submission resumed", target.kind)
+            return Recorded(submitted, False, attempts)
+        except SignerUnfunded as exc:  # a stop, not a failure: nothing was sent, the row stays proved
+            metrics.signer_funded.labels(target.kind).set(0)
+            if not unfunded:
+                metrics.failure("signer_unfunded", target.kind)
+                log.error("submission to %s STOPPED: %s (rechecking every %.0f s; /readyz reports it)", target.kind,
+                          exc, UNFUNDED_RECHECK_S)
+            unfunded = True
+            await asyncio.sleep(UNFUNDED_RECHECK_S)
+            continue
         except ForeignRecord as exc:
             metrics.failure("foreign_record", target.kind)
             log.error("%s: %s", what, exc)

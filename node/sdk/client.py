@@ -57,8 +57,10 @@ class NodeClient:
     async def info(self) -> dict[str, Any]:
         return (await self._call("GET", "/v1/info"))[1]
 
-    async def register_model(self, data: bytes, name: str) -> dict[str, Any]:
-        return (await self._call("POST", "/v1/models", params={"name": name}, data=data,
+    async def register_model(self, data: bytes, name: str, level: str = "commitment",
+                             method: str | None = None) -> dict[str, Any]:
+        params = {"name": name, "level": level} | ({"method": method} if method else {})
+        return (await self._call("POST", "/v1/models", params=params, data=data,
                                  headers={"Content-Type": "application/octet-stream"}, rejected=ModelRejected))[1]
 
     async def calibrate(self, model_hash: str, inputs: Sequence[Any], labels: Sequence[int] | None) -> dict[str, Any]:
@@ -68,12 +70,13 @@ class NodeClient:
         return (await self._call("POST", f"/v1/models/{model_hash}/calibration", json=body))[1]
 
     async def attest(self, model_hash: str, x: Any, method: str, *, quality: bool = False,
-                     key: str | None = None) -> dict[str, Any]:
+                     key: str | None = None, level: str | None = None) -> dict[str, Any]:
         """Submit one request and wait until it is attested (or failed): the node's result JSON."""
         headers = {"Idempotency-Key": key} if key else {}
-        status, body = await self._call(
-            "POST", "/v1/attestations", params={"wait": "true"}, headers=headers,
-            json={"model_hash": model_hash, "input": _plain(x), "method": method, "quality": quality})
+        body: dict[str, Any] = {"model_hash": model_hash, "input": _plain(x), "method": method, "quality": quality}
+        if level is not None:
+            body["level"] = level
+        status, body = await self._call("POST", "/v1/attestations", params={"wait": "true"}, headers=headers, json=body)
         while body.get("status") not in ("attested", "failed"):  # 202: still in the pipeline
             await asyncio.sleep(POLL_INTERVAL_S)
             status, body = await self._call("GET", f"/v1/attestations/{body['request_id']}")

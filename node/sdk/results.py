@@ -100,6 +100,8 @@ class Prediction:
     block_number: int | None
     model_hash: str
     request_id: str
+    #: What the proof covers: "commitment", "inference" or "explanation" (README "Proof levels").
+    level: str
     disclosure: Mapping[str, Any] = field(repr=False)
     result: Mapping[str, Any] = field(repr=False)
     _verify: Callable[[Prediction], Verification] = field(repr=False, compare=False)
@@ -145,6 +147,7 @@ def prediction_of(result: Mapping[str, Any], chain: str, disclosure: Mapping[str
         block_number=result.get("block_number") if chain == "ethereum" else (record or {}).get("height"),
         model_hash=str(result["model_hash"]),
         request_id=str(result["request_id"]),
+        level=str(disclosure.get("level") or result.get("level") or "commitment"),
         disclosure=disclosure,
         result=result,
         _verify=verify,

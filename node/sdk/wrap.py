@@ -22,6 +22,7 @@ from node.sdk.errors import AttestationFailed, SdkError
 from node.sdk.results import Prediction, Verification, prediction_of
 
 CHAINS = ("ethereum", "aleo", "icp")
+LEVELS = ("commitment", "inference", "explanation")
 DEFAULT_METHODS = ("lrp_epsilon_0_1",)
 #: Requests a ``predict_batch`` keeps in flight at once.
 BATCH_CONCURRENCY = 16
@@ -37,9 +38,9 @@ class Wrapped:
 
     def __init__(self, client: NodeClient, info: dict[str, Any], model: dict[str, Any], model_bytes: bytes,
                  *, name: str, chain: str, methods: tuple[str, ...], rpc_url: str | None, vkey: Path | None,
-                 explain_quality: bool) -> None:
+                 explain_quality: bool, level: str = "commitment") -> None:
         self.client, self.info, self.model, self._model_bytes = client, info, model, model_bytes
-        self.name, self.chain, self.methods = name, chain, methods
+        self.name, self.chain, self.methods, self.level = name, chain, methods, level
         self.rpc_url, self.vkey, self.quality = rpc_url, vkey, explain_quality
 
     @property
@@ -52,7 +53,7 @@ class Wrapped:
 
     def __repr__(self) -> str:
         return (f"Wrapped({self.name!r}, model_hash={self.model_hash}, node={self.node_url}, chain={self.chain!r}, "
-                f"methods={list(self.methods)})")
+                f"level={self.level!r}, methods={list(self.methods)})")
 
     # -- predictions -----------------------------------------------------------------------------------------
     def predict(self, x: Any, *, method: str | None = None) -> Prediction:
@@ -91,7 +92,10 @@ class Wrapped:
     async def _predict(self, x: Any, method: str | None) -> Prediction:
         chosen = method or self.methods[0]
         _check_method(chosen)
-        result = await self.client.attest(self.model_hash, x, chosen, quality=self.quality)
+        if self.level == "explanation" and chosen != self.methods[0]:
+            raise SdkError(f"this model is proven at level explanation for {self.methods[0]!r} only (its circuit "
+                           f"computes that method); wrap it again with methods=[{chosen!r}] for another")
+        result = await self.client.attest(self.model_hash, x, chosen, quality=self.quality, level=self.level)
         if result.get("status") != "attested":
             raise AttestationFailed(f"request {result.get('request_id')} ended {result.get('status')}: "
                                     f"{result.get('error', 'no reason given')}")
@@ -143,6 +147,11 @@ class Wrapped:
 
     def _pins(self, prediction: Prediction) -> list[str]:
         if self.chain == "ethereum":
+            proven = self.model.get("proven")
+            if proven:  # the model's own registry, whose key is the circuit of this model at this level
+                level = proven["level"] + (f":{proven['method']}" if proven.get("method") else "")
+                return ["--chain-id", str(self.info["chain_id"]), "--registry", str(proven["registry"]),
+                        "--attester", str(self.info["attester"]), "--level", level]
             return ["--chain-id", str(self.info["chain_id"]), "--registry", str(self.info["registry"]),
                     "--attester", str(self.info["attester"])]
         record = next(c for c in prediction.result.get("chains", ()) if c.get("chain") == self.chain)
@@ -156,7 +165,7 @@ def wrap(model: Any, *, name: str | None = None, chain: str = "ethereum", method
          node: str | None = None, api_key: str | None = None, example_input: Any = None,
          input_shape: Sequence[int] | None = None, calibration: tuple[Any, Any] | None = None,
          rpc_url: str | None = None, vkey: str | Path | None = None, explain_quality: bool = False,
-         data_dir: str | Path | None = None) -> Wrapped:
+         data_dir: str | Path | None = None, level: str = "commitment") -> Wrapped:
     """Register ``model`` with a node and return a :class:`Wrapped` ready to predict.
 
     ``model``: a ``torch.nn.Module`` (exported to ``.pt2``; needs ``example_input`` — one sample — or
@@ -167,10 +176,14 @@ def wrap(model: Any, *, name: str | None = None, chain: str = "ethereum", method
     labels)`` from the training set, to fit the node's out-of-distribution calibration (``trust_score`` and
     ``hallucination_risk`` need it; without it only ``confidence``). ``rpc_url``: the chain endpoint
     ``verify()`` reads (default: the embedded node's ``/rpc``); ``vkey``: a published verification key to pin.
+    ``level``: ``"commitment"`` (default), ``"inference"`` (the proof shows the quantized model computed the scores)
+    or ``"explanation"`` (and that the attribution is ``methods[0]``'s: gradient, gradient_x_input or
+    lrp_epsilon_<v>); proven levels need a model of dense/conv/ReLU/pooling layers (else ModelRejected, 422).
     """
     return runtime.call(_awrap(model, name=name, chain=chain, methods=methods, node=node, api_key=api_key,
                                example_input=example_input, input_shape=input_shape, calibration=calibration,
-                               rpc_url=rpc_url, vkey=vkey, explain_quality=explain_quality, data_dir=data_dir))
+                               rpc_url=rpc_url, vkey=vkey, explain_quality=explain_quality, data_dir=data_dir,
+                               level=level))
 
 
 async def awrap(model: Any, **kwargs: Any) -> Wrapped:
@@ -181,9 +194,11 @@ async def awrap(model: Any, **kwargs: Any) -> Wrapped:
 async def _awrap(model: Any, *, name: str | None, chain: str, methods: Sequence[str], node: str | None,
                  api_key: str | None, example_input: Any, input_shape: Sequence[int] | None,
                  calibration: tuple[Any, Any] | None, rpc_url: str | None, vkey: str | Path | None,
-                 explain_quality: bool, data_dir: str | Path | None) -> Wrapped:
+                 explain_quality: bool, data_dir: str | Path | None, level: str = "commitment") -> Wrapped:
     if chain not in CHAINS:
         raise SdkError(f"chain must be one of {', '.join(CHAINS)}, got {chain!r}")
+    if level not in LEVELS:
+        raise SdkError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
     chosen = tuple(methods)
     if not chosen:
         raise SdkError("give at least one explanation method")
@@ -200,7 +215,8 @@ async def _awrap(model: Any, *, name: str | None, chain: str, methods: Sequence[
         client = NodeClient(node, api_key)
     try:
         info = await client.info()
-        registered = await client.register_model(data, name or default_name)
+        registered = await client.register_model(data, name or default_name, level,
+                                                 chosen[0] if level == "explanation" else None)
         if calibration is not None:
             inputs, labels = calibration
             await client.calibrate(registered["model_hash"], list(inputs), None if labels is None else list(labels))
@@ -209,7 +225,8 @@ async def _awrap(model: Any, *, name: str | None, chain: str, methods: Sequence[
         raise
     runtime.on_exit(client.close)
     return Wrapped(client, info, registered, data, name=name or default_name, chain=chain, methods=chosen,
-                   rpc_url=rpc_url, vkey=Path(vkey) if vkey is not None else None, explain_quality=explain_quality)
+                   rpc_url=rpc_url, vkey=Path(vkey) if vkey is not None else None, explain_quality=explain_quality,
+                   level=level)
 
 
 async def _shared_embedded(data_dir: Path | None) -> EmbeddedNode:

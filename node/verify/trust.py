@@ -277,6 +277,26 @@ def entry_from_info(info: Mapping[str, Any], name: str) -> TrustedNode:
     return _entry({k: v for k, v in raw.items() if v is not None}, f"/v1/info ({name})", "/v1/info")
 
 
+def proven_entries_from_info(info: Mapping[str, Any], name: str) -> tuple[TrustedNode, ...]:
+    """The entries a node's ``/v1/info`` claims for its proven-level registries (``info["proven"]``): one per model,
+    level and method, each pinning that registry with its ``level``, ``method`` and ``vk_sha256`` (the key of its
+    verifier), named ``<name>-<level>[-<method>]-<model hash prefix>``."""
+    proven = info.get("proven") or []
+    if not isinstance(proven, list):
+        raise TrustError(f"/v1/info ({name}): 'proven' must be a list")
+    out = []
+    for i, p in enumerate(proven):
+        if not isinstance(p, Mapping) or not isinstance(p.get("model_hash"), str):
+            raise TrustError(f"/v1/info ({name}): proven[{i}] must describe a model's level registry")
+        label = "-".join(str(v) for v in (name, p.get("level"), p.get("method"), p["model_hash"][2:10]) if v)
+        raw: dict[str, Any] = {"name": label, "chain_id": info.get("chain_id"), "registry": p.get("registry"),
+                               "attesters": [info["attester"]] if info.get("attester") else [],
+                               "vk_sha256": p.get("vk_sha256"), "level": p.get("level"), "method": p.get("method")}
+        out.append(_entry({k: v for k, v in raw.items() if v is not None}, f"/v1/info ({name}): proven[{i}]",
+                          "/v1/info"))
+    return tuple(out)
+
+
 def entry_toml(node: TrustedNode) -> str:
     """A ``[[node]]`` table for ``node``, in the trust-file format :func:`parse_trust` reads."""
     lines = ["[[node]]", f"name = {json.dumps(node.name)}"]
@@ -303,5 +323,5 @@ def entry_toml(node: TrustedNode) -> str:
 
 
 __all__ = ["NON_EVM_KINDS", "TrustError", "TrustedNode", "attester_id", "checksum_address", "network_name",
-           "principal_text", "registry_id", "entry_from_info", "entry_toml", "load_trust_file",
+           "principal_text", "registry_id", "entry_from_info", "entry_toml", "load_trust_file", "proven_entries_from_info",
            "parse_trust", "vk_sha256", "vk_sha256_of"]

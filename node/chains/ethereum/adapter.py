@@ -34,6 +34,9 @@ from node.chains.ethereum.errors import (
     NoRegistry,
     TransactionReverted,
 )
+from node.chains.ethereum.fees import FeeConfig, FeeOracle, SignerCannotPay, check_funds, is_insufficient_funds
+from node.chains.ethereum.logscan import LogScanner, WindowPolicy
+from node.chains.ethereum.provider import FailoverProvider, ProviderPolicy
 from node.chains.ethereum.revert import decode_revert
 from node.chains.ethereum.txmanager import (
     FeePolicy,
@@ -50,8 +53,10 @@ REGISTRY_DEPLOY_GAS = 1_500_000
 ATTEST_GAS = 600_000
 #: Gas for one ``revoke`` / ``revokeModel`` (measured 0.034 M / 0.049 M).
 REVOKE_GAS = 100_000
-#: Priority fee offered per gas (1 gwei).
+#: Priority fee offered per gas when the chain gives no fee history (1 gwei); see ``fees.FeeConfig``.
 PRIORITY_FEE_WEI = 1_000_000_000
+#: Times a deployment reorged out before its confirmations is redone before giving up.
+MAX_REDEPLOYS = 3
 
 
 def verifier_deploy_gas(ic_count: int) -> int:
@@ -122,13 +127,22 @@ class EthereumAdapter:
     """Async writer for the attestation registry; one signing account, transactions serialised by a lock."""
 
     def __init__(self, w3: AsyncWeb3, account: LocalAccount, chain_id: int, *, attest_gas: int = ATTEST_GAS,
-                 fees: FeePolicy | None = None) -> None:
+                 fees: FeePolicy | None = None, fee_config: FeeConfig | None = None,
+                 logs: WindowPolicy | None = None, deploy_confirmations: int = 1) -> None:
         self.w3 = w3
         self.account = account
         self.chain_id = chain_id
         self.attest_gas = attest_gas
         #: Fee bumping of stuck transactions and the receipt timeout (see ``txmanager``).
         self.fees = fees if fees is not None else FeePolicy()
+        #: EIP-1559 fees from eth_feeHistory, capped at ``fees.max_fee_wei`` (see ``fees``).
+        self.oracle = FeeOracle(fee_config or FeeConfig(min_tip_wei=PRIORITY_FEE_WEI), self.fees.max_fee_wei)
+        #: Windowed, cached eth_getLogs (see ``logscan``); shared with siblings and the batch submitter.
+        self.logs = LogScanner(self._get_logs, logs)
+        #: Blocks a deployment must be deep, its block still canonical, before it is returned (and recorded).
+        self.deploy_confirmations = max(1, deploy_confirmations)
+        #: Deployments redone because a reorg dropped them before their confirmations (for logs and tests).
+        self.redeploys = 0
         self._lock = asyncio.Lock()
         self._nonce: int | None = None
         self._deployment: Deployment | None = None
@@ -158,20 +172,26 @@ class EthereumAdapter:
 
     @classmethod
     async def connect(
-        cls, rpc_url: str, private_key: str, *, registry: str | None = None, attest_gas: int = ATTEST_GAS,
-        fees: FeePolicy | None = None,
+        cls, rpc_url: str | Sequence[str], private_key: str, *, registry: str | None = None,
+        attest_gas: int = ATTEST_GAS, fees: FeePolicy | None = None, fee_config: FeeConfig | None = None,
+        provider: ProviderPolicy | None = None, logs: WindowPolicy | None = None, deploy_confirmations: int = 1,
+        chain_id: int | None = None,
     ) -> EthereumAdapter:
-        """Connect to a JSON-RPC node over HTTP; ``registry`` attaches an already deployed registry."""
+        """Connect to JSON-RPC endpoints over HTTP (one URL, or several: failover in order, see ``provider``);
+        ``registry`` attaches an already deployed registry; ``chain_id``: the chain every endpoint must be on
+        (default: the first endpoint's)."""
         try:
             account = Account.from_key(private_key)
         except (ValueError, TypeError) as exc:
             raise CalldataError("private key is not a valid secp256k1 key") from exc
-        w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+        urls = [rpc_url] if isinstance(rpc_url, str) else list(rpc_url)
+        w3 = AsyncWeb3(FailoverProvider(urls, policy=provider, chain_id=chain_id))
         try:
             chain_id = await w3.eth.chain_id
         except (OSError, asyncio.TimeoutError, Web3Exception) as exc:
-            raise ChainConnectionError(f"cannot reach an Ethereum node at {rpc_url}: {exc}") from exc
-        adapter = cls(w3, account, chain_id, attest_gas=attest_gas, fees=fees)
+            raise ChainConnectionError(f"cannot reach an Ethereum node at {urls[0]}: {exc}") from exc
+        adapter = cls(w3, account, chain_id, attest_gas=attest_gas, fees=fees, fee_config=fee_config, logs=logs,
+                      deploy_confirmations=deploy_confirmations)
         if registry is not None:
             await adapter.attach_registry(registry)
         return adapter
@@ -179,9 +199,11 @@ class EthereumAdapter:
     def sibling(self) -> EthereumAdapter:
         """An adapter for another registry with this account: its transactions go through this adapter's nonce
         counter and send lock (closing it leaves the shared provider open)."""
-        other = EthereumAdapter(self.w3, self.account, self.chain_id, attest_gas=self.attest_gas, fees=self.fees)
+        other = EthereumAdapter(self.w3, self.account, self.chain_id, attest_gas=self.attest_gas, fees=self.fees,
+                                deploy_confirmations=self.deploy_confirmations)
         other.in_process = self.in_process
         other._owner = self._owner
+        other.oracle, other.logs = self.oracle, self.logs
         return other
 
     async def close(self) -> None:
@@ -189,7 +211,7 @@ class EthereumAdapter:
         if self._owner is not self:
             return
         provider = self.w3.provider
-        if isinstance(provider, AsyncHTTPProvider):
+        if isinstance(provider, (AsyncHTTPProvider, FailoverProvider)):
             await provider.disconnect()
 
     # ------------------------------------------------------------------ registry
@@ -221,7 +243,35 @@ class EthereumAdapter:
 
     async def deploy_registry(self, vk_calldata: Sequence[object]) -> Deployment:
         """Deploy a Groth16Verifier holding ``vk_calldata`` (alpha, beta, gamma, delta, ic; EIP-197 G2 order)
-        and an AttestationRegistry bound to it. The adapter then attests to this registry."""
+        and an AttestationRegistry bound to it. The adapter then attests to this registry.
+
+        Returns once the registry is ``deploy_confirmations`` blocks deep with its block still canonical and the
+        verifier's code present; a deployment a reorg dropped meanwhile is redone (at most MAX_REDEPLOYS times)."""
+        return await self.deploy_confirmed(lambda: self._deploy_pair(vk_calldata), lambda d: (
+            d.registry_tx, d.block, (d.verifier, d.registry)), "registry")
+
+    async def deploy_confirmed(self, deploy: Any, where: Any, what: str) -> Any:
+        """Run ``deploy()`` (an async deployment returning its record), then wait for its confirmations; redo it when
+        a reorg dropped it. ``where(record)`` gives (deploying tx, its block, addresses that must hold code)."""
+        for attempt in range(MAX_REDEPLOYS + 1):
+            record = await deploy()
+            tx_hash, block, addresses = where(record)
+            try:
+                await self.confirm(tx_hash, block, self.deploy_confirmations)
+                for address in addresses:
+                    if len(await self.w3.eth.get_code(address)) == 0:
+                        raise TransactionDropped(f"no code at {address} after the {what} deployment's confirmations")
+            except TransactionDropped as exc:
+                self.redeploys += 1
+                log.warning("%s deployment (tx %s, block %d) was reorged out before %d confirmation(s): %s; deploying "
+                            "again (attempt %d)", what, tx_hash, block, self.deploy_confirmations, exc, attempt + 2)
+                continue
+            log.info("%s deployment %s confirmed at depth %d (block %d)", what, tx_hash, self.deploy_confirmations,
+                     block)
+            return record
+        raise TransactionDropped(f"the {what} deployment was reorged out {MAX_REDEPLOYS + 1} times; giving up")
+
+    async def _deploy_pair(self, vk_calldata: Sequence[object]) -> Deployment:
         vk = calldata.verifying_key_words(vk_calldata)
         if len(vk[4]) != calldata.PUBLIC_INPUT_COUNT + 1:
             raise CalldataError(
@@ -352,24 +402,48 @@ class EthereumAdapter:
 
         The record may be another account's: the caller compares ``attester`` before treating it as its own."""
         registry = self.w3.eth.contract(address=self.deployment.registry, abi=self._registry_abi)
+        event = registry.events.Attested()
         try:
             if not await registry.functions.isAttested(_bytes32(ident, "attestation id")).call():
                 return None
-            logs = await registry.events.Attested().get_logs(
-                from_block=self.deployment.block, argument_filters={"id": ident}
-            )
-            if not logs:
+            record = await registry.functions.getAttestation(ident).call()
+            head = int(await self.w3.eth.block_number)
+            entry = await self.logs.find_first(self.deployment.registry, [_topic(event), "0x" + ident.hex()],
+                                               self.deployment.block, head, hint_block=int(record[3]))
+            if entry is None:
                 return None
-            receipt = await self.w3.eth.get_transaction_receipt(logs[0]["transactionHash"])
+            found = event.process_log(entry)
+            receipt = await self.w3.eth.get_transaction_receipt(found["transactionHash"])
         except (OSError, asyncio.TimeoutError) as exc:
             raise ChainConnectionError(f"looking up attestation 0x{ident.hex()}: {exc}") from exc
         except Exception as exc:  # providers and aiohttp wrap a lost connection in errors that are not OSError
             if "connect" in str(exc).lower():
                 raise ChainConnectionError(f"looking up attestation 0x{ident.hex()}: {exc}") from exc
             raise
-        return SubmittedAttestation(id=ident, tx_hash=HexBytes(logs[0]["transactionHash"]).to_0x_hex(),
-                                    block_number=int(logs[0]["blockNumber"]), gas_used=int(receipt["gasUsed"]),
-                                    attester=str(logs[0]["args"]["attester"]))
+        return SubmittedAttestation(id=ident, tx_hash=HexBytes(found["transactionHash"]).to_0x_hex(),
+                                    block_number=int(found["blockNumber"]), gas_used=int(receipt["gasUsed"]),
+                                    attester=str(found["args"]["attester"]))
+
+    async def own_attestations(self, from_block: int | None = None) -> list[SubmittedAttestation]:
+        """Every attestation this account made in the registry (its Attested events, by the indexed attester topic),
+        from the registry's deployment block (or ``from_block``) to the head, in windowed, cached queries."""
+        registry = self.w3.eth.contract(address=self.deployment.registry, abi=self._registry_abi)
+        event = registry.events.Attested()
+        head = int(await self.w3.eth.block_number)
+        attester = "0x" + bytes(12).hex() + self.address[2:].lower()
+        start = self.deployment.block if from_block is None else from_block
+        entries = await self.logs.scan(self.deployment.registry, [_topic(event), None, None, attester], start, head)
+        out = []
+        for entry in entries:
+            found = event.process_log(entry)
+            out.append(SubmittedAttestation(id=bytes(found["args"]["id"]),
+                                            tx_hash=HexBytes(found["transactionHash"]).to_0x_hex(),
+                                            block_number=int(found["blockNumber"]), gas_used=0,
+                                            attester=str(found["args"]["attester"])))
+        return out
+
+    async def _get_logs(self, params: dict[str, Any]) -> list[Any]:
+        return list(await self.w3.eth.get_logs(params))  # type: ignore[arg-type]
 
     async def revoke(self, attestation_id: bytes, reason: int = RevocationReason.UNSPECIFIED) -> SubmittedRevocation:
         """Revoke one attestation with a reason code (the signer must be its attester).
@@ -421,17 +495,17 @@ class EthereumAdapter:
                 if token != self._fence_token:  # a new holder: the nonce is whatever the chain's pool says now
                     self._fence_token, self._nonce = token, None
             try:
+                fees = await self.oracle.suggest(self.w3)
+                await check_funds(self.w3, self.account.address, gas, fees.max_fee)
                 if self._nonce is None:
                     self._nonce = await self.w3.eth.get_transaction_count(self.account.address, "pending")
-                latest = await self.w3.eth.get_block("latest")
-                base_fee = int(latest.get("baseFeePerGas", 0) or 0)
                 tx: dict[str, Any] = {
                     "type": 2,
                     "chainId": self.chain_id,
                     "nonce": self._nonce,
                     "gas": gas,
-                    "maxPriorityFeePerGas": PRIORITY_FEE_WEI,
-                    "maxFeePerGas": 2 * base_fee + PRIORITY_FEE_WEI,
+                    "maxPriorityFeePerGas": fees.priority,
+                    "maxFeePerGas": fees.max_fee,
                     "value": 0,
                     "data": data,
                 }
@@ -445,6 +519,9 @@ class EthereumAdapter:
                 raise ChainConnectionError(f"{what}: {exc}") from exc
             except Web3Exception as exc:
                 self._nonce = None
+                if is_insufficient_funds(exc):
+                    raise SignerCannotPay(f"{what}: the signer {self.address} cannot pay: {exc}",
+                                          address=self.address) from exc
                 raise ChainError(f"{what} was not accepted: {exc}") from exc
         try:  # fee-bumps the nonce while it has no receipt; the receipt is of whichever version was mined
             receipt, tx = await wait_mined(self.w3, self.account, tx, bytes(tx_hash), self.fees, what)
@@ -477,6 +554,12 @@ class EthereumAdapter:
         if gas_used >= int(tx["gas"]):
             return TransactionReverted(f"{what} ran out of gas (limit {tx['gas']})", error_name="OutOfGas")
         return TransactionReverted(f"{what} reverted, but succeeds when replayed after its block")
+
+
+def _topic(event: Any) -> str:
+    """0x-hex topic 0 of a web3 contract event."""
+    topic = event.topic
+    return topic if isinstance(topic, str) else HexBytes(topic).to_0x_hex()
 
 
 def _bytes32(value: object, what: str) -> bytes:

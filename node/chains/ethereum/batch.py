@@ -35,7 +35,8 @@ from prover.keys import Proof
 from prover.solidity import proof_calldata
 
 from node.chains.ethereum.calldata import model_hash_bytes
-from node.chains.ethereum.errors import ChainError
+from node.chains.ethereum.errors import ChainConnectionError, ChainError
+from node.chains.ethereum.fees import SignerCannotPay
 from node.chains.ethereum.adapter import (
     revocation_reason,
     submitted_revocation,
@@ -109,6 +110,9 @@ class BatchDeployment:
     registry: str
     depth: int
     gas: Mapping[str, int]
+    #: The registry's deployment block and transaction (0 / "" when attached without a known block).
+    block: int = 0
+    tx: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,13 @@ def _uint(value: object, what: str) -> int:
     return value
 
 
+def _record_block(record: Any) -> int:
+    """The block number stored in a ``getBatch`` record (a tuple or a dict, by web3's decoding)."""
+    if isinstance(record, dict):
+        return int(record["blockNumber"])
+    return int(record[-1])
+
+
 def _as_lists(value: object) -> Any:
     if isinstance(value, (tuple, list)):
         return [_as_lists(v) for v in value]
@@ -239,17 +250,37 @@ class BatchSubmitter:
     # ------------------------------------------------------------------ deployment
 
     async def _deploy(self, name: str, args: Sequence[object], gas: int) -> tuple[str, int]:
+        address, gas_used, _ = await self._deploy_receipt(name, args, gas)
+        return address, gas_used
+
+    async def _deploy_receipt(self, name: str, args: Sequence[object], gas: int) -> tuple[str, int, Mapping[str, Any]]:
         art = contracts.artifact(name)
         factory = self.w3.eth.contract(abi=art["abi"], bytecode=art["bytecode"])
         data = factory.constructor(*_as_lists(args)).data_in_transaction if args else art["bytecode"]
         receipt = await self._transact(None, data, gas, f"{name} deployment")
-        return str(receipt["contractAddress"]), int(receipt["gasUsed"])
+        return str(receipt["contractAddress"]), int(receipt["gasUsed"]), receipt
 
     async def deploy(
         self, vk_calldata: Sequence[object], size: int, *, hashers: tuple[str, str] | None = None
     ) -> BatchDeployment:
         """Deploy a verifier for ``vk_calldata`` (alpha, beta, gamma, delta, ic; three public inputs), the Poseidon
-        hashers (unless ``hashers`` = (PoseidonT3, PoseidonT7) addresses are given) and a registry for ``size`` slots."""
+        hashers (unless ``hashers`` = (PoseidonT3, PoseidonT7) addresses are given) and a registry for ``size`` slots.
+
+        Returns once the registry is the adapter's ``deploy_confirmations`` deep with its block canonical and every
+        contract's code present; a deployment reorged out meanwhile is redone."""
+        try:
+            return await self._adapter.deploy_confirmed(  # type: ignore[no-any-return]
+                lambda: self._deploy_all(vk_calldata, size, hashers),
+                lambda d: (d.tx, d.block, (d.verifier, d.poseidon2, d.poseidon6, d.registry)), "batch registry")
+        except BatchChainError:
+            raise
+        except ChainConnectionError as exc:
+            raise BatchConnectionError(str(exc)) from exc
+        except ChainError as exc:
+            raise BatchChainError(str(exc)) from exc
+
+    async def _deploy_all(self, vk_calldata: Sequence[object], size: int,
+                          hashers: tuple[str, str] | None) -> BatchDeployment:
         depth = tree_depth(size)
         if len(vk_calldata) != 5 or len(vk_calldata[4]) != len(BATCH_PUBLIC_INPUTS) + 1:  # type: ignore[arg-type]
             raise BatchChainError("the batch registry needs a verifying key for exactly three public inputs "
@@ -261,14 +292,16 @@ class BatchSubmitter:
             poseidon6, gas["PoseidonT7"] = await self._deploy("PoseidonT7", (), POSEIDON_DEPLOY_GAS["PoseidonT7"])
         else:
             poseidon2, poseidon6 = (AsyncWeb3.to_checksum_address(h) for h in hashers)
-        registry, gas["BatchAttestationRegistry"] = await self._deploy(
+        registry, gas["BatchAttestationRegistry"], receipt = await self._deploy_receipt(
             "BatchAttestationRegistry", (verifier, poseidon2, poseidon6, depth), BATCH_REGISTRY_DEPLOY_GAS
         )
-        self._deployment = BatchDeployment(verifier, poseidon2, poseidon6, registry, depth, gas)
+        self._deployment = BatchDeployment(verifier, poseidon2, poseidon6, registry, depth, gas,
+                                           int(receipt["blockNumber"]), HexBytes(receipt["transactionHash"]).to_0x_hex())
         return self._deployment
 
-    async def attach(self, registry: str) -> BatchDeployment:
-        """Use an already deployed registry (reads its verifier, hashers and depth)."""
+    async def attach(self, registry: str, *, block: int = 0) -> BatchDeployment:
+        """Use an already deployed registry (reads its verifier, hashers and depth); ``block``: where it was deployed,
+        if known (event queries start there)."""
         address = AsyncWeb3.to_checksum_address(registry)
         contract = self.w3.eth.contract(address=address, abi=self._abi)
         try:
@@ -277,7 +310,7 @@ class BatchSubmitter:
             depth = await contract.functions.treeDepth().call()
         except (ContractLogicError, Web3Exception) as exc:
             raise BatchChainError(f"{address} does not answer like a BatchAttestationRegistry") from exc
-        self._deployment = BatchDeployment(str(verifier), str(poseidon2), str(poseidon6), address, int(depth), {})
+        self._deployment = BatchDeployment(str(verifier), str(poseidon2), str(poseidon6), address, int(depth), {}, block)
         return self._deployment
 
     # ------------------------------------------------------------------ batches
@@ -319,20 +352,25 @@ class BatchSubmitter:
         it is its own (compare ``attester``: :meth:`find_own_batch`)."""
         if not await self.is_batch_root(root):
             return None
-        ident = await self.registry.functions.batchIdOf(root).call()
-        logs = await self.registry.events.BatchAttested().get_logs(from_block=0, argument_filters={"batchId": ident})
-        if not logs:
+        ident = bytes(await self.registry.functions.batchIdOf(root).call())
+        _, record = await self.registry.functions.getBatch(ident).call()
+        event = self.registry.events.BatchAttested()
+        topic = event.topic if isinstance(event.topic, str) else HexBytes(event.topic).to_0x_hex()
+        head = int(await self.w3.eth.block_number)
+        entry = await self._adapter.logs.find_first(self.deployment.registry, [topic, "0x" + ident.hex()],
+                                                    self.deployment.block, head, hint_block=_record_block(record))
+        if entry is None:
             return None
-        entry = logs[0]
-        receipt = await self.w3.eth.get_transaction_receipt(entry["transactionHash"])
+        found = event.process_log(entry)
+        receipt = await self.w3.eth.get_transaction_receipt(found["transactionHash"])
         return SubmittedBatch(
-            batch_id=bytes(ident),
-            root=int(entry["args"]["root"]),
-            count=int(entry["args"]["count"]),
-            tx_hash=HexBytes(entry["transactionHash"]).to_0x_hex(),
-            block_number=int(entry["blockNumber"]),
+            batch_id=ident,
+            root=int(found["args"]["root"]),
+            count=int(found["args"]["count"]),
+            tx_hash=HexBytes(found["transactionHash"]).to_0x_hex(),
+            block_number=int(found["blockNumber"]),
             gas_used=int(receipt["gasUsed"]),
-            attester=str(entry["args"]["attester"]),
+            attester=str(found["args"]["attester"]),
         )
 
     async def find_own_batch(self, root: int) -> SubmittedBatch | None:
@@ -459,6 +497,8 @@ class BatchSubmitter:
             raise BatchConnectionError(str(exc)) from exc
         except TransactionReverted as exc:
             raise BatchReverted(str(exc), exc.error_name, exc.error_args) from exc
+        except SignerCannotPay:
+            raise  # the chain adapter reports it as SignerUnfunded
         except ChainError as exc:
             raise BatchChainError(str(exc)) from exc
         return sent.receipt  # type: ignore[no-any-return]

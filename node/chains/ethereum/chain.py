@@ -38,6 +38,7 @@ from node.chains.adapter import (
     RegistryDeployment,
     RegistryMismatch,
     RegistryRef,
+    SignerUnfunded,
     StatementRejected,
     Statement,
     Submitted,
@@ -64,6 +65,7 @@ from node.chains.ethereum.errors import (
     NotAuthorized as EthNotAuthorized,
     TransactionReverted,
 )
+from node.chains.ethereum.fees import SignerCannotPay, check_funds
 from node.chains.ethereum.txmanager import TransactionDropped
 
 T = TypeVar("T")
@@ -79,6 +81,8 @@ async def _mapped(call: Callable[[], Awaitable[T]]) -> T:
     """Run ``call`` with the Ethereum adapter's (and the batch submitter's) errors turned into the contract's."""
     try:
         return await call()
+    except SignerCannotPay as exc:
+        raise SignerUnfunded(str(exc)) from exc
     except (ForeignAttestation, ForeignBatch) as exc:
         raise ForeignRecord(str(exc)) from exc
     except BatchReverted as exc:
@@ -226,6 +230,20 @@ class EthereumChain:
         block = await _mapped(lambda: self.adapter.w3.eth.get_block(0))
         return HexBytes(block["hash"]).to_0x_hex()
 
+    async def funding_problem(self) -> str | None:
+        """:class:`~node.chains.adapter.FundedSigner`: None when the signer covers one attestation at current fees."""
+        adapter = self.adapter
+
+        async def check() -> None:
+            fees = await adapter.oracle.suggest(adapter.w3)
+            await check_funds(adapter.w3, adapter.address, adapter.attest_gas, fees.max_fee)
+
+        try:
+            await _mapped(check)
+        except SignerUnfunded as exc:
+            return str(exc)
+        return None
+
     async def registry_exists(self, address: str) -> bool:
         w3 = self.adapter.w3
         return len(await _mapped(lambda: w3.eth.get_code(w3.to_checksum_address(address)))) > 0
@@ -240,7 +258,7 @@ class EthereumChain:
             assert self.batches is not None
             dep = self.batches.deployment
             return RegistryDeployment(RegistryRef(self.kind, self.network, dep.registry, origin), dep.verifier,
-                                      depth=dep.depth, gas=dict(dep.gas))
+                                      dep.block, dep.tx or None, dep.depth, dict(dep.gas))
         single = self.adapter.deployment
         gas = {"Groth16Verifier": single.verifier_gas, "AttestationRegistry": single.registry_gas}
         return RegistryDeployment(RegistryRef(self.kind, self.network, single.registry, origin), single.verifier,
@@ -253,16 +271,15 @@ class EthereumChain:
             return self._deployment("deployed")
         batches = self.batches = self.batches or BatchSubmitter.sharing(self.adapter)
         await _mapped(lambda: batches.deploy(vk_calldata, batch_size))
-        block = await self.height()  # the registry is the last of the four deployments
-        return dataclasses.replace(self._deployment("deployed", batch=True), block=block)
+        return self._deployment("deployed", batch=True)
 
     async def attach_registry(self, address: str, *, batch: bool = False, block: int = 0) -> RegistryDeployment:
         if not batch:
             await _mapped(lambda: self.adapter.attach_registry(address, block=block))
             return self._deployment("configured")
         batches = self.batches = self.batches or BatchSubmitter.sharing(self.adapter)
-        await _mapped(lambda: batches.attach(address))
-        return dataclasses.replace(self._deployment("configured", batch=True), block=block)
+        await _mapped(lambda: batches.attach(address, block=block))
+        return self._deployment("configured", batch=True)
 
     # -- BatchChain -------------------------------------------------------------------------------
     @property

@@ -1,0 +1,116 @@
+"""The Ethereum adapter behind a provider that behaves like a public one (:mod:`tests.provider_double`: block-range
+cap, result cap, rate limit with HTTP 429) in front of a real anvil with 2 s blocks and 100k+ blocks of history.
+
+History: anvil starts from a genesis at block 100,000 (``--init``: anvil_mine is quadratic in the chain's length,
+~15 s per 3,000 blocks on a CI runner, so 100k mined blocks would take hours); then blocks are mined between
+attestations. The caps are scaled to that history (range 500 blocks, 1 result: attestations come in pairs) so that every lookup needs many
+windows and meets both refusals; the window starts at 400 blocks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_utils import keccak
+
+from contracts_tiny_circuit import tiny_keys
+from node.chains.ethereum.adapter import EthereumAdapter
+from node.chains.ethereum.logscan import WindowPolicy
+from node.chains.ethereum.provider import ProviderPolicy, WrongChain
+from tests.node_harness import ANVIL_KEY, http, running_anvil
+from tests.provider_double import ProviderDouble, ProviderLimits
+
+pytestmark = [pytest.mark.npm, pytest.mark.asyncio(loop_scope="module")]
+
+GENESIS_BLOCK = 100_000
+ANVIL_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def _genesis(path: Path) -> Path:
+    forks = ("homestead", "eip150", "eip155", "eip158", "byzantium", "constantinople", "petersburg", "istanbul",
+             "berlin", "london")
+    config = {"chainId": 31337, **{f"{f}Block": 0 for f in forks}, "shanghaiTime": 0, "cancunTime": 0,
+              "terminalTotalDifficulty": 0, "terminalTotalDifficultyPassed": True}
+    path.write_text(json.dumps({"config": config, "number": hex(GENESIS_BLOCK), "timestamp": "0x6500000",
+                                "gasLimit": "0x1c9c380", "difficulty": "0x0", "baseFeePerGas": "0x3b9aca00",
+                                "alloc": {ANVIL_ADDRESS: {"balance": hex(10**24)}}}))
+    return path
+
+
+def rpc(url: str, method: str, *params: object) -> object:
+    status, answer = http("POST", url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                                  "params": list(params)}).encode())
+    assert status == 200 and "error" not in answer, answer
+    return answer["result"]
+
+
+@pytest.fixture(scope="module")
+def anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    genesis = _genesis(tmp_path_factory.mktemp("genesis") / "genesis.json")
+    with running_anvil(extra=("--init", str(genesis), "--block-time", "2")) as url:
+        yield url
+
+
+@pytest.mark.slow
+async def test_attests_and_finds_records_across_capped_history(anvil: str) -> None:
+    double = ProviderDouble(anvil, ProviderLimits(max_range=500, max_results=1, rate_per_s=40, burst=20))
+    with double as url:
+        adapter = await EthereumAdapter.connect(url, ANVIL_KEY, logs=WindowPolicy(initial=400, settled_depth=16),
+                                                provider=ProviderPolicy(backoff_s=0.05, max_attempts=12))
+        try:
+            keys = tiny_keys()
+            deployment = await adapter.deploy_registry(keys.vk_calldata())
+            assert deployment.block > GENESIS_BLOCK
+            sent = []
+            for i in range(6):
+                if i % 2 == 0:
+                    rpc(anvil, "anvil_mine", hex(1500 if i == 0 else 600))
+                fields = (keccak(b"public model"), 100 + i, 200 + i, i % 3, 300 + i)
+                a, b, c = keys.attestation_proof(fields, adapter)
+                sent.append(await adapter.attest(*fields, a, b, c))
+            rpc(anvil, "anvil_mine", hex(300))
+            head = int(str(rpc(anvil, "eth_blockNumber")), 16)
+            assert head - deployment.block >= 2_000 and head > GENESIS_BLOCK + 2_000
+
+            for s in sent:  # point lookups at the record's block
+                found = await adapter.find_own_attestation(s.id)
+                assert found is not None and (found.tx_hash, found.block_number) == (s.tx_hash, s.block_number)
+
+            scanned = await adapter.own_attestations()  # a windowed scan by the indexed attester topic
+            assert [x.id for x in scanned] == [s.id for s in sent]
+            first_queries = adapter.logs.queries
+            again = await adapter.own_attestations()  # settled blocks come from the cache
+            assert [x.id for x in again] == [s.id for s in sent]
+            assert adapter.logs.queries - first_queries <= 3
+        finally:
+            await adapter.close()
+    # both caps were met and absorbed (no lookup failed), every query started at or after the deployment block,
+    # and the rate limit answered 429s that the provider backed off from
+    assert double.stats["range_refused"] >= 1 and double.stats["results_refused"] >= 1, double.stats
+    assert min(double.log_starts) >= deployment.block
+    assert adapter.logs.window.refusals == double.stats["range_refused"] + double.stats["results_refused"]
+
+
+async def test_rate_limit_is_backed_off_and_failover_skips_a_dead_endpoint(anvil: str) -> None:
+    dead, limited = ProviderDouble(anvil), ProviderDouble(anvil, ProviderLimits(rate_per_s=5, burst=2))
+    with dead as dead_url, limited as url:
+        dead.down = True
+        adapter = await EthereumAdapter.connect([dead_url, url], ANVIL_KEY,
+                                                provider=ProviderPolicy(backoff_s=0.05, max_attempts=20))
+        try:
+            heights = [int(await adapter.w3.eth.block_number) for _ in range(12)]
+        finally:
+            await adapter.close()
+    assert heights == sorted(heights) and heights[0] >= GENESIS_BLOCK
+    assert dead.stats["down"] >= 1 and limited.stats["rate_limited"] >= 1
+
+
+async def test_an_endpoint_on_another_chain_is_refused(anvil: str) -> None:
+    other = ProviderDouble(anvil)
+    with other as url:
+        other.chain_id = 1
+        with pytest.raises(WrongChain, match="chain 1, not 31337"):
+            await EthereumAdapter.connect([url], ANVIL_KEY, chain_id=31337)
