@@ -5,7 +5,9 @@ machine). The worker processes import this checkout (PYTHONPATH)."""
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -23,12 +25,38 @@ RAY = Path(sys.executable).parent / "ray"
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 
 
+#: Worker port ranges handed out by this process (each node gets its own).
+_RANGES: list[range] = []
+
+
+def _worker_range(size: int = 41) -> range:
+    """Ports for a node's worker processes, below Linux's ephemeral range (32768+), where ``free_port`` picks the
+    components' ports: the two never collide. Every port of the range is bindable now."""
+    while True:
+        low = random.randrange(20000, 32768 - size)
+        ports = range(low, low + size)
+        if any(set(ports) & set(r) for r in _RANGES):
+            continue
+        try:
+            for port in ports:
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        _RANGES.append(ports)
+        return ports
+
+
 def _ports() -> list[str]:
-    low = free_port()
-    return ["--node-manager-port", str(free_port()), "--object-manager-port", str(free_port()),
-            "--dashboard-agent-listen-port", str(free_port()), "--dashboard-agent-grpc-port", str(free_port()),
-            "--metrics-export-port", str(free_port()), "--runtime-env-agent-port", str(free_port()),
-            "--min-worker-port", str(low), "--max-worker-port", str(low + 40)]
+    """Explicit, distinct ports for one Ray node's components (other Rays may run on this machine)."""
+    chosen: set[int] = set()
+    while len(chosen) < 6:
+        chosen.add(free_port())
+    a, b, c, d, e, f = sorted(chosen)
+    workers = _worker_range()
+    return ["--node-manager-port", str(a), "--object-manager-port", str(b), "--dashboard-agent-listen-port", str(c),
+            "--dashboard-agent-grpc-port", str(d), "--metrics-export-port", str(e), "--runtime-env-agent-port", str(f),
+            "--min-worker-port", str(workers.start), "--max-worker-port", str(workers.stop - 1)]
 
 
 @dataclass

@@ -140,3 +140,37 @@ def test_racing_acquirers_one_winner(engine: object) -> None:
     for t in threads:
         t.join(30)
     assert len(won) == 1
+
+
+def test_replicas_starting_together_migrate_one_after_the_other(pg_url: str) -> None:
+    """Several replicas create the schema of a fresh database at the same moment (an advisory lock serialises them;
+    without it PostgreSQL refuses the second CREATE TABLE of the same name)."""
+    import sqlalchemy
+
+    from node.store import db
+
+    admin = sqlalchemy.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text("CREATE DATABASE fresh_migrate"))
+    admin.dispose()
+    url = pg_url.rsplit("/", 1)[0] + "/fresh_migrate"
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def replica() -> None:
+        start.wait()
+        try:
+            db.make_engine(url).dispose()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sqlalchemy.text("select version_num from alembic_version")).scalar_one() == "0005"
+    engine.dispose()

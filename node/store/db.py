@@ -256,12 +256,20 @@ def _adopt_unversioned(connection: object) -> None:
     command.stamp(alembic_config(connection), BASELINE)  # type: ignore[arg-type]
 
 
+#: PostgreSQL advisory lock key held while migrating (held to the end of the migration's transaction).
+MIGRATION_LOCK = 0x7A6B7861  # "zkxa"
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (creates it on an empty database; adopts a database
     from before migrations, keeping its rows)."""
     from alembic import command
 
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # replicas starting together migrate one after the other
+            from sqlalchemy import text
+
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         _adopt_unversioned(connection)
         command.upgrade(alembic_config(connection), "head")  # type: ignore[arg-type]
 
