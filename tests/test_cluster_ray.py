@@ -83,3 +83,19 @@ def test_ray_pool_proves_and_survives_a_killed_worker(keys: tuple[object, object
         asyncio.run(run())
     finally:
         pool.close()
+
+
+def test_ray_failures_are_retryable_and_prover_errors_are_not() -> None:
+    """Ray's own failures (cluster gone) reach the prove stage as ProverUnavailable (the request is kept and retried);
+    anything else is the request's and stays what it is."""
+    from ray.exceptions import GetTimeoutError, RaySystemError
+
+    from node.pipeline.proving import ProverUnavailable
+    from node.pipeline.ray_prover import _unwrapped
+    from prover.errors import ProverError
+
+    assert isinstance(_unwrapped(RaySystemError("head gone")), ProverUnavailable)
+    assert isinstance(_unwrapped(GetTimeoutError("no answer")), ProverUnavailable)
+    assert isinstance(_unwrapped(ConnectionError("refused")), ProverUnavailable)
+    err = ProverError("unsatisfied constraint")
+    assert _unwrapped(err) is err

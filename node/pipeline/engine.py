@@ -82,7 +82,7 @@ from node.pipeline.prepared import (
 )
 from node.pipeline.levels import LevelNotRegistered, ProvenModel, ProvenModels
 from node.pipeline.proven import oracle
-from node.pipeline.proving import ProverPool
+from node.pipeline.proving import ProverPool, ProverUnavailable
 from node.verify.levels import COMMITMENT, EXPLANATION, PROVEN_LEVELS
 from node.pipeline.results import result_json
 from node.pipeline.submission import MAX_REORG_RESUBMITS, RecordFailed, record, statement_and_proof
@@ -485,6 +485,12 @@ class Pipeline:
                     proof = await self.pool.prove(prepared.opening(), self.context)
             except asyncio.CancelledError:
                 raise
+            except ProverUnavailable as exc:  # the provers, not the request: keep it and try again shortly
+                log.warning("request %s not proven (%s); retrying in 2 s", row.request_id, exc)
+                self.metrics.failure("prove_retry", self.target.kind)
+                await asyncio.sleep(2.0)
+                self._to_prove(row)
+                continue
             except Exception as exc:
                 await self._fail(row, "prove", "failed", f"proving failed: {type(exc).__name__}: {exc}")
                 continue

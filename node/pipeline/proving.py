@@ -52,10 +52,18 @@ from node.pipeline.batching import (
     BatchProof,
     prove_batch,
 )
-from node.errors import ConfigError
+from node.errors import ConfigError, NodeError
 from node.pipeline.proven import ProvenJob, prove_job
 
 log = logging.getLogger("zkxai.node")
+
+
+class ProverUnavailable(NodeError):
+    """The provers cannot be reached (a Ray cluster that lost its head, a connection error): not the request's fault;
+    the prove stage keeps the request and tries again."""
+
+    status = 503
+    code = "prover_unavailable"
 
 
 @dataclass(frozen=True)

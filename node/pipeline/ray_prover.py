@@ -27,6 +27,7 @@ from prover.serialize import proving_key_from_json
 from node.errors import ConfigError
 from node.pipeline.batching import BatchError, BatchOpening, BatchProof, prove_batch
 from node.pipeline.proven import ProvenJob, prove_job
+from node.pipeline.proving import ProverUnavailable
 
 log = logging.getLogger("zkxai.node")
 
@@ -127,6 +128,13 @@ class RayProverPool:
 
 
 def _unwrapped(exc: BaseException) -> BaseException:
-    """A Ray task error carries the actor's own exception (a ProverError, a BatchError): raise that."""
-    cause = getattr(exc, "cause", None)
-    return cause if isinstance(cause, Exception) else exc
+    """A Ray task error carries the actor's own exception (a ProverError, a BatchError): raise that. Ray's own
+    failures (the cluster gone, an actor that cannot be restarted) become :class:`ProverUnavailable` (retried)."""
+    from ray.exceptions import RayError, RayTaskError
+
+    if isinstance(exc, RayTaskError):
+        cause = getattr(exc, "cause", None)
+        return cause if isinstance(cause, Exception) else exc
+    if isinstance(exc, (RayError, ConnectionError)):
+        return ProverUnavailable(f"{type(exc).__name__}: {exc}")
+    return exc
