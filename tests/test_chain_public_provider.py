@@ -114,3 +114,40 @@ async def test_an_endpoint_on_another_chain_is_refused(anvil: str) -> None:
         other.chain_id = 1
         with pytest.raises(WrongChain, match="chain 1, not 31337"):
             await EthereumAdapter.connect([url], ANVIL_KEY, chain_id=31337)
+
+
+async def test_a_configured_registry_without_a_recorded_block_finds_its_deployment_block(anvil: str) -> None:
+    """Attached by address only: the deployment block is found by a binary search over eth_getCode (~log2(head)
+    calls through the capped, rate-limited double), and the attester's scan starts there, not at block 0. Behind a
+    pruned endpoint (archive depth 64) the search stops at the first state it cannot read and starts at a safe lower
+    bound instead (never after the deployment)."""
+    deployer = await EthereumAdapter.connect(anvil, ANVIL_KEY)
+    try:
+        rpc(anvil, "anvil_mine", hex(2_000))
+        deployment = await deployer.deploy_registry(tiny_keys().vk_calldata())
+    finally:
+        await deployer.close()
+    rpc(anvil, "anvil_mine", hex(500))
+    head = int(str(rpc(anvil, "eth_blockNumber")), 16)
+
+    double = ProviderDouble(anvil, ProviderLimits(max_range=500, rate_per_s=40, burst=20))
+    with double as url:
+        adapter = await EthereumAdapter.connect(url, ANVIL_KEY, registry=deployment.registry,
+                                                logs=WindowPolicy(initial=400, settled_depth=16),
+                                                provider=ProviderPolicy(backoff_s=0.05, max_attempts=12))
+        try:
+            assert adapter.deployment.block == deployment.block > GENESIS_BLOCK
+            assert await adapter.own_attestations() == []
+        finally:
+            await adapter.close()
+    assert double.stats["method:eth_getCode"] <= 3 + head.bit_length(), double.stats  # attach's check + the search
+    assert min(double.log_starts) == deployment.block
+
+    pruned = ProviderDouble(anvil, ProviderLimits(archive_depth=64))
+    with pruned as url:
+        adapter = await EthereumAdapter.connect(url, ANVIL_KEY, registry=deployment.registry)
+        try:
+            assert adapter.deployment.block < deployment.block  # a safe start, not the deployment block
+        finally:
+            await adapter.close()
+    assert pruned.stats["state_refused"] >= 1  # (refusals below the genesis block are of blocks that do not exist)

@@ -269,7 +269,8 @@ class EthereumChain:
         await _mapped(lambda: batches.deploy(vk_calldata, batch_size))
         return self._deployment("deployed", batch=True)
 
-    async def attach_registry(self, address: str, *, batch: bool = False, block: int = 0) -> RegistryDeployment:
+    async def attach_registry(self, address: str, *, batch: bool = False,
+                              block: int | None = None) -> RegistryDeployment:
         if not batch:
             await _mapped(lambda: self.adapter.attach_registry(address, block=block))
             return self._deployment("configured")
