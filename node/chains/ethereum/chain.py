@@ -223,7 +223,8 @@ class EthereumChain:
         return int(await _mapped(lambda: self.adapter.w3.eth.block_number))
 
     async def genesis(self) -> str:
-        block = await _mapped(lambda: self.adapter.w3.eth.get_block(0))
+        # "earliest", not block 0: a chain may start above 0 (anvil --init with a numbered genesis, some forks)
+        block = await _mapped(lambda: self.adapter.w3.eth.get_block("earliest"))
         return HexBytes(block["hash"]).to_0x_hex()
 
     async def funding_problem(self) -> str | None:
