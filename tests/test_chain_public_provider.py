@@ -100,11 +100,11 @@ async def test_a_configured_registry_without_a_recorded_block_finds_its_deployme
     bound instead (never after the deployment)."""
     deployer = await EthereumAdapter.connect(anvil, ANVIL_KEY)
     try:
-        rpc(anvil, "anvil_mine", hex(2_000))
+        rpc(anvil, "anvil_mine", hex(300))  # the search spans [0, head] whatever the history mined
         deployment = await deployer.deploy_registry(tiny_keys().vk_calldata())
     finally:
         await deployer.close()
-    rpc(anvil, "anvil_mine", hex(500))
+    rpc(anvil, "anvil_mine", hex(100))
     head = int(str(rpc(anvil, "eth_blockNumber")), 16)
 
     double = ProviderDouble(anvil, ProviderLimits(max_range=500, rate_per_s=40, burst=20))
