@@ -11,11 +11,14 @@ Modelled (defaults from providers' published limits, 2024-2025):
 - **rate limit**: a token bucket of ``rate_per_s`` requests per second (burst ``burst``; each call of a batch counts);
   beyond it HTTP 429 with Alchemy's ``{"code": 429, "message": "Your app has exceeded its compute units per second
   capacity..."}`` and, when ``retry_after`` is set, a ``Retry-After`` header;
+- **archive depth** (``archive_depth``, default None = an archive node): ``eth_getCode`` / ``eth_call`` /
+  ``eth_getBalance`` at a block more than that many blocks below the head are refused as a pruned (non-archive) geth
+  node refuses them: ``{"code": -32000, "message": "missing trie node ... (path ...)"}``;
 - **outage / wrong chain** switches for failover tests: ``down`` (HTTP 503), ``chain_id`` (answer another
   ``eth_chainId``).
 
 Not modelled: compute-unit weights per method (every call costs one token), per-day quotas, WebSocket
-subscriptions, archive-state limits (historical ``eth_call`` / ``eth_getCode``), response-size caps in bytes,
+subscriptions, response-size caps in bytes,
 ``eth_getLogs`` by ``blockHash`` limits, providers that silently truncate instead of refusing, and latency.
 """
 
@@ -36,6 +39,10 @@ RATE_LIMIT_MESSAGE = ("Your app has exceeded its compute units per second capaci
                       "can safely ignore this message. If not, check out https://docs.alchemy.com/reference/throughput")
 
 
+#: Methods reading state at a block, and the index of their block parameter.
+_STATE_METHODS = {"eth_getCode": 1, "eth_call": 1, "eth_getBalance": 1}
+
+
 @dataclass
 class ProviderLimits:
     """The caps the double enforces (mutable: a test may tighten them while the double runs)."""
@@ -45,6 +52,7 @@ class ProviderLimits:
     rate_per_s: float = 50.0
     burst: int = 50
     retry_after: float | None = None
+    archive_depth: int | None = None
 
 
 class ProviderDouble:
@@ -160,6 +168,15 @@ class ProviderDouble:
             return {"jsonrpc": "2.0", "id": call.get("id"), "result": hex(self.chain_id)}
         if method == "eth_getLogs":
             return await self._get_logs(call)
+        if method in _STATE_METHODS and self.limits.archive_depth is not None:
+            params = call.get("params") or []
+            tag = params[_STATE_METHODS[method]] if len(params) > _STATE_METHODS[method] else "latest"
+            head = await self._block("latest")
+            if await self._block(tag) < head - self.limits.archive_depth:
+                self.stats["state_refused"] += 1
+                return {"jsonrpc": "2.0", "id": call.get("id"), "error": {
+                    "code": -32000, "message": "missing trie node 1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a "
+                                               "(path ) state 0x1b2c... is not available"}}
         return await self._upstream(call)
 
     async def _handle(self, request: web.Request) -> web.Response:

@@ -1,17 +1,15 @@
 """The Ethereum adapter behind a provider that behaves like a public one (:mod:`tests.provider_double`: block-range
 cap, result cap, rate limit with HTTP 429) in front of a real anvil with 2 s blocks and 100k+ blocks of history.
 
-History: anvil starts from a genesis at block 100,000 (``--init``: anvil_mine is quadratic in the chain's length,
-~15 s per 3,000 blocks on a CI runner, so 100k mined blocks would take hours); then blocks are mined between
-attestations. The caps are scaled to that history (range 500 blocks, 1 result: attestations come in pairs) so that every lookup needs many
-windows and meets both refusals; the window starts at 400 blocks.
+History: anvil starts from a genesis at block 100,000 (:mod:`tests.anvil_history`: anvil_mine slows as the chain
+grows, so 100k mined blocks would take too long); then blocks are mined between attestations. The caps are scaled to that history (range 500
+blocks, 1 result: attestations come in pairs) so that every lookup needs many windows and meets both refusals; the
+window starts at 400 blocks.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from eth_utils import keccak
@@ -20,37 +18,16 @@ from contracts_tiny_circuit import tiny_keys
 from node.chains.ethereum.adapter import EthereumAdapter
 from node.chains.ethereum.logscan import WindowPolicy
 from node.chains.ethereum.provider import ProviderPolicy, WrongChain
-from tests.node_harness import ANVIL_KEY, http, running_anvil
+from tests.anvil_history import GENESIS_BLOCK, rpc, running_history_anvil
+from tests.node_harness import ANVIL_KEY
 from tests.provider_double import ProviderDouble, ProviderLimits
 
 pytestmark = [pytest.mark.npm, pytest.mark.asyncio(loop_scope="module")]
 
-GENESIS_BLOCK = 100_000
-ANVIL_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
-
-
-def _genesis(path: Path) -> Path:
-    forks = ("homestead", "eip150", "eip155", "eip158", "byzantium", "constantinople", "petersburg", "istanbul",
-             "berlin", "london")
-    config = {"chainId": 31337, **{f"{f}Block": 0 for f in forks}, "shanghaiTime": 0, "cancunTime": 0,
-              "terminalTotalDifficulty": 0, "terminalTotalDifficultyPassed": True}
-    path.write_text(json.dumps({"config": config, "number": hex(GENESIS_BLOCK), "timestamp": "0x6500000",
-                                "gasLimit": "0x1c9c380", "difficulty": "0x0", "baseFeePerGas": "0x3b9aca00",
-                                "alloc": {ANVIL_ADDRESS: {"balance": hex(10**24)}}}))
-    return path
-
-
-def rpc(url: str, method: str, *params: object) -> object:
-    status, answer = http("POST", url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
-                                                  "params": list(params)}).encode())
-    assert status == 200 and "error" not in answer, answer
-    return answer["result"]
-
 
 @pytest.fixture(scope="module")
 def anvil(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    genesis = _genesis(tmp_path_factory.mktemp("genesis") / "genesis.json")
-    with running_anvil(extra=("--init", str(genesis), "--block-time", "2")) as url:
+    with running_history_anvil(tmp_path_factory.mktemp("genesis"), "--block-time", "2") as url:
         yield url
 
 
@@ -114,3 +91,40 @@ async def test_an_endpoint_on_another_chain_is_refused(anvil: str) -> None:
         other.chain_id = 1
         with pytest.raises(WrongChain, match="chain 1, not 31337"):
             await EthereumAdapter.connect([url], ANVIL_KEY, chain_id=31337)
+
+
+async def test_a_configured_registry_without_a_recorded_block_finds_its_deployment_block(anvil: str) -> None:
+    """Attached by address only: the deployment block is found by a binary search over eth_getCode (~log2(head)
+    calls through the capped, rate-limited double), and the attester's scan starts there, not at block 0. Behind a
+    pruned endpoint (archive depth 64) the search stops at the first state it cannot read and starts at a safe lower
+    bound instead (never after the deployment)."""
+    deployer = await EthereumAdapter.connect(anvil, ANVIL_KEY)
+    try:
+        rpc(anvil, "anvil_mine", hex(300))  # the search spans [0, head] whatever the history mined
+        deployment = await deployer.deploy_registry(tiny_keys().vk_calldata())
+    finally:
+        await deployer.close()
+    rpc(anvil, "anvil_mine", hex(100))
+    head = int(str(rpc(anvil, "eth_blockNumber")), 16)
+
+    double = ProviderDouble(anvil, ProviderLimits(max_range=500, rate_per_s=40, burst=20))
+    with double as url:
+        adapter = await EthereumAdapter.connect(url, ANVIL_KEY, registry=deployment.registry,
+                                                logs=WindowPolicy(initial=400, settled_depth=16),
+                                                provider=ProviderPolicy(backoff_s=0.05, max_attempts=12))
+        try:
+            assert adapter.deployment.block == deployment.block > GENESIS_BLOCK
+            assert await adapter.own_attestations() == []
+        finally:
+            await adapter.close()
+    assert double.stats["method:eth_getCode"] <= 3 + head.bit_length(), double.stats  # attach's check + the search
+    assert min(double.log_starts) == deployment.block
+
+    pruned = ProviderDouble(anvil, ProviderLimits(archive_depth=64))
+    with pruned as url:
+        adapter = await EthereumAdapter.connect(url, ANVIL_KEY, registry=deployment.registry)
+        try:
+            assert adapter.deployment.block < deployment.block  # a safe start, not the deployment block
+        finally:
+            await adapter.close()
+    assert pruned.stats["state_refused"] >= 1  # (refusals below the genesis block are of blocks that do not exist)

@@ -390,8 +390,10 @@ class DeployingChain(Protocol):
         verifier for ``vk_calldata``; the adapter uses it from then on."""
         ...
 
-    async def attach_registry(self, address: str, *, batch: bool = False, block: int = 0) -> RegistryDeployment:
-        """Use the (batch) registry at ``address``: checked to answer like one (:class:`RegistryMismatch`)."""
+    async def attach_registry(self, address: str, *, batch: bool = False,
+                              block: int | None = None) -> RegistryDeployment:
+        """Use the (batch) registry at ``address``: checked to answer like one (:class:`RegistryMismatch`); ``block``:
+        its deployment block when recorded, None when unknown (a chain that can find it does)."""
         ...
 
 

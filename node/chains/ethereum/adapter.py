@@ -34,6 +34,7 @@ from node.chains.ethereum.errors import (
     NoRegistry,
     TransactionReverted,
 )
+from node.chains.ethereum.deployblock import find_deployment_block
 from node.chains.ethereum.fees import FeeConfig, FeeOracle, SignerCannotPay, check_funds, is_insufficient_funds
 from node.chains.ethereum.logscan import LogScanner, WindowPolicy
 from node.chains.ethereum.provider import FailoverProvider, ProviderPolicy
@@ -227,9 +228,9 @@ class EthereumAdapter:
             raise NoRegistry("no registry deployed or attached")
         return self._deployment
 
-    async def attach_registry(self, registry: str, *, block: int = 0) -> Deployment:
+    async def attach_registry(self, registry: str, *, block: int | None = None) -> Deployment:
         """Use an already deployed registry (checks that it is one and reads its verifier); ``block``: where it was
-        deployed, if known (event queries start there)."""
+        deployed, if known (event queries start there); None: found from the chain (:meth:`deployment_block`)."""
         address = AsyncWeb3.to_checksum_address(registry)
         if len(await self.w3.eth.get_code(address)) == 0:
             raise ContractMismatch(f"no contract at registry address {address}")
@@ -238,8 +239,16 @@ class EthereumAdapter:
             verifier = await contract.functions.verifier().call()
         except (ContractLogicError, Web3Exception) as exc:
             raise ContractMismatch(f"{address} does not answer like an AttestationRegistry") from exc
-        self._deployment = Deployment(verifier=str(verifier), registry=address, block=block)
+        start = block if block is not None else await self.deployment_block(address)
+        self._deployment = Deployment(verifier=str(verifier), registry=address, block=start)
         return self._deployment
+
+    async def deployment_block(self, address: str) -> int:
+        """Where event queries of a contract attached without a recorded block start: its deployment block, found
+        once by a binary search over ``eth_getCode`` (``deployblock``); 0 on the in-process chain (nothing to save)."""
+        if self.in_process:
+            return 0
+        return (await find_deployment_block(self.w3, address)).block
 
     async def deploy_registry(self, vk_calldata: Sequence[object]) -> Deployment:
         """Deploy a Groth16Verifier holding ``vk_calldata`` (alpha, beta, gamma, delta, ic; EIP-197 G2 order)

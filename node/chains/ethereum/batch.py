@@ -299,9 +299,9 @@ class BatchSubmitter:
                                            int(receipt["blockNumber"]), HexBytes(receipt["transactionHash"]).to_0x_hex())
         return self._deployment
 
-    async def attach(self, registry: str, *, block: int = 0) -> BatchDeployment:
+    async def attach(self, registry: str, *, block: int | None = None) -> BatchDeployment:
         """Use an already deployed registry (reads its verifier, hashers and depth); ``block``: where it was deployed,
-        if known (event queries start there)."""
+        if known (event queries start there); None: found from the chain (``EthereumAdapter.deployment_block``)."""
         address = AsyncWeb3.to_checksum_address(registry)
         contract = self.w3.eth.contract(address=address, abi=self._abi)
         try:
@@ -310,7 +310,9 @@ class BatchSubmitter:
             depth = await contract.functions.treeDepth().call()
         except (ContractLogicError, Web3Exception) as exc:
             raise BatchChainError(f"{address} does not answer like a BatchAttestationRegistry") from exc
-        self._deployment = BatchDeployment(str(verifier), str(poseidon2), str(poseidon6), address, int(depth), {}, block)
+        start = block if block is not None else (
+            await self._adapter.deployment_block(address) if self._adapter is not None else 0)
+        self._deployment = BatchDeployment(str(verifier), str(poseidon2), str(poseidon6), address, int(depth), {}, start)
         return self._deployment
 
     # ------------------------------------------------------------------ batches

@@ -227,7 +227,8 @@ class EthereumChain:
         return int(await _mapped(lambda: self.adapter.w3.eth.block_number))
 
     async def genesis(self) -> str:
-        block = await _mapped(lambda: self.adapter.w3.eth.get_block(0))
+        # "earliest", not block 0: a chain may start above 0 (anvil --init with a numbered genesis, some forks)
+        block = await _mapped(lambda: self.adapter.w3.eth.get_block("earliest"))
         return HexBytes(block["hash"]).to_0x_hex()
 
     async def funding_problem(self) -> str | None:
@@ -273,7 +274,8 @@ class EthereumChain:
         await _mapped(lambda: batches.deploy(vk_calldata, batch_size))
         return self._deployment("deployed", batch=True)
 
-    async def attach_registry(self, address: str, *, batch: bool = False, block: int = 0) -> RegistryDeployment:
+    async def attach_registry(self, address: str, *, batch: bool = False,
+                              block: int | None = None) -> RegistryDeployment:
         if not batch:
             await _mapped(lambda: self.adapter.attach_registry(address, block=block))
             return self._deployment("configured")

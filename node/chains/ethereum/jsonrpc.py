@@ -6,6 +6,11 @@ keeps one HTTP/1.1 connection open and sends the independent calls of a step as 
 trip); an endpoint that refuses batches (the node's read-only ``/rpc`` bridge answers a batch with one error
 object) is then asked call by call on the same connection.
 
+Rate limits: an answer with HTTP 429, or a JSON-RPC error a provider uses for rate limiting
+(:func:`~node.chains.ethereum.rpc_errors.classify`), is retried after the endpoint's ``Retry-After`` (capped at
+``backoff_max_s``) or else an exponential delay (``backoff_s`` doubling), at most ``max_attempts`` requests in all;
+then :class:`RateLimited` is raised.
+
 Transport failures and answers that are not JSON-RPC raise :class:`~node.chains.ethereum.errors.ChainConnectionError`; an
 error object in an answer is returned (from :meth:`JsonRpc.batch`) or raised (from :meth:`JsonRpc.call`) as
 :class:`RpcCallError`, which carries the ``data`` of a revert.
@@ -15,11 +20,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ChainConnectionError
+from .rpc_errors import RATE_LIMITED, classify
 
 #: Largest answer read (a verifying key with many inputs is a few kB; logs of one block are small).
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
@@ -74,10 +81,40 @@ class RpcCallError(ChainConnectionError):
         return data if isinstance(data, str) and data.startswith("0x") else None
 
 
-class JsonRpc:
-    """JSON-RPC 2.0 over HTTP(S) POST to ``url``, one kept-alive connection."""
+class RateLimited(ChainConnectionError):
+    """The endpoint kept refusing for its rate limit after every attempt allowed."""
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    code = "rate_limited"
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:  # an HTTP date: not worth parsing, the exponential delay applies
+        return None
+
+
+def _rate_limited(status: int, answer: object) -> bool:
+    if status == 429:
+        return True
+    items = answer if isinstance(answer, list) else [answer]
+    for item in items:
+        err = item.get("error") if isinstance(item, dict) else None
+        if isinstance(err, dict) and err.get("code") != 3 and "revert" not in str(err.get("message", "")).lower():
+            refusal = classify(err.get("code"), str(err.get("message", "")))
+            if refusal is not None and refusal.kind == RATE_LIMITED:
+                return True
+    return False
+
+
+class JsonRpc:
+    """JSON-RPC 2.0 over HTTP(S) POST to ``url``, one kept-alive connection; rate limits backed off (see the module
+    docstring)."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0, max_attempts: int = 6, backoff_s: float = 0.25,
+                 backoff_max_s: float = 8.0) -> None:
+        if max_attempts < 1 or backoff_s < 0 or backoff_max_s < backoff_s:
+            raise ValueError("max_attempts >= 1 and 0 <= backoff_s <= backoff_max_s")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ChainConnectionError(f"not an http(s) JSON-RPC URL: {url!r}")
@@ -93,6 +130,9 @@ class JsonRpc:
         self.batches = True
         #: Round trips made (HTTP requests), for benchmarks and tests.
         self.round_trips = 0
+        self.max_attempts, self.backoff_s, self.backoff_max_s = max_attempts, backoff_s, backoff_max_s
+        #: Seconds waited after each rate-limited answer, for logs and tests.
+        self.waits: list[float] = []
 
     # ----------------------------------------------------------------------------- transport
     def _connection(self) -> http.client.HTTPConnection:
@@ -107,6 +147,22 @@ class JsonRpc:
             self._conn = None
 
     def _post(self, payload: object) -> Any:
+        """POST ``payload``; a rate-limited answer is retried after a pause (bounded attempts)."""
+        delay = self.backoff_s
+        for attempt in range(self.max_attempts):
+            status, retry_after, answer = self._post_once(payload)
+            if not _rate_limited(status, answer):
+                return answer
+            if attempt + 1 == self.max_attempts:
+                break
+            pause = min(retry_after if retry_after is not None else delay, self.backoff_max_s)
+            self.waits.append(pause)
+            time.sleep(pause)
+            delay = min(delay * 2, self.backoff_max_s)
+        raise RateLimited(f"{self.url} is rate limiting: still refused after {self.max_attempts} attempts")
+
+    def _post_once(self, payload: object) -> tuple[int, float | None, Any]:
+        """One POST: (HTTP status, Retry-After in seconds, the parsed answer)."""
         body = json.dumps(payload).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         for attempt in (0, 1):  # a kept-alive connection the server closed meanwhile is retried once
@@ -132,8 +188,10 @@ class JsonRpc:
             if _too_deep(raw):
                 raise ChainConnectionError(f"{self.url} answered JSON nested deeper than {MAX_DEPTH} levels")
             try:
-                return json.loads(raw)
+                return resp.status, _retry_after(resp.getheader("Retry-After")), json.loads(raw)
             except (ValueError, RecursionError) as exc:
+                if resp.status == 429:  # a rate limit answered in plain text
+                    return resp.status, _retry_after(resp.getheader("Retry-After")), None
                 raise ChainConnectionError(
                     f"{self.url} did not answer JSON-RPC (HTTP {resp.status}): {raw[:200]!r}"
                 ) from exc
@@ -181,4 +239,4 @@ class JsonRpc:
         return [self._outcome(r, self._post(r)) for r in requests]
 
 
-__all__ = ["JsonRpc", "RpcCallError"]
+__all__ = ["JsonRpc", "RateLimited", "RpcCallError"]
