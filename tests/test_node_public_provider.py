@@ -94,7 +94,7 @@ def _nonce(url: str) -> int:
 def test_node_behind_a_public_provider_restarts_finds_its_records_and_stops_when_unfunded(tmp_path: Path) -> None:
     work = tmp_path / "node"
     work.mkdir()
-    limits = ProviderLimits(max_range=500, max_results=1, rate_per_s=15, burst=8, retry_after=0.3)
+    limits = ProviderLimits(max_range=500, max_results=1, rate_per_s=5, burst=3, retry_after=0.3)
     with running_history_anvil(tmp_path, "--block-time", "2") as anvil:
         double = ProviderDouble(anvil, limits)
         with double as url:
