@@ -75,6 +75,6 @@ def test_revision_0001_database_gets_the_deployments_table_keeping_its_rows(tmp_
     assert db.get_deployment(engine, 131277322940537, "registry").address == "0x" + "aa" * 20  # type: ignore[union-attr]
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert context.get_current_revision() == "0004"
+        assert context.get_current_revision() == "0005"
         assert compare_metadata(context, SQLModel.metadata) == []
     engine.dispose()

@@ -130,7 +130,7 @@ def test_openapi_readyz_and_status(node: str) -> None:
     status, spec, _ = call("GET", f"{node}/v1/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.") and "/v1/attestations" in spec["paths"]
     status, ready, _ = call("GET", f"{node}/readyz")
-    assert status == 200 and ready["checks"] == {"database": "ok", "chain": "ok", "intake": "ok"}
+    assert status == 200 and ready["checks"] == {"database": "ok", "chain": "ok", "signer": "ok", "intake": "ok"}
     out = zkxai("node", "status", "--url", node)
     assert out.returncode == 0 and "READY" in out.stdout
     down = zkxai("node", "status", "--url", "http://127.0.0.1:9")

@@ -133,6 +133,13 @@ def test_a_remote_node_with_an_api_key(digits, tmp_path: Path) -> None:
         runtime.call(runner.cleanup())
 
 
+def test_the_embedded_node_still_proves_after_another_node_ran_in_the_process(wrapped) -> None:
+    """Two nodes with prover threads in one process (the embedded one and the remote-node test's) each prove with
+    their own key: a pool holding the other node's key would make the registry revert InvalidProof."""
+    xt, _ = digits_samples(1, split="test")
+    assert wrapped.predict(xt[0]).verify().ok
+
+
 def test_a_node_that_cannot_be_reached() -> None:
     client = NodeClient("http://127.0.0.1:9")
     try:

@@ -234,9 +234,12 @@ class ProverPool:
         self.batching = batch_paths is not None
         initargs = (str(paths.proving_key), str(batch_paths.proving_key) if batch_paths else None)
         self._executor: Executor
-        if backend == "threads":  # one key in this process, shared read-only by the threads
-            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zkxai-prover",
-                                                initializer=_init_worker, initargs=initargs)
+        #: threads: this pool's own keys, shared read-only by its threads (never the module's worker globals: two
+        #: nodes in one process, e.g. an embedded SDK node and another, would otherwise prove with each other's key)
+        self._keys: tuple[ProvingKey, ProvingKey | None] | None = None
+        if backend == "threads":
+            self._keys = (load_proving_key(initargs[0]), load_proving_key(initargs[1]) if initargs[1] else None)
+            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zkxai-prover")
         else:
             self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_init_worker, initargs=initargs)
@@ -244,6 +247,8 @@ class ProverPool:
     async def prove(self, opening: CommitmentOpening, context: int) -> Proof:
         """One proof of ``opening`` bound to ``context`` (:mod:`node.chains.binding`) in a worker process."""
         loop = asyncio.get_running_loop()
+        if self._keys is not None:
+            return await loop.run_in_executor(self._executor, prove_opening, self._keys[0], opening, context)
         return await loop.run_in_executor(self._executor, _prove_in_worker, opening, context)
 
     async def prove_batch(self, batch: BatchOpening) -> BatchProof:
@@ -251,6 +256,9 @@ class ProverPool:
         if not self.batching:
             raise BatchError("this prover pool was started without batch keys")
         loop = asyncio.get_running_loop()
+        if self._keys is not None:
+            assert self._keys[1] is not None
+            return await loop.run_in_executor(self._executor, prove_batch, self._keys[1], batch)
         return await loop.run_in_executor(self._executor, _prove_batch_in_worker, batch)
 
     async def prove_proven(self, job: ProvenJob) -> Proof:
