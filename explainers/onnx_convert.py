@@ -10,7 +10,7 @@ Supported operators (anything else raises :class:`UnsupportedModel`, never a bes
 ``Identity``, ``Dropout`` (inference: identity), ``Constant`` (as a parameter source).
 
 The graph walk itself (chains and DAGs, BatchNorm folding, residual sums) lives in :mod:`explainers.onnx_graph`;
-:func:`onnx_to_torch` is its chain-only form.
+:func:`explainers.onnx_graph.onnx_to_torch` is its chain-only form.
 """
 
 from __future__ import annotations
@@ -134,16 +134,3 @@ def _maxpool(node: onnx.NodeProto) -> torch.nn.Module:
         dilation=_pairs(at.get("dilations", [1, 1]), "dilations", node),  # type: ignore[arg-type]
         ceil_mode=bool(at.get("ceil_mode", 0)),
     )
-
-
-def onnx_to_torch(model: onnx.ModelProto) -> torch.nn.Sequential:
-    """Translate a chain-shaped float ONNX graph into a (float64) ``torch.nn.Sequential`` of standard layers.
-
-    Kept for callers that need a chain; :func:`explainers.onnx_graph.onnx_to_module` converts DAGs as well.
-    """
-    from explainers.onnx_graph import onnx_to_module  # onnx_graph builds on the layer helpers above
-
-    module = onnx_to_module(model)
-    if not isinstance(module, torch.nn.Sequential):
-        raise UnsupportedModel("the graph is not a chain (it has branches or residual sums); use onnx_to_module")
-    return module

@@ -1,6 +1,6 @@
 """Convert an ONNX graph (a chain or a DAG) into a float64 torch module of standard layers.
 
-Chains become a ``torch.nn.Sequential`` (as :func:`explainers.onnx_convert.onnx_to_torch` always produced);
+Chains become a ``torch.nn.Sequential`` (as :func:`onnx_to_torch` always produced);
 any other graph becomes a *wiring-only* ``torch.fx.GraphModule`` (:func:`explainers.graph_layers.is_wiring_only`):
 a placeholder, one ``call_module`` node per layer, an output. Modules are named after their ONNX nodes
 (``/layer1/layer1.0/conv1/Conv`` -> ``layer1_layer1_0_conv1_Conv``), so ``grad_cam_layer_<name>`` can address them.
@@ -35,7 +35,7 @@ from explainers.errors import UnsupportedModel
 from explainers.graph_layers import Add, Concat, set_origin
 from explainers.onnx_convert import OnnxReshape, _attrs, _conv, _gemm, _linear, _maxpool, _pairs, _sym_pads
 
-__all__ = ["onnx_to_module"]
+__all__ = ["onnx_to_module", "onnx_to_torch"]
 
 _PASS_THROUGH = ("Identity", "Dropout")
 #: Names a submodule of the result cannot take (attributes of a GraphModule or of any Module instance).
@@ -381,4 +381,15 @@ def onnx_to_module(model: onnx.ModelProto) -> torch.nn.Module:
     module = module.to(torch.float64).eval()
     for p in module.parameters():
         p.requires_grad_(False)
+    return module
+
+
+def onnx_to_torch(model: onnx.ModelProto) -> torch.nn.Sequential:
+    """Translate a chain-shaped float ONNX graph into a (float64) ``torch.nn.Sequential`` of standard layers.
+
+    Kept for callers that need a chain; :func:`onnx_to_module` converts DAGs as well.
+    """
+    module = onnx_to_module(model)
+    if not isinstance(module, torch.nn.Sequential):
+        raise UnsupportedModel("the graph is not a chain (it has branches or residual sums); use onnx_to_module")
     return module

@@ -10,7 +10,6 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -58,7 +57,7 @@ def ray_cluster() -> Iterator[RayCluster]:
 
 @pytest.mark.slow
 def test_ray_pool_proves_and_survives_a_killed_worker(keys: tuple[object, object], ray_cluster: RayCluster) -> None:
-    from node.pipeline.proving import prover_pool
+    from node.pipeline.prover_pools import prover_pool
 
     paths, vk = keys
     pool = prover_pool(paths, workers=2, backend="ray", ray_address=ray_cluster.address)  # type: ignore[arg-type]

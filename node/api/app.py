@@ -26,7 +26,7 @@ from explainers.errors import ExplainerError, InvalidInput, UnknownMethod
 
 from node.store import db
 from node.store import deployments
-from node.chains.adapter import FundedSigner, PrimaryChain, RegistryFamily, batch_chain
+from node.chains.adapter import FundedSigner, RegistryFamily, batch_chain
 from node.config import NodeConfig
 from node.errors import (
     NodeError,
@@ -48,11 +48,12 @@ from node.api.chain_targets import open_primary, open_targets, serve_rpc
 from node.api.openapi import document
 from node.pipeline.cluster import Cluster, ClusterSettings, exclusive
 from node.pipeline.proving import (
-    prover_pool,
     ensure_batch_keys,
     ensure_keys,
 )
+from node.pipeline.prover_pools import prover_pool
 from node.api.rate_limit import TokenBuckets
+from node.api.appkeys import ADAPTER, CONFIG, METRICS, REQUEST_ID, RPC_BUCKETS, SERVICE
 from node.api.web_pages import ADMIN_PREFIXES, PUBLIC_PREFIXES, add_web_routes
 from node.api.service import (
     ModelStore,
@@ -63,12 +64,6 @@ restore_recursion_limit()  # py_ecc (imported by the prover above) raised it to 
 
 log = logging.getLogger("zkxai.node")
 
-CONFIG = web.AppKey("config", NodeConfig)
-SERVICE = web.AppKey("service", NodeService)
-ADAPTER = web.AppKey("adapter", PrimaryChain)
-METRICS = web.AppKey("metrics", Metrics)
-RPC_BUCKETS = web.AppKey("rpc_buckets", TokenBuckets)
-REQUEST_ID = web.RequestKey("request_id", str)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -22,7 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
+from node.api.appkeys import CONFIG, SERVICE
 from node.errors import BadRequest, NodeError
+from node.pipeline.proving import key_paths
 from node.store import console
 from node.web import STATIC
 
@@ -74,8 +76,6 @@ def public_view(row: Any) -> dict[str, Any]:
 
 
 async def explorer_attestation(request: web.Request) -> web.Response:
-    from node.api.app import SERVICE
-
     key = request.match_info["key"]
     if not _KEY_RE.match(key):
         raise BadRequest("look up by attestation id or transaction hash: 0x followed by 64 hex digits")
@@ -87,9 +87,6 @@ async def explorer_attestation(request: web.Request) -> web.Response:
 
 
 async def verification_key(request: web.Request) -> web.Response:
-    from node.api.app import CONFIG
-    from node.pipeline.proving import key_paths
-
     config = request.app[CONFIG]
     path = key_paths(config.keys_dir, config.circuit_classes).verifying_key
     text = await asyncio.to_thread(path.read_text)
@@ -97,8 +94,6 @@ async def verification_key(request: web.Request) -> web.Response:
 
 
 async def console_state(request: web.Request) -> web.Response:
-    from node.api.app import SERVICE
-
     svc = request.app[SERVICE]
 
     def snapshot() -> dict[str, Any]:

@@ -214,18 +214,6 @@ def _prove_batch_in_worker(batch: BatchOpening) -> BatchProof:
     return prove_batch(_worker_batch_pk, batch)
 
 
-def prover_pool(paths: KeyPaths, workers: int = 1, batch_paths: KeyPaths | None = None, backend: str = "processes",
-                ray_address: str | None = None) -> ProverPool:
-    """The pool of ``prover.backend``: local processes or threads (:class:`ProverPool`), or Ray actors
-    (:class:`node.pipeline.ray_prover.RayProverPool`, the same interface)."""
-    if backend == "ray":
-        from node.pipeline.ray_prover import RayProverPool
-
-        return RayProverPool(paths.proving_key.read_bytes(), workers,  # type: ignore[return-value]
-                             batch_paths.proving_key.read_bytes() if batch_paths else None, ray_address)
-    return ProverPool(paths, workers, batch_paths, backend)
-
-
 class ProverPool:
     """A pool of prover processes sharing the commitment proving key (and, in batch mode, the batch one)."""
 

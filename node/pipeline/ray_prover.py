@@ -27,7 +27,7 @@ from prover.serialize import proving_key_from_json
 from node.errors import ConfigError
 from node.pipeline.batching import BatchError, BatchOpening, BatchProof, prove_batch
 from node.pipeline.proven import ProvenJob, prove_job
-from node.pipeline.proving import ProverUnavailable
+from node.pipeline.proving import ProverUnavailable, prove_opening
 
 log = logging.getLogger("zkxai.node")
 
@@ -45,8 +45,6 @@ class ProverActorImpl:
         return os.getpid()
 
     def prove(self, opening: CommitmentOpening, context: int) -> Proof:
-        from node.pipeline.proving import prove_opening
-
         return prove_opening(self.pk, opening, context)
 
     def prove_batch(self, batch: BatchOpening) -> BatchProof:
